@@ -1,0 +1,129 @@
+// Catalog: Bluecherry's MySQL/MariaDB database, the system of record.
+//
+// recsync only ever reads Media/EventsCam/Storage and flips `archive` from 0 to
+// 1 (and, for renames, rewrites Media.filepath); it never deletes a row.
+//
+// Contract
+// - Every value is bound through a prepared statement or escaped by the
+//   client library; a path with quotes, newlines or invalid UTF-8 just works.
+// - Transient failures (lost connection 2006/2013, can't connect 2002/2003,
+//   deadlock 1213, lock wait timeout 1205) are retried with capped exponential
+//   backoff, reconnecting as needed, until `retry_for` has passed; then the
+//   call returns kUnavailable. Anything else (access denied, unknown database,
+//   missing table, SQL errors) returns kDatabase at once, with a one-line
+//   message naming the server and the cause.
+// - ArchiveBatch() is one transaction: either every listed row that was still
+//   active is archived in Media and its EventsCam rows too, or nothing is.
+//
+// Thread-safety: one Catalog (one connection) is used by one thread at a time.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+struct st_mysql;
+
+namespace recsync {
+
+// Where and how to connect; filled from /etc/bluecherry.conf.
+struct DbConfig {
+  std::string host;    // empty: connect through `socket` (or the client default)
+  unsigned port = 0;   // 0: default port
+  std::string socket;  // used when host is empty
+  std::string user;
+  std::string password;
+  std::string dbname;
+
+  // "user@host:port/db" or "user@unix:/path/db", for messages; no password.
+  std::string Describe() const;
+};
+
+struct CatalogOptions {
+  // How long a call keeps retrying a transient failure before giving up.
+  std::chrono::milliseconds retry_for{10000};
+  // Per-attempt connect/read/write timeout.
+  std::chrono::seconds io_timeout{5};
+};
+
+// One active Media row, as the sweep needs it.
+struct MediaRow {
+  int64_t id = 0;
+  int64_t start = 0;  // unix seconds
+  std::string filepath;
+};
+
+// Called inside ArchiveBatch after the UPDATEs and before COMMIT; tests use it
+// to kill the server at the worst moment. Null in production.
+using BeforeCommitHook = std::function<void()>;
+
+// Called on the calling thread each time a transient failure (`cause`, always
+// kUnavailable) is about to be retried, before the backoff; tests use it to
+// learn that the outage was noticed. Null in production (retries are logged).
+using RetryHook = std::function<void(const Status& cause)>;
+
+class Catalog {
+ public:
+  // Connects (retrying transient failures for options.retry_for) and checks
+  // that Media, EventsCam and Storage have the columns recsync uses, so that a
+  // wrong database fails at start-up rather than in the middle of a sweep.
+  static Result<std::unique_ptr<Catalog>> Connect(const DbConfig& config,
+                                                  const CatalogOptions& options);
+  ~Catalog();
+  Catalog(const Catalog&) = delete;
+  Catalog& operator=(const Catalog&) = delete;
+
+  const DbConfig& config() const { return config_; }
+
+  // Storage.path values ordered by priority.
+  Result<std::vector<std::string>> StorageRoots();
+
+  // Whether Media has an index whose first column is filepath (Bluecherry
+  // 3.1.14+); recsync works either way but chooses strategies by it.
+  Result<bool> HasFilepathIndex();
+
+  // Active rows (archive=0 AND filepath!='') with id > after_id, ordered by
+  // id, at most `limit`: keyset pagination, so the table is never held in
+  // memory and a long sweep does not hold a long-running read.
+  Result<std::vector<MediaRow>> ActiveRowsAfter(int64_t after_id, size_t limit);
+
+  // Active rows whose filepath is exactly `path`, byte for byte: rows equal
+  // only under the column's (often case-insensitive) collation are left out,
+  // and a path the column's charset cannot hold matches nothing.
+  Result<std::vector<MediaRow>> ActiveRowsByPath(const std::string& path);
+
+  // Archives, in one transaction, the rows among `ids` that are still active:
+  // Media.archive=1 and EventsCam.archive=1 for their media_id. Returns the
+  // ids that this call changed, ascending (rows already archived are left
+  // out). If the connection drops during COMMIT the outcome is unknown and
+  // the retry finds those rows archived; they still count as changed here.
+  // `ids` go into the SQL text: keep a batch to a few thousand.
+  Result<std::vector<int64_t>> ArchiveBatch(const std::vector<int64_t>& ids);
+
+  // Rewrites Media.filepath of an active row (a file renamed within the
+  // managed roots). Returns whether a row changed.
+  Result<bool> UpdateFilepath(int64_t id, const std::string& new_path);
+
+  void SetBeforeCommitHook(BeforeCommitHook hook) { before_commit_ = std::move(hook); }
+  void SetRetryHook(RetryHook hook) { on_retry_ = std::move(hook); }
+
+ private:
+  Catalog(DbConfig config, CatalogOptions options);
+  Status EnsureConnected();
+  // Runs `op` with reconnect-and-retry for transient errors.
+  Status WithRetry(const char* what, const std::function<Status()>& op);
+
+  DbConfig config_;
+  CatalogOptions options_;
+  st_mysql* mysql_ = nullptr;
+  BeforeCommitHook before_commit_;
+  RetryHook on_retry_;
+};
+
+}  // namespace recsync

@@ -1,0 +1,337 @@
+#include "catalog/mysql_handle.h"
+
+#include <errmsg.h>
+#include <mysqld_error.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <limits>
+#include <mutex>
+
+namespace recsync::mysql {
+
+bool IsTransientError(unsigned code) {
+  switch (code) {
+    // The client could not reach the server, or lost it mid-request.
+    case CR_SOCKET_CREATE_ERROR:
+    case CR_CONNECTION_ERROR:
+    case CR_CONN_HOST_ERROR:
+    case CR_IPSOCK_ERROR:
+    case CR_SERVER_GONE_ERROR:
+    case CR_SERVER_HANDSHAKE_ERR:
+    case CR_SERVER_LOST:
+    case CR_SERVER_LOST_EXTENDED:
+    case CR_ERR_NET_READ:
+    case CR_ERR_NET_WRITE:
+    // The server is going away, is full, or dropped us; a later try gets a
+    // fresh connection.
+    case ER_CON_COUNT_ERROR:
+    case ER_SERVER_SHUTDOWN:
+    case ER_TOO_MANY_USER_CONNECTIONS:
+    case ER_NET_READ_ERROR:
+    case ER_NET_READ_INTERRUPTED:
+    case ER_NET_ERROR_ON_WRITE:
+    case ER_NET_WRITE_INTERRUPTED:
+    case ER_QUERY_INTERRUPTED:
+    case ER_CONNECTION_KILLED:
+    // InnoDB chose us as a deadlock victim or we waited too long for a lock
+    // (Bluecherry holds row locks while it writes); the transaction was
+    // rolled back and can simply run again.
+    case ER_LOCK_WAIT_TIMEOUT:
+    case ER_LOCK_DEADLOCK:
+      return true;
+    default:
+      return false;
+  }
+}
+
+namespace {
+
+// "Table 'bluecherry.Media' doesn't exist" -> "Media".
+std::string MissingTable(std::string_view message) {
+  size_t open = message.find('\'');
+  size_t close = open == std::string_view::npos ? open : message.find('\'', open + 1);
+  if (close == std::string_view::npos) return std::string(message);
+  std::string_view name = message.substr(open + 1, close - open - 1);
+  size_t dot = name.rfind('.');
+  if (dot != std::string_view::npos) name.remove_prefix(dot + 1);
+  return std::string(name);
+}
+
+const char kConfigFile[] = "/etc/bluecherry.conf";
+
+}  // namespace
+
+Status ErrorStatus(const DbConfig& config, std::string_view what, unsigned code,
+                   std::string_view message) {
+  const std::string prefix = "database " + config.Describe() + ": ";
+  const std::string cause = OneLine(message);
+  switch (code) {
+    case ER_ACCESS_DENIED_ERROR:
+    case ER_ACCESS_DENIED_NO_PASSWORD_ERROR:
+      return Status(Code::kDatabase, prefix + "access denied for user '" + config.user +
+                                         "' (check user/password in " + kConfigFile + ")");
+    case ER_DBACCESS_DENIED_ERROR:
+      return Status(Code::kDatabase,
+                    prefix + "user '" + config.user + "' may not use database '" + config.dbname +
+                        "' (check dbname in " + kConfigFile + ", or grant the user access)");
+    case ER_BAD_DB_ERROR:
+      return Status(Code::kDatabase, prefix + "unknown database '" + config.dbname +
+                                         "' (check dbname in " + kConfigFile + ")");
+    case ER_NO_SUCH_TABLE:
+      return Status(Code::kDatabase, prefix + "table " + MissingTable(cause) +
+                                         " is missing: is this a Bluecherry database?");
+    case ER_BAD_FIELD_ERROR:
+      return Status(Code::kDatabase, prefix + std::string(what) + ": " + cause +
+                                         ": is this a Bluecherry 3.x database?");
+    case ER_TABLEACCESS_DENIED_ERROR:
+      return Status(Code::kDatabase, prefix + std::string(what) + ": " + cause +
+                                         " (grant the user SELECT and UPDATE on " +
+                                         config.dbname + ".*)");
+    case CR_UNKNOWN_HOST:
+      return Status(Code::kDatabase, prefix + "unknown host '" + config.host + "' (check host in " +
+                                         kConfigFile + ")");
+    case CR_CONNECTION_ERROR:
+    case CR_CONN_HOST_ERROR:
+      return Status(Code::kUnavailable, prefix + std::string(what) + ": " + cause + " (error " +
+                                            std::to_string(code) + "; is the server running?)");
+    default:
+      break;
+  }
+  return Status(IsTransientError(code) ? Code::kUnavailable : Code::kDatabase,
+                prefix + std::string(what) + ": " + cause + " (error " + std::to_string(code) + ")");
+}
+
+Result<MysqlPtr> Open(const DbConfig& config, const CatalogOptions& options) {
+  // mysql_init() would do this lazily, but not thread-safely.
+  static std::once_flag library_once;
+  std::call_once(library_once, [] { mysql_library_init(0, nullptr, nullptr); });
+
+  MysqlPtr mysql(mysql_init(nullptr));
+  if (!mysql) {
+    return Status(Code::kDatabase, "database " + config.Describe() + ": mysql_init: out of memory");
+  }
+  const auto seconds = std::clamp<int64_t>(options.io_timeout.count(), 1, 3600);
+  const unsigned timeout = static_cast<unsigned>(seconds);
+  const my_bool off = 0;
+  const unsigned no_local_infile = 0;
+  mysql_options(mysql.get(), MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
+  mysql_options(mysql.get(), MYSQL_OPT_READ_TIMEOUT, &timeout);
+  mysql_options(mysql.get(), MYSQL_OPT_WRITE_TIMEOUT, &timeout);
+  // character_set_client/connection/results = binary: what we send is stored
+  // as sent, and what we read is the column's bytes, unconverted.
+  mysql_options(mysql.get(), MYSQL_SET_CHARSET_NAME, "binary");
+  mysql_options(mysql.get(), MYSQL_OPT_RECONNECT, &off);
+  mysql_options(mysql.get(), MYSQL_OPT_LOCAL_INFILE, &no_local_infile);
+
+  const char* host = config.host.empty() ? nullptr : config.host.c_str();
+  const char* socket = config.socket.empty() ? nullptr : config.socket.c_str();
+  const char* db = config.dbname.empty() ? nullptr : config.dbname.c_str();
+  if (mysql_real_connect(mysql.get(), host, config.user.c_str(), config.password.c_str(), db,
+                         config.port, socket, 0) == nullptr) {
+    return ErrorStatus(config, "connecting", mysql_errno(mysql.get()), mysql_error(mysql.get()));
+  }
+  // A server configured with autocommit=0 would leave every read inside an
+  // ever-growing transaction; recsync's reads must not hold snapshots.
+  if (mysql_autocommit(mysql.get(), 1) != 0) {
+    return ErrorStatus(config, "enabling autocommit", mysql_errno(mysql.get()),
+                       mysql_error(mysql.get()));
+  }
+  return mysql;
+}
+
+Status Session::Fail(unsigned code, const char* message) {
+  last_error_ = code;
+  return ErrorStatus(config_, what_, code, message ? message : "unknown error");
+}
+
+Status Session::FailStmt(MYSQL_STMT* stmt) {
+  return Fail(mysql_stmt_errno(stmt), mysql_stmt_error(stmt));
+}
+
+Status Session::Exec(std::string_view sql) {
+  if (mysql_real_query(mysql_, sql.data(), sql.size()) != 0) {
+    return Fail(mysql_errno(mysql_), mysql_error(mysql_));
+  }
+  ResultPtr result(mysql_store_result(mysql_));
+  if (!result && mysql_field_count(mysql_) != 0) {
+    return Fail(mysql_errno(mysql_), mysql_error(mysql_));
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<std::vector<std::optional<std::string>>>> Session::Select(
+    std::string_view sql, std::vector<std::string>* names) {
+  if (mysql_real_query(mysql_, sql.data(), sql.size()) != 0) {
+    return Fail(mysql_errno(mysql_), mysql_error(mysql_));
+  }
+  ResultPtr result(mysql_store_result(mysql_));
+  std::vector<std::vector<std::optional<std::string>>> rows;
+  if (!result) {
+    if (mysql_field_count(mysql_) != 0) return Fail(mysql_errno(mysql_), mysql_error(mysql_));
+    return rows;
+  }
+  const unsigned n = mysql_num_fields(result.get());
+  if (names) {
+    const MYSQL_FIELD* fields = mysql_fetch_fields(result.get());
+    names->clear();
+    for (unsigned i = 0; i < n; ++i) names->emplace_back(fields[i].name, fields[i].name_length);
+  }
+  // The whole result is already in client memory: fetching cannot fail.
+  while (MYSQL_ROW row = mysql_fetch_row(result.get())) {
+    const unsigned long* lengths = mysql_fetch_lengths(result.get());
+    auto& out = rows.emplace_back(n);
+    for (unsigned i = 0; i < n; ++i) {
+      if (row[i] != nullptr) out[i].emplace(row[i], lengths[i]);
+    }
+  }
+  return rows;
+}
+
+Result<std::vector<Row>> Session::Query(std::string_view sql, const std::vector<Param>& params,
+                                        const std::vector<ColumnType>& columns,
+                                        uint64_t* affected) {
+  StmtPtr stmt(mysql_stmt_init(mysql_));
+  if (!stmt) return Fail(mysql_errno(mysql_), mysql_error(mysql_));
+  if (mysql_stmt_prepare(stmt.get(), sql.data(), sql.size()) != 0) return FailStmt(stmt.get());
+  if (mysql_stmt_param_count(stmt.get()) != params.size() ||
+      mysql_stmt_field_count(stmt.get()) != columns.size()) {
+    // A programming error, but one worth a clear message over a crash.
+    return Status(Code::kDatabase, "database " + config_.Describe() + ": " + std::string(what_) +
+                                       ": statement shape mismatch: " + std::string(sql));
+  }
+
+  static char empty_bytes[1] = {0};
+  std::vector<MYSQL_BIND> in(params.size());
+  std::vector<unsigned long> in_length(params.size());
+  for (size_t i = 0; i < params.size(); ++i) {
+    const Param& p = params[i];
+    if (p.is_bytes) {
+      in[i].buffer_type = MYSQL_TYPE_BLOB;
+      in[i].buffer = p.bytes.empty() ? empty_bytes : const_cast<char*>(p.bytes.data());
+      in[i].buffer_length = p.bytes.size();
+      in_length[i] = p.bytes.size();
+      in[i].length = &in_length[i];
+    } else {
+      in[i].buffer_type = MYSQL_TYPE_LONGLONG;
+      in[i].buffer = const_cast<int64_t*>(&p.i);
+    }
+  }
+  if (!in.empty() && mysql_stmt_bind_param(stmt.get(), in.data()) != 0) return FailStmt(stmt.get());
+  if (mysql_stmt_execute(stmt.get()) != 0) return FailStmt(stmt.get());
+  if (affected) *affected = mysql_stmt_affected_rows(stmt.get());
+
+  std::vector<Row> rows;
+  if (columns.empty()) return rows;
+  // Buffer the whole result so the statement is done with the connection
+  // before we look at a single row; pages are small by design.
+  if (mysql_stmt_store_result(stmt.get()) != 0) return FailStmt(stmt.get());
+
+  // Bytes land in a small per-column buffer; longer values are fetched again
+  // with a buffer of their exact length.
+  constexpr unsigned long kInline = 256;
+  const size_t n = columns.size();
+  std::vector<MYSQL_BIND> out(n);
+  std::vector<unsigned long> length(n);
+  std::vector<my_bool> is_null(n), error(n);
+  std::vector<int64_t> ints(n);
+  std::vector<std::array<char, kInline>> inline_bytes(n);
+  for (size_t c = 0; c < n; ++c) {
+    out[c].length = &length[c];
+    out[c].is_null = &is_null[c];
+    out[c].error = &error[c];
+    if (columns[c] == ColumnType::kInt) {
+      out[c].buffer_type = MYSQL_TYPE_LONGLONG;
+      out[c].buffer = &ints[c];
+    } else {
+      out[c].buffer_type = MYSQL_TYPE_BLOB;
+      out[c].buffer = inline_bytes[c].data();
+      out[c].buffer_length = kInline;
+    }
+  }
+  if (mysql_stmt_bind_result(stmt.get(), out.data()) != 0) return FailStmt(stmt.get());
+
+  for (;;) {
+    const int rc = mysql_stmt_fetch(stmt.get());
+    if (rc == MYSQL_NO_DATA) break;
+    if (rc != 0 && rc != MYSQL_DATA_TRUNCATED) return FailStmt(stmt.get());
+    Row& row = rows.emplace_back(n);
+    for (size_t c = 0; c < n; ++c) {
+      Value& v = row[c];
+      if (is_null[c]) {
+        v.null = true;
+      } else if (columns[c] == ColumnType::kInt) {
+        if (error[c]) {
+          return Status(Code::kDatabase, "database " + config_.Describe() + ": " +
+                                             std::string(what_) + ": column " + std::to_string(c) +
+                                             " does not fit a 64-bit integer");
+        }
+        v.i = ints[c];
+      } else if (length[c] <= kInline) {
+        v.bytes.assign(inline_bytes[c].data(), length[c]);
+      } else {
+        v.bytes.resize(length[c]);
+        MYSQL_BIND whole{};
+        unsigned long whole_length = 0;
+        whole.buffer_type = MYSQL_TYPE_BLOB;
+        whole.buffer = v.bytes.data();
+        whole.buffer_length = length[c];
+        whole.length = &whole_length;
+        if (mysql_stmt_fetch_column(stmt.get(), &whole, static_cast<unsigned>(c), 0) != 0) {
+          return FailStmt(stmt.get());
+        }
+      }
+    }
+  }
+  return rows;
+}
+
+Transaction::~Transaction() {
+  if (!open_) return;
+  // Keep the error that made us roll back, not the rollback's own.
+  const unsigned saved = session_.last_error_;
+  (void)session_.Exec("ROLLBACK");
+  session_.last_error_ = saved;
+}
+
+Status Transaction::Begin() {
+  RECSYNC_RETURN_IF_ERROR(session_.Exec("START TRANSACTION"));
+  open_ = true;
+  return Status::Ok();
+}
+
+Status Transaction::Commit() {
+  RECSYNC_RETURN_IF_ERROR(session_.Exec("COMMIT"));
+  open_ = false;
+  return Status::Ok();
+}
+
+std::string JoinIds(const std::vector<int64_t>& ids) {
+  std::string out;
+  out.reserve(ids.size() * 8);
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (i) out += ',';
+    out += std::to_string(ids[i]);
+  }
+  return out;
+}
+
+std::string OneLine(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (unsigned char ch : text) {
+    if (ch == '\n') {
+      out += "\\n";
+    } else if (ch < 0x20 || ch == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof(buf), "\\x%02x", ch);
+      out += buf;
+    } else {
+      out += static_cast<char>(ch);
+    }
+  }
+  return out;
+}
+
+}  // namespace recsync::mysql

@@ -1,0 +1,135 @@
+// Internal to the catalog: RAII over the MariaDB C API, error classification,
+// and a small query layer (text protocol for statements whose only values are
+// integers we format ourselves, prepared statements for anything else).
+//
+// Every failure becomes a Status whose message is one line naming the server
+// ("database user@host:port/db: ...") and the cause; transient failures (see
+// IsTransientError) are kUnavailable so that Catalog::WithRetry retries them,
+// everything else is kDatabase.
+#pragma once
+
+#include <mysql.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "catalog/catalog.h"
+#include "common/status.h"
+
+namespace recsync::mysql {
+
+struct MysqlCloser {
+  void operator()(MYSQL* m) const { mysql_close(m); }
+};
+struct ResultFreer {
+  void operator()(MYSQL_RES* r) const { mysql_free_result(r); }
+};
+struct StmtCloser {
+  void operator()(MYSQL_STMT* s) const { mysql_stmt_close(s); }
+};
+using MysqlPtr = std::unique_ptr<MYSQL, MysqlCloser>;
+using ResultPtr = std::unique_ptr<MYSQL_RES, ResultFreer>;
+using StmtPtr = std::unique_ptr<MYSQL_STMT, StmtCloser>;
+
+// Server and client error codes after which the same request may succeed if
+// tried again, on a new connection: lost or refused connections, a server
+// shutting down or out of connection slots, deadlocks and lock wait timeouts.
+bool IsTransientError(unsigned code);
+
+// The Status for MariaDB error `code`/`message` while doing `what`: transient
+// codes give kUnavailable, others kDatabase; well-known causes (access denied,
+// unknown database, missing table or column) get a message with the fix.
+Status ErrorStatus(const DbConfig& config, std::string_view what, unsigned code,
+                   std::string_view message);
+
+// Opens a connection with per-attempt timeouts from `options`, the binary
+// character set (paths are bytes: no conversion either way), autocommit on
+// and client-side reconnect off (Catalog reconnects itself, so that it knows
+// a session, and any transaction in it, is gone).
+Result<MysqlPtr> Open(const DbConfig& config, const CatalogOptions& options);
+
+// A value for a '?' placeholder. Bytes are sent as a blob, which the server
+// never converts, whatever the connection character set.
+struct Param {
+  static Param Int(int64_t v) { return Param{false, v, {}}; }
+  static Param Bytes(std::string_view v) { return Param{true, 0, v}; }
+  bool is_bytes;
+  int64_t i;
+  std::string_view bytes;  // not owned: must outlive the call
+};
+
+enum class ColumnType { kInt, kBytes };
+
+// One column of a result row: NULL, or an integer or bytes per ColumnType.
+struct Value {
+  bool null = false;
+  int64_t i = 0;
+  std::string bytes;
+};
+using Row = std::vector<Value>;
+
+// A borrowed connection plus what is needed to word errors. `what` names the
+// operation for messages ("archiving Media rows"). The last failure's error
+// code stays available, for callers that give one code a meaning.
+class Session {
+ public:
+  Session(MYSQL* mysql, const DbConfig& config, std::string_view what)
+      : mysql_(mysql), config_(config), what_(what) {}
+
+  // Runs a statement through the text protocol, discarding any result.
+  Status Exec(std::string_view sql);
+  // Runs a query through the text protocol; every column comes back as bytes.
+  // Column names go to `names` when it is not null.
+  Result<std::vector<std::vector<std::optional<std::string>>>> Select(
+      std::string_view sql, std::vector<std::string>* names = nullptr);
+  // Prepares and runs `sql` with `params`; each result column is read as
+  // `columns` says. For statements without a result, pass no columns and
+  // read affected rows from `affected` when it is not null.
+  Result<std::vector<Row>> Query(std::string_view sql, const std::vector<Param>& params,
+                                 const std::vector<ColumnType>& columns,
+                                 uint64_t* affected = nullptr);
+
+  unsigned last_error() const { return last_error_; }
+
+ private:
+  friend class Transaction;  // to keep last_error() across its ROLLBACK
+  Status Fail(unsigned code, const char* message);
+  Status FailStmt(MYSQL_STMT* stmt);
+
+  MYSQL* mysql_;
+  const DbConfig& config_;
+  std::string_view what_;
+  unsigned last_error_ = 0;
+};
+
+// START TRANSACTION on construction via Begin(); ROLLBACK on destruction
+// unless Commit() succeeded, so every early return undoes a half-done batch.
+// A rollback on a dead connection fails quietly: the server rolls back a
+// transaction whose connection is gone.
+class Transaction {
+ public:
+  explicit Transaction(Session& session) : session_(session) {}
+  ~Transaction();
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+
+  Status Begin();
+  Status Commit();
+
+ private:
+  Session& session_;
+  bool open_ = false;
+};
+
+// "1,2,3": integers are safe to put into SQL text as they are.
+std::string JoinIds(const std::vector<int64_t>& ids);
+
+// `text` with control bytes escaped (\n, \xNN), so that server messages that
+// quote a path stay on one line.
+std::string OneLine(std::string_view text);
+
+}  // namespace recsync::mysql

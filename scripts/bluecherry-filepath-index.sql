@@ -1,0 +1,12 @@
+-- The index Bluecherry 3.1.14 adds so that "which row is this file?" is a
+-- lookup, not a scan. Databases from older releases lack it; recsync checks
+-- with Catalog::HasFilepathIndex() and works either way.
+--
+-- A prefix index: the whole varchar(1024) would be 4096 bytes in utf8mb4, past
+-- InnoDB's 3072-byte key limit. 255 characters (1020 bytes at most) fits in
+-- any charset, and real paths are unique well within it
+-- (<storage>/YYYY/MM/DD/NNNNNN/HH-MM-SS-motion.mp4 is under 100 characters
+-- for any sane storage root). Equality lookups still use a prefix index; the
+-- server rechecks the full value. (Bluecherry writes "(filepath)" with no
+-- length; MariaDB then quietly makes it a 768-character prefix in utf8mb4.)
+CREATE INDEX idx_media_filepath ON Media (filepath(255));

@@ -1,0 +1,120 @@
+// Reading the catalog: keyset pagination over active rows, lookups by path,
+// Storage roots and the filepath index probe.
+#include <catch2/catch.hpp>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "catalog/catalog.h"
+#include "tests/catalog/catalog_test_util.h"
+#include "tests/support/test_database.h"
+
+namespace recsync::testing {
+namespace {
+
+std::string RecordingPath(int i) {
+  char buf[96];
+  std::snprintf(buf, sizeof(buf), "/var/lib/bluecherry/recordings/2024/01/%02d/%06d/%02d-%02d-00.mp4",
+                1 + i % 28, 1 + i % 4, (i / 60) % 24, i % 60);
+  return buf + std::to_string(i);  // unique even where the clock fields repeat
+}
+
+}  // namespace
+
+TEST_CASE("ActiveRowsAfter returns every active row exactly once, in id order, across pages") {
+  TestDatabase db;
+  std::vector<std::string> paths;
+  for (int i = 0; i < 2500; ++i) paths.push_back(RecordingPath(i));
+  std::vector<int64_t> ids = db.InsertMediaBulk(paths, 1700000000);
+  // Rows the sweep must never see: archived ones and ones without a file.
+  db.Exec("UPDATE Media SET archive = 1 WHERE id % 7 = 0");
+  db.Exec("UPDATE Media SET filepath = '' WHERE id % 11 = 0");
+  std::vector<int64_t> expected;
+  for (int64_t id : ids) {
+    if (id % 7 != 0 && id % 11 != 0) expected.push_back(id);
+  }
+  auto catalog = MustConnect(db.config());
+
+  const size_t page = GENERATE(1, 97, 1000, 5000);
+  std::vector<int64_t> seen;
+  int64_t after = 0;
+  size_t pages = 0;
+  for (;;) {
+    std::vector<MediaRow> rows = Must(catalog->ActiveRowsAfter(after, page));
+    REQUIRE(rows.size() <= page);
+    if (rows.empty()) break;
+    ++pages;
+    REQUIRE(pages <= expected.size());  // a page makes progress, or this never ends
+    for (const MediaRow& row : rows) {
+      REQUIRE(row.id > after);  // strictly increasing, so no repeats
+      after = row.id;
+      seen.push_back(row.id);
+      const size_t index = static_cast<size_t>(row.id - ids.front());
+      CHECK(row.filepath == paths[index]);
+      CHECK(row.start == 1700000000);
+    }
+  }
+  CHECK(seen == expected);
+  CHECK(pages == (expected.size() + page - 1) / page);
+}
+
+TEST_CASE("ActiveRowsAfter past the last row, or with limit 0, returns nothing") {
+  TestDatabase db;
+  const int64_t id = db.InsertMedia("/r/a.mp4");
+  auto catalog = MustConnect(db.config());
+  CHECK(Must(catalog->ActiveRowsAfter(id, 10)).empty());
+  CHECK(Must(catalog->ActiveRowsAfter(0, 0)).empty());
+  CHECK(Must(catalog->ActiveRowsAfter(-1, 10)).size() == 1);
+}
+
+TEST_CASE("ActiveRowsByPath finds the active rows with exactly that path") {
+  const bool with_index = GENERATE(false, true);
+  TestDatabaseOptions options;
+  options.filepath_index = with_index;
+  TestDatabase db(options);
+  const int64_t first = db.InsertMedia("/r/2024/01/01/000001/10-00-00.mp4", 100);
+  const int64_t duplicate = db.InsertMedia("/r/2024/01/01/000001/10-00-00.mp4", 200);
+  const int64_t archived = db.InsertMedia("/r/2024/01/01/000001/10-00-00.mp4", 300);
+  db.Exec("UPDATE Media SET archive = 1 WHERE id = " + std::to_string(archived));
+  // Equal under utf8mb4_general_ci (case, trailing spaces) but not the same
+  // file on a case-sensitive filesystem.
+  db.InsertMedia("/R/2024/01/01/000001/10-00-00.MP4");
+  db.InsertMedia("/r/2024/01/01/000001/10-00-00.mp4 ");
+  db.InsertMedia("/r/2024/01/01/000001/10-00-01.mp4");
+
+  auto catalog = MustConnect(db.config());
+  CHECK(Must(catalog->HasFilepathIndex()) == with_index);
+  std::vector<MediaRow> rows = Must(catalog->ActiveRowsByPath("/r/2024/01/01/000001/10-00-00.mp4"));
+  REQUIRE(rows.size() == 2);
+  CHECK(rows[0].id == first);
+  CHECK(rows[0].start == 100);
+  CHECK(rows[1].id == duplicate);
+  CHECK(rows[1].filepath == "/r/2024/01/01/000001/10-00-00.mp4");
+  CHECK(Must(catalog->ActiveRowsByPath("/r/nowhere.mp4")).empty());
+  CHECK(Must(catalog->ActiveRowsByPath("")).empty());
+}
+
+TEST_CASE("HasFilepathIndex sees an index only when filepath is its first column") {
+  TestDatabase db;
+  auto catalog = MustConnect(db.config());
+  CHECK_FALSE(Must(catalog->HasFilepathIndex()));
+  db.Exec("CREATE INDEX by_device_path ON Media (device_id, filepath(100))");
+  CHECK_FALSE(Must(catalog->HasFilepathIndex()));
+  // The full-column form Bluecherry's upgrade script uses; MariaDB turns it
+  // into a prefix index (with a note), which still counts.
+  db.Exec("CREATE INDEX idx_media_filepath ON Media (filepath)");
+  CHECK(Must(catalog->HasFilepathIndex()));
+}
+
+TEST_CASE("StorageRoots lists Storage.path by priority") {
+  TestDatabase db;
+  auto catalog = MustConnect(db.config());
+  CHECK(Must(catalog->StorageRoots()).empty());
+  db.InsertStorage(3, "/mnt/c");
+  db.InsertStorage(1, "/var/lib/bluecherry/recordings");
+  db.InsertStorage(2, "/mnt/b with space");
+  CHECK(Must(catalog->StorageRoots()) ==
+        std::vector<std::string>{"/var/lib/bluecherry/recordings", "/mnt/b with space", "/mnt/c"});
+}
+
+}  // namespace recsync::testing
