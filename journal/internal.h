@@ -1,0 +1,63 @@
+// Internals shared by the journal's translation units; not part of its API.
+#pragma once
+
+#include <SQLiteCpp/Column.h>
+#include <SQLiteCpp/Exception.h>
+#include <SQLiteCpp/Statement.h>
+
+#include <cstdint>
+#include <exception>
+#include <string>
+
+#include "common/status.h"
+
+namespace SQLite {
+class Database;
+}
+
+namespace recsync::journal_internal {
+
+// One line naming the journal, SQLite's reason and the operator's fix, with a
+// code chosen from the SQLite result code (busy/locked -> kBusy, not a
+// database -> kInvalid, anything else -> kIo).
+Status SqliteError(const std::string& path, const SQLite::Exception& e);
+Status SqliteError(const std::string& path, int sqlite_code, const std::string& what);
+
+// Runs `body` (returning Status or Result<T>), turning any exception into a
+// Status so none escapes the Journal API.
+template <typename F>
+auto Guarded(const std::string& path, F&& body) -> decltype(body()) {
+  try {
+    return body();
+  } catch (const SQLite::Exception& e) {
+    return SqliteError(path, e);
+  } catch (const std::exception& e) {
+    return Status(Code::kIo, "journal " + path + ": " + e.what());
+  }
+}
+
+// Paths are bytes: bound and read as BLOBs so nothing is re-encoded.
+inline void BindBytes(SQLite::Statement& st, int index, const std::string& bytes) {
+  st.bind(index, static_cast<const void*>(bytes.data()), static_cast<int>(bytes.size()));
+}
+inline std::string ColumnBytes(const SQLite::Column& column) {
+  const void* data = column.getBlob();  // before getBytes(), as SQLite asks
+  int size = column.getBytes();
+  return data ? std::string(static_cast<const char*>(data), static_cast<size_t>(size))
+              : std::string();
+}
+
+// PRAGMA user_version and application_id of the open database.
+int ReadUserVersion(SQLite::Database& db);
+int32_t ReadApplicationId(SQLite::Database& db);
+
+// Checks that the database is a recsync journal this binary can use, without
+// writing: kInvalid for another application's SQLite file or a newer schema.
+// `version` is the file's user_version.
+Status CheckCompatible(SQLite::Database& db, const std::string& path, int version);
+
+// Brings the schema to kJournalSchemaVersion inside one IMMEDIATE transaction
+// (which doubles as the write probe when nothing needs migrating).
+Status Migrate(SQLite::Database& db, const std::string& path);
+
+}  // namespace recsync::journal_internal

@@ -1,0 +1,244 @@
+// Journal: recsync's local, durable record of everything it saw and did.
+//
+// What the journal guarantees
+// - Durability before action: AppendEvents() returns only after the events are
+//   committed (SQLite WAL, synchronous=FULL). Nothing acts on an event before
+//   that, so a crash or a database outage never loses one.
+// - Order: events get strictly increasing `seq` numbers in commit order and
+//   PendingEvents() returns them in that order.
+// - Audit: every Media row recsync archived (or re-pointed) is in `actions`,
+//   with the event or sweep that caused it. Actions are never pruned.
+// - Concurrent readers: another process may read (the `journal` CLI) while the
+//   daemon writes; readers never block the writer for long (WAL) and wait up to
+//   a busy timeout instead of failing on a momentary lock.
+// - Clear failures: a journal that cannot be created, is read-only, locked or
+//   not a recsync journal yields one Status naming the file and the fix.
+//
+// Schema (version kJournalSchemaVersion, stored in PRAGMA user_version, with
+// PRAGMA application_id = kJournalApplicationId marking the file as ours).
+// Opening read-write migrates an older file forward step by step (0->1->2) in
+// one transaction, so a crash mid-migration leaves the old version intact. A
+// newer version than this binary knows is refused; read-only opens never
+// migrate and refuse an older version too (open it read-write once).
+//
+// Version 2 (current):
+//   events(seq INTEGER PRIMARY KEY AUTOINCREMENT, time_ms INTEGER, path BLOB,
+//          kind TEXT, state TEXT, media_ids TEXT, attempts INTEGER,
+//          last_error TEXT, updated_ms INTEGER)
+//     kind: one of kEventKinds; state: one of kEventStates.
+//     media_ids: comma-separated ids the event resolved to ("" when none).
+//     AUTOINCREMENT so a seq is never reused, even after Prune().
+//   sweeps(id INTEGER PRIMARY KEY AUTOINCREMENT, "trigger" TEXT, started_ms,
+//          finished_ms, outcome TEXT, dry_run INTEGER, checked, missing,
+//          unknown, archived INTEGER, report TEXT)
+//     report: the full per-root report as JSON (see SweepRecord::report_json).
+//   actions(id INTEGER PRIMARY KEY AUTOINCREMENT, media_id INTEGER, path BLOB,
+//           time_ms INTEGER, action TEXT, cause TEXT, cause_id INTEGER,
+//           detail TEXT)
+//     action: archive | repath; cause: sweep | event.
+//   roots(path BLOB PRIMARY KEY, st_dev INTEGER, mount_point INTEGER,
+//         fs_type TEXT, seen_ms INTEGER)
+//
+// Version 1 (the first release) differs from version 2 in that events have no
+// updated_ms (migration 1->2 sets it to time_ms), actions have no detail
+// (migration sets ""), and there is no roots table.
+//
+// Paths are stored as BLOBs: they are bytes on Linux and may hold newlines or
+// invalid UTF-8; they round-trip exactly.
+//
+// Thread-safety: one Journal object is used by one thread at a time. Several
+// Journal objects (in one process or several) may open the same file.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+
+namespace SQLite {
+class Database;
+}
+
+namespace recsync {
+
+inline constexpr int kJournalSchemaVersion = 2;
+// PRAGMA application_id of a recsync journal ("RcSy"); tells our file apart
+// from any other SQLite database at the configured path.
+inline constexpr int32_t kJournalApplicationId = 0x52635379;
+// How long a statement waits for another connection's lock before kBusy.
+inline constexpr int kJournalBusyTimeoutMs = 5000;
+
+// The event states and kinds recsync writes. The `journal` CLI validates its
+// filters against these lists, so a new kind must be added here.
+inline constexpr std::string_view kEventStates[] = {"pending", "applied", "ignored", "failed"};
+inline constexpr std::string_view kEventKinds[] = {"deleted", "moved_from", "moved_to", "overflow",
+                                                   "unmounted"};
+
+// An event as the watcher reports it, before it has a sequence number.
+struct NewEvent {
+  int64_t time_ms = 0;
+  std::string path;
+  std::string kind;  // "deleted", "moved_from", "overflow", ...
+};
+
+struct EventRecord {
+  int64_t seq = 0;
+  int64_t time_ms = 0;
+  std::string path;
+  std::string kind;
+  std::string state;  // "pending", "applied", "ignored", "failed"
+  std::vector<int64_t> media_ids;
+  int attempts = 0;
+  std::string last_error;
+  int64_t updated_ms = 0;
+};
+
+// What ListEvents() returns; unset fields do not filter.
+struct EventFilter {
+  std::optional<std::string> state;
+  std::optional<std::string> kind;
+  std::optional<int64_t> since_ms;       // time_ms >= since_ms
+  std::optional<std::string> path_glob;  // SQLite GLOB on the path
+  int64_t limit = 100;                   // newest first; <= 0 means no limit
+};
+
+// How a pending event was settled; see SettleEvents().
+struct EventOutcome {
+  int64_t seq = 0;
+  std::string state;  // "applied", "ignored", "failed", or "pending" (retry later)
+  std::vector<int64_t> media_ids;
+  std::string error;  // the last error, kept for "failed" and retried "pending"
+};
+
+struct SweepRecord {
+  int64_t id = 0;
+  std::string trigger;  // startup | periodic | manual | overflow | pressure | online
+  int64_t started_ms = 0;
+  int64_t finished_ms = 0;  // 0 while running
+  std::string outcome;      // running | done | partial | error
+  bool dry_run = false;
+  int64_t checked = 0;
+  int64_t missing = 0;
+  int64_t unknown = 0;
+  int64_t archived = 0;
+  std::string report_json;  // the whole per-root report, as printed by `sweep --json`
+};
+
+struct ActionRecord {
+  int64_t id = 0;
+  int64_t media_id = 0;
+  std::string path;
+  int64_t time_ms = 0;
+  std::string action;    // archive | repath
+  std::string cause;     // sweep | event
+  int64_t cause_id = 0;  // sweep id or event seq
+  std::string detail;    // for repath: the new path
+};
+
+struct ActionFilter {
+  std::optional<int64_t> sweep_id;
+  std::optional<int64_t> since_ms;
+  int64_t limit = 0;  // <= 0 means no limit; oldest first
+};
+
+// What recsync last saw of a storage root; the sweep compares against it to
+// notice a storage that was a mount point and no longer is.
+struct RootRecord {
+  std::string path;
+  uint64_t st_dev = 0;
+  bool mount_point = false;
+  std::string fs_type;
+  int64_t seen_ms = 0;
+};
+
+struct JournalStats {
+  int schema_version = 0;
+  std::string path;
+  int64_t size_bytes = 0;  // main file plus WAL
+  int64_t events_total = 0;
+  int64_t events_pending = 0;
+  int64_t events_applied = 0;
+  int64_t events_ignored = 0;
+  int64_t events_failed = 0;
+  int64_t oldest_pending_ms = 0;  // 0 when none
+  int64_t sweeps = 0;
+  int64_t actions = 0;
+  std::optional<SweepRecord> last_sweep;
+};
+
+class Journal {
+ public:
+  enum class Mode { kReadWrite, kReadOnly };
+
+  // Opens (kReadWrite: creating it, mode 0640, and its directory, mode 0750,
+  // when missing) and migrates the journal at `path`. kReadOnly never creates
+  // or migrates and fails with kNotFound when the file does not exist.
+  // Errors name the file: permission denied, read-only filesystem, locked by
+  // another process past the busy timeout, not a SQLite file, newer schema.
+  // A read-write open probes with a write transaction, so a read-only file,
+  // directory or filesystem fails here rather than at the first append.
+  // A read-only open that may not create the -shm file while no writer is
+  // active (no -wal file) reads the file as immutable instead of failing.
+  static Result<std::unique_ptr<Journal>> Open(const std::string& path, Mode mode);
+  // As above with a chosen busy timeout (tests use a short one).
+  static Result<std::unique_ptr<Journal>> Open(const std::string& path, Mode mode,
+                                               int busy_timeout_ms);
+
+  ~Journal();
+  Journal(const Journal&) = delete;
+  Journal& operator=(const Journal&) = delete;
+
+  const std::string& path() const { return path_; }
+  int schema_version() const;
+
+  // ---- events ----
+  // Commits all events in one transaction (state pending, attempts 0) and
+  // returns their sequence numbers in order. Durable when it returns OK.
+  Result<std::vector<int64_t>> AppendEvents(const std::vector<NewEvent>& events);
+  // Pending events in seq order, at most `limit` (<= 0: all), with seq > after_seq.
+  Result<std::vector<EventRecord>> PendingEvents(int64_t after_seq, int64_t limit);
+  // Records the outcome of each event in one transaction; increments attempts
+  // and sets updated_ms = now_ms. An unknown seq or state fails the whole
+  // call (kNotFound / kInvalid) and changes nothing.
+  Status SettleEvents(const std::vector<EventOutcome>& outcomes, int64_t now_ms);
+  Result<std::vector<EventRecord>> ListEvents(const EventFilter& filter);
+  Result<std::optional<EventRecord>> GetEvent(int64_t seq);
+
+  // ---- sweeps ----
+  // Inserts a sweep in state "running" and returns its id.
+  Result<int64_t> BeginSweep(const std::string& trigger, bool dry_run, int64_t started_ms);
+  // Stores the final figures and report of sweep `record.id` (kNotFound when
+  // there is no such sweep).
+  Status FinishSweep(const SweepRecord& record);
+  // Newest first; limit <= 0 means all.
+  Result<std::vector<SweepRecord>> ListSweeps(int64_t limit);
+  Result<std::optional<SweepRecord>> GetSweep(int64_t id);
+
+  // ---- actions (the audit trail) ----
+  Status RecordActions(const std::vector<ActionRecord>& actions);
+  Result<std::vector<ActionRecord>> ListActions(const ActionFilter& filter);
+
+  // ---- roots ----
+  // PutRoot inserts or replaces the record for root.path.
+  Result<std::optional<RootRecord>> GetRoot(const std::string& path);
+  Status PutRoot(const RootRecord& root);
+
+  // ---- maintenance ----
+  // Deletes applied and ignored events whose time_ms is older than
+  // now_ms - older_than_days days. Pending and failed events, sweeps and
+  // actions are kept. Returns how many events were deleted; older_than_days < 0
+  // is kInvalid.
+  Result<int64_t> Prune(int64_t older_than_days, int64_t now_ms);
+  Result<JournalStats> Stats();
+
+ private:
+  Journal(std::string path, std::unique_ptr<SQLite::Database> db);
+  std::string path_;
+  std::unique_ptr<SQLite::Database> db_;
+};
+
+}  // namespace recsync

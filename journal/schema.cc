@@ -1,0 +1,174 @@
+// Schema migrations and the mapping of SQLite failures to Status.
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Transaction.h>
+#include <sqlite3.h>
+
+#include <string>
+
+#include "journal/internal.h"
+#include "journal/journal.h"
+
+namespace recsync::journal_internal {
+namespace {
+
+// Each step takes the schema from `to - 1` to `to`. Steps are never edited once
+// released: a journal written by an old binary must migrate the same way.
+struct Migration {
+  int to;
+  const char* sql;
+};
+
+constexpr Migration kMigrations[] = {
+    {1, R"sql(
+      CREATE TABLE events(
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        time_ms INTEGER NOT NULL,
+        path BLOB NOT NULL,
+        kind TEXT NOT NULL,
+        state TEXT NOT NULL DEFAULT 'pending',
+        media_ids TEXT NOT NULL DEFAULT '',
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT NOT NULL DEFAULT '');
+      CREATE INDEX events_by_state ON events(state, seq);
+      CREATE TABLE sweeps(
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        "trigger" TEXT NOT NULL,
+        started_ms INTEGER NOT NULL,
+        finished_ms INTEGER NOT NULL DEFAULT 0,
+        outcome TEXT NOT NULL DEFAULT 'running',
+        dry_run INTEGER NOT NULL DEFAULT 0,
+        checked INTEGER NOT NULL DEFAULT 0,
+        missing INTEGER NOT NULL DEFAULT 0,
+        unknown INTEGER NOT NULL DEFAULT 0,
+        archived INTEGER NOT NULL DEFAULT 0,
+        report TEXT NOT NULL DEFAULT '');
+      CREATE TABLE actions(
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        media_id INTEGER NOT NULL,
+        path BLOB NOT NULL,
+        time_ms INTEGER NOT NULL,
+        action TEXT NOT NULL,
+        cause TEXT NOT NULL,
+        cause_id INTEGER NOT NULL);
+    )sql"},
+    {2, R"sql(
+      ALTER TABLE events ADD COLUMN updated_ms INTEGER NOT NULL DEFAULT 0;
+      UPDATE events SET updated_ms = time_ms;
+      CREATE INDEX events_by_time ON events(time_ms);
+      ALTER TABLE actions ADD COLUMN detail TEXT NOT NULL DEFAULT '';
+      CREATE INDEX actions_by_cause ON actions(cause, cause_id);
+      CREATE TABLE roots(
+        path BLOB PRIMARY KEY,
+        st_dev INTEGER NOT NULL,
+        mount_point INTEGER NOT NULL,
+        fs_type TEXT NOT NULL,
+        seen_ms INTEGER NOT NULL);
+    )sql"},
+};
+static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kJournalSchemaVersion,
+              "one migration step per schema version");
+
+std::string DirOf(const std::string& path) {
+  auto slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+std::string BaseOf(const std::string& path) {
+  auto slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+}  // namespace
+
+Status SqliteError(const std::string& path, int sqlite_code, const std::string& what) {
+  const std::string dir = DirOf(path);
+  Code code = Code::kIo;
+  std::string fix;
+  switch (sqlite_code & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      code = Code::kBusy;
+      fix = "another process holds it; wait, or stop the other recsync";
+      break;
+    case SQLITE_READONLY:
+    case SQLITE_PERM:
+    case SQLITE_AUTH:
+      fix = "check permissions of " + dir + " and " + BaseOf(path) + " or set --journal";
+      break;
+    case SQLITE_CANTOPEN:
+      fix = "check that " + dir + " exists and is writable or set --journal";
+      break;
+    case SQLITE_NOTADB:
+      code = Code::kInvalid;
+      fix = "not a recsync journal; move it aside or set --journal";
+      break;
+    case SQLITE_CORRUPT:
+      fix = "move it aside and recsync starts a new journal";
+      break;
+    case SQLITE_FULL:
+      fix = "free space on the filesystem of " + dir;
+      break;
+    case SQLITE_IOERR:
+      fix = "check the filesystem and device of " + dir;
+      break;
+    default:
+      break;
+  }
+  std::string message = "journal " + path + ": " + what;
+  if (!fix.empty()) message += " (" + fix + ")";
+  return Status(code, std::move(message));
+}
+
+Status SqliteError(const std::string& path, const SQLite::Exception& e) {
+  return SqliteError(path, e.getErrorCode(), e.what());
+}
+
+int ReadUserVersion(SQLite::Database& db) { return db.execAndGet("PRAGMA user_version").getInt(); }
+
+int32_t ReadApplicationId(SQLite::Database& db) {
+  return db.execAndGet("PRAGMA application_id").getInt();
+}
+
+Status CheckCompatible(SQLite::Database& db, const std::string& path, int version) {
+  const int32_t app_id = ReadApplicationId(db);
+  bool ours = app_id == kJournalApplicationId;
+  if (version == 0 && app_id == 0) {
+    // A fresh (empty) file is ours to initialise; one with tables is not.
+    ours = db.execAndGet("SELECT count(*) FROM sqlite_master").getInt64() == 0;
+  }
+  if (!ours) {
+    return Status(Code::kInvalid, "journal " + path +
+                                      ": is a SQLite database but not a recsync journal "
+                                      "(move it aside or set --journal)");
+  }
+  if (version > kJournalSchemaVersion) {
+    return Status(Code::kInvalid, "journal " + path + " has schema version " +
+                                      std::to_string(version) +
+                                      ", this recsync understands up to " +
+                                      std::to_string(kJournalSchemaVersion) + "; upgrade recsync");
+  }
+  return Status::Ok();
+}
+
+Status Migrate(SQLite::Database& db, const std::string& path) {
+  return Guarded(path, [&]() -> Status {
+    // IMMEDIATE takes the write lock before reading the version, so two
+    // processes opening a fresh file cannot both run the same migration.
+    SQLite::Transaction txn(db, SQLite::TransactionBehavior::IMMEDIATE);
+    int version = ReadUserVersion(db);
+    RECSYNC_RETURN_IF_ERROR(CheckCompatible(db, path, version));
+    if (version == kJournalSchemaVersion) return Status::Ok();  // probe done; roll back
+    for (const Migration& step : kMigrations) {
+      if (step.to <= version) continue;
+      db.exec(step.sql);
+      version = step.to;
+    }
+    db.exec("PRAGMA application_id = " + std::to_string(kJournalApplicationId));
+    db.exec("PRAGMA user_version = " + std::to_string(version));
+    txn.commit();
+    return Status::Ok();
+  });
+}
+
+}  // namespace recsync::journal_internal
