@@ -1,0 +1,113 @@
+// recsync's own config file and command-line overrides.
+#include <catch2/catch.hpp>
+
+#include "config/config.h"
+#include "tests/support/temp_dir.h"
+
+using namespace recsync;
+using recsync::testing::TempDir;
+using recsync::testing::WriteFile;
+
+TEST_CASE("an absent optional recsync.conf gives the documented defaults") {
+  TempDir dir;
+  auto s = LoadSettings(dir.Sub("recsync.conf"), /*required=*/false);
+  REQUIRE(s.ok());
+  CHECK(s->bluecherry_conf == "/etc/bluecherry.conf");
+  CHECK(s->journal == "/var/lib/recsync/journal.db");
+  CHECK(s->storage.empty());
+  CHECK(s->min_age == 120);
+  CHECK(s->max_missing_ratio == Approx(0.5));
+  CHECK(s->batch_size == 500);
+  CHECK(s->sweep_interval == 3600);
+  CHECK(s->control_socket == "/run/recsync/control.sock");
+  CHECK(s->journal_retention_days == 30);
+  CHECK(s->log_level == "info");
+}
+
+TEST_CASE("an explicitly named config file must exist") {
+  TempDir dir;
+  auto s = LoadSettings(dir.Sub("recsync.conf"), /*required=*/true);
+  REQUIRE_FALSE(s.ok());
+  CHECK(s.status().code() == Code::kInvalid);
+  CHECK_THAT(s.status().message(), Catch::Contains("recsync.conf"));
+}
+
+TEST_CASE("every key in recsync.conf is read") {
+  TempDir dir;
+  const std::string path = dir.Sub("recsync.conf");
+  WriteFile(path, R"(recsync:
+{
+  bluecherry_conf = "/srv/bc.conf";
+  journal = "/srv/j.db";
+  storage = ["/srv/a", "/srv/b/"];
+  min_age = 60;
+  max_missing_ratio = 0.25;
+  batch_size = 1000;
+  sweep_interval = 600;
+  control_socket = "/tmp/c.sock";
+  journal_retention_days = 7;
+  log_level = "debug";
+  probe_timeout = 3;
+  fstab = "/srv/fstab";
+};
+)");
+  auto s = LoadSettings(path, true);
+  REQUIRE(s.ok());
+  CHECK(s->bluecherry_conf == "/srv/bc.conf");
+  CHECK(s->journal == "/srv/j.db");
+  CHECK(s->storage == std::vector<std::string>{"/srv/a", "/srv/b/"});
+  CHECK(s->min_age == 60);
+  CHECK(s->max_missing_ratio == Approx(0.25));
+  CHECK(s->batch_size == 1000);
+  CHECK(s->sweep_interval == 600);
+  CHECK(s->control_socket == "/tmp/c.sock");
+  CHECK(s->journal_retention_days == 7);
+  CHECK(s->log_level == "debug");
+  CHECK(s->probe_timeout == 3);
+  CHECK(s->fstab == "/srv/fstab");
+}
+
+TEST_CASE("an unknown key is an error naming the key and line") {
+  TempDir dir;
+  const std::string path = dir.Sub("recsync.conf");
+  WriteFile(path, "recsync:\n{\n  min_age = 1;\n  max_age = 2;\n};\n");
+  auto s = LoadSettings(path, true);
+  REQUIRE_FALSE(s.ok());
+  CHECK_THAT(s.status().message(), Catch::Contains(path + ":4") && Catch::Contains("recsync.max_age"));
+}
+
+TEST_CASE("a value of the wrong type is an error naming the key") {
+  TempDir dir;
+  const std::string path = dir.Sub("recsync.conf");
+  WriteFile(path, "recsync: { min_age = \"soon\"; };\n");
+  auto s = LoadSettings(path, true);
+  REQUIRE_FALSE(s.ok());
+  CHECK_THAT(s.status().message(), Catch::Contains("recsync.min_age must be an integer"));
+}
+
+TEST_CASE("out-of-range values are rejected") {
+  TempDir dir;
+  const std::string path = dir.Sub("recsync.conf");
+  WriteFile(path, "recsync: { max_missing_ratio = 1.5; };\n");
+  auto s = LoadSettings(path, true);
+  REQUIRE_FALSE(s.ok());
+  CHECK_THAT(s.status().message(), Catch::Contains("max_missing_ratio must be between 0 and 1"));
+}
+
+TEST_CASE("command-line overrides win over the file and are validated") {
+  Settings base;
+  base.min_age = 60;
+  SettingsOverrides o;
+  o.min_age = 5;
+  o.storage = std::vector<std::string>{"/x"};
+  auto s = ApplyOverrides(base, o);
+  REQUIRE(s.ok());
+  CHECK(s->min_age == 5);
+  CHECK(s->storage == std::vector<std::string>{"/x"});
+
+  SettingsOverrides bad;
+  bad.storage = std::vector<std::string>{"relative/path"};
+  auto r = ApplyOverrides(base, bad);
+  REQUIRE_FALSE(r.ok());
+  CHECK_THAT(r.status().message(), Catch::Contains("must be an absolute path"));
+}
