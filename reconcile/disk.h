@@ -1,0 +1,85 @@
+// DiskInterface: the filesystem as the sweep sees it, behind a small interface
+// so the safety rules can be tested with a virtual disk (hung mounts, EIO,
+// unmounted roots) and proven on the real one.
+//
+// The one rule that matters: only ENOENT means missing. Every other failure
+// (EACCES, EIO, ESTALE, ENOTCONN, ENOTDIR, a timeout) means "unknown", and an
+// unknown file is never archived.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+namespace recsync {
+
+enum class Presence { kPresent, kMissing, kUnknown };
+
+struct PathCheck {
+  Presence presence = Presence::kUnknown;
+  int err = 0;  // errno for kUnknown (0 for a timeout)
+};
+
+// What a storage root directory looks like right now.
+struct DirProbe {
+  int err = 0;           // errno of stat/opendir; 0 when it is a readable directory
+  bool is_dir = false;
+  bool empty = false;    // no entries besides . and ..
+  uint64_t st_dev = 0;
+  std::string real_path; // realpath() of the root, for the mount table lookup
+};
+
+struct MountEntry {
+  std::string mount_point;
+  std::string fs_type;
+};
+
+class DiskInterface {
+ public:
+  virtual ~DiskInterface() = default;
+  // lstat(path): success is kPresent, ENOENT is kMissing, anything else kUnknown.
+  virtual PathCheck Check(const std::string& path) = 0;
+  // stat + opendir + the first directory entry of `path`.
+  virtual DirProbe ProbeDir(const std::string& path) = 0;
+  // The mounted filesystems now (/proc/self/mountinfo), in mount order.
+  virtual Result<std::vector<MountEntry>> Mounts() = 0;
+  // Mount points declared in fstab (second field; swap and "none" skipped).
+  virtual Result<std::vector<std::string>> DeclaredMountPoints() = 0;
+};
+
+// The real filesystem. `fstab` is the file DeclaredMountPoints() reads.
+std::unique_ptr<DiskInterface> MakeRealDisk(std::string fstab = "/etc/fstab");
+
+// Decodes the octal escapes (\040 for a space, ...) used in fstab and mountinfo.
+std::string UnescapeMountField(const std::string& field);
+
+// Parses /proc/self/mountinfo text into mount entries.
+std::vector<MountEntry> ParseMountInfo(const std::string& text);
+// Parses fstab text into declared mount points.
+std::vector<std::string> ParseFstab(const std::string& text);
+
+// The entry whose mount point is the longest prefix of `path` (a resolved,
+// absolute path); nullopt when the table is empty.
+std::optional<MountEntry> MountContaining(const std::vector<MountEntry>& mounts,
+                                          const std::string& path);
+
+// True when `path` equals `dir` or lies below it (component-wise, not by
+// string prefix: /a/bc is not below /a/b).
+bool IsUnder(const std::string& path, const std::string& dir);
+
+// Runs `fn` on its own thread and waits at most `timeout` for it. A call into
+// a hung network mount cannot be cancelled, so on timeout the thread is left
+// behind (it owns its inputs and result) and nullopt is returned; the caller
+// treats the storage as unresponsive.
+template <typename T>
+std::optional<T> RunBounded(std::function<T()> fn, std::chrono::milliseconds timeout);
+
+}  // namespace recsync
+
+#include "reconcile/run_bounded_inl.h"

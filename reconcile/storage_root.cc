@@ -1,0 +1,114 @@
+#include "reconcile/storage_root.h"
+
+#include <cerrno>
+
+namespace recsync {
+
+const char* RootStateName(RootState state) {
+  switch (state) {
+    case RootState::kOnline: return "online";
+    case RootState::kOffline: return "offline";
+    case RootState::kSuspect: return "suspect";
+  }
+  return "?";
+}
+
+RootRecord RootStatus::ToRecord(int64_t now_ms) const {
+  return RootRecord{path, st_dev, mount_point, fs_type, now_ms};
+}
+
+Result<MountTables> ReadMountTables(DiskInterface& disk) {
+  MountTables tables;
+  auto mounted = disk.Mounts();
+  if (!mounted.ok()) return mounted.status();
+  auto declared = disk.DeclaredMountPoints();
+  if (!declared.ok()) return declared.status();
+  tables.mounted = std::move(*mounted);
+  tables.declared = std::move(*declared);
+  return tables;
+}
+
+RootStatus AssessRoot(const std::shared_ptr<DiskInterface>& disk, const std::string& root, const MountTables& tables,
+                      const std::optional<RootRecord>& last, std::chrono::milliseconds timeout) {
+  RootStatus status;
+  status.path = root;
+  auto offline = [&](std::string why) {
+    status.state = RootState::kOffline;
+    status.reason = std::move(why);
+    return status;
+  };
+
+  auto probe = RunBounded<DirProbe>([disk, root] { return disk->ProbeDir(root); }, timeout);
+  if (!probe) {
+    return offline("unresponsive: no answer within " + std::to_string(timeout.count() / 1000) +
+                   " s (hung network storage?)");
+  }
+  if (probe->err == ENOENT) return offline("does not exist");
+  if (probe->err == ENOTDIR) return offline("is not a directory");
+  if (probe->err != 0) return offline("cannot be read: " + ErrnoText(probe->err));
+
+  status.empty = probe->empty;
+  status.st_dev = probe->st_dev;
+  const std::string& real = probe->real_path.empty() ? root : probe->real_path;
+
+  for (const auto& declared : tables.declared) {
+    if (declared == "/" || !(IsUnder(root, declared) || IsUnder(real, declared))) continue;
+    bool mounted = false;
+    for (const auto& m : tables.mounted) mounted |= (m.mount_point == declared);
+    if (!mounted) {
+      return offline("lies on " + declared + ", which fstab declares but is not mounted");
+    }
+  }
+
+  if (auto mount = MountContaining(tables.mounted, real)) {
+    status.mount_point = (mount->mount_point == real);
+    status.fs_type = mount->fs_type;
+  }
+  if (last) {
+    if (last->mount_point && !status.mount_point) {
+      return offline("was a mount point at an earlier sweep and is not one now (unmounted?)");
+    }
+    if (!last->fs_type.empty() && last->fs_type != status.fs_type) {
+      return offline("filesystem type changed from " + last->fs_type + " to " + status.fs_type +
+                     " since an earlier sweep (not mounted?)");
+    }
+  }
+  status.state = RootState::kOnline;
+  return status;
+}
+
+std::string NormalizeRoot(std::string root) {
+  while (root.size() > 1 && root.back() == '/') root.pop_back();
+  return root;
+}
+
+std::optional<std::string> InferRoot(const std::string& filepath) {
+  // Walk back over <file>, <device>, DD, MM, YYYY and check their shapes.
+  auto is_digits = [](std::string_view s, size_t n) {
+    if (s.size() != n) return false;
+    for (char c : s) {
+      if (c < '0' || c > '9') return false;
+    }
+    return true;
+  };
+  std::vector<size_t> slashes;
+  for (size_t i = filepath.size(); i-- > 0;) {
+    if (filepath[i] == '/') {
+      slashes.push_back(i);
+      if (slashes.size() == 5) break;
+    }
+  }
+  if (slashes.size() < 5 || filepath.empty() || filepath[0] != '/') return std::nullopt;
+  auto part = [&](size_t k) {  // k-th component counted from the file's parent
+    size_t begin = slashes[k + 1] + 1;
+    return std::string_view(filepath).substr(begin, slashes[k] - begin);
+  };
+  if (!is_digits(part(0), 6) || !is_digits(part(1), 2) || !is_digits(part(2), 2) ||
+      !is_digits(part(3), 4)) {
+    return std::nullopt;
+  }
+  std::string root = filepath.substr(0, slashes[4]);
+  return root.empty() ? std::string("/") : root;
+}
+
+}  // namespace recsync

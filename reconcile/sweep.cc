@@ -1,0 +1,308 @@
+#include "reconcile/sweep.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <map>
+
+#include "common/json.h"
+#include "reconcile/sweep_report.h"
+
+namespace recsync {
+namespace {
+
+// Files are checked in chunks on a bounded worker, so a hung mount costs one
+// probe timeout per root rather than one per row.
+constexpr size_t kCheckChunk = 256;
+constexpr size_t kPageSize = 5000;
+
+// One root's state while the sweep runs.
+struct RootWork {
+  RootStatus status;
+  RootReport report;
+  std::vector<MediaRow> pending;     // rows waiting to be checked
+  std::vector<MediaRow> candidates;  // rows whose file gave ENOENT
+};
+
+// A path the sweep will check: absolute, with no "." or ".." components and
+// no empty ones, so that "under this root" means what it says.
+bool IsCleanPath(const std::string& p) {
+  if (p.empty() || p[0] != '/' || p.back() == '/') return false;
+  size_t start = 1;
+  while (start <= p.size()) {
+    size_t end = p.find('/', start);
+    if (end == std::string::npos) end = p.size();
+    std::string_view part(p.data() + start, end - start);
+    if (part.empty() || part == "." || part == "..") return false;
+    start = end + 1;
+  }
+  return true;
+}
+
+void MarkUnresponsive(RootWork& w, std::chrono::milliseconds timeout) {
+  w.report.state = RootState::kOffline;
+  w.report.reason = "unresponsive: checking files took longer than " +
+                    std::to_string(timeout.count() / 1000) + " s (hung network storage?)";
+  w.candidates.clear();
+  w.pending.clear();
+  spdlog::warn("storage {} is {}; nothing under it is archived", w.report.path, w.report.reason);
+}
+
+// Checks `rows` on a bounded worker; nullopt when the storage did not answer.
+std::optional<std::vector<PathCheck>> CheckRows(const std::shared_ptr<DiskInterface>& disk,
+                                                const std::vector<MediaRow>& rows,
+                                                std::chrono::milliseconds timeout) {
+  std::vector<std::string> paths;
+  paths.reserve(rows.size());
+  for (const auto& r : rows) paths.push_back(r.filepath);
+  return RunBounded<std::vector<PathCheck>>(
+      [disk, paths = std::move(paths)] {
+        std::vector<PathCheck> out;
+        out.reserve(paths.size());
+        for (const auto& p : paths) out.push_back(disk->Check(p));
+        return out;
+      },
+      timeout);
+}
+
+void CheckPending(RootWork& w, const std::shared_ptr<DiskInterface>& disk,
+                  std::chrono::milliseconds timeout) {
+  if (w.pending.empty() || w.report.state == RootState::kOffline) return;
+  auto checks = CheckRows(disk, w.pending, timeout);
+  if (!checks) return MarkUnresponsive(w, timeout);
+  for (size_t i = 0; i < w.pending.size(); ++i) {
+    ++w.report.checked;
+    switch ((*checks)[i].presence) {
+      case Presence::kPresent: break;
+      case Presence::kMissing:
+        ++w.report.missing;
+        w.candidates.push_back(std::move(w.pending[i]));
+        break;
+      case Presence::kUnknown:
+        ++w.report.unknown;
+        spdlog::debug("cannot tell whether {} exists: {}", w.pending[i].filepath,
+                      ErrnoText((*checks)[i].err));
+        break;
+    }
+  }
+  w.pending.clear();
+}
+
+// Applies the suspect and ratio guards to a root whose rows were all checked.
+void ApplyGuards(RootWork& w, const SweepOptions& opt) {
+  RootReport& r = w.report;
+  if (r.state == RootState::kOffline) return;
+  if (w.status.empty && r.rows > 0) {
+    r.state = RootState::kSuspect;
+    r.reason = "the directory is empty, yet the catalog has " + std::to_string(r.rows) +
+               " active rows under it";
+    if (!opt.force) {
+      r.refused = true;
+      r.refused_reason = "suspect root: " + r.reason + " (mount the storage, or use --force)";
+    }
+  }
+  if (!r.refused && !opt.force && r.checked > 0 &&
+      static_cast<double>(r.missing) > opt.max_missing_ratio * static_cast<double>(r.checked)) {
+    r.refused = true;
+    r.refused_reason = std::to_string(r.missing) + " of " + std::to_string(r.checked) +
+                       " checked files are missing, more than max_missing_ratio " +
+                       std::to_string(static_cast<int>(opt.max_missing_ratio * 100)) +
+                       "% (check the storage, then use --force)";
+  }
+  if (r.refused) {
+    spdlog::warn("not archiving anything under {}: {}", r.path, r.refused_reason);
+    w.candidates.clear();
+  }
+}
+
+}  // namespace
+
+Result<SweepReport> Sweeper::Run(const SweepOptions& opt) {
+  const auto started = std::chrono::steady_clock::now();
+  SweepReport rep;
+  rep.trigger = opt.trigger;
+  rep.dry_run = opt.dry_run;
+  rep.force = opt.force;
+  rep.started_ms = clock_.NowMs();
+  spdlog::info("Starting database/filesystem synchronization");
+
+  auto sweep_id = journal_.BeginSweep(opt.trigger, opt.dry_run, rep.started_ms);
+  if (!sweep_id.ok()) return sweep_id.status();
+  rep.sweep_id = *sweep_id;
+
+  std::vector<std::unique_ptr<RootWork>> works;
+  // Records the sweep as failed, with the figures so far, and passes the error on.
+  auto fail = [&](const Status& st) -> Status {
+    for (const auto& w : works) rep.roots.push_back(w->report);
+    SweepRecord rec{rep.sweep_id, opt.trigger, rep.started_ms, clock_.NowMs(), "error",
+                    opt.dry_run, rep.checked(), rep.missing(), rep.unknown(), rep.archived(),
+                    DumpJson(SweepReportToJson(rep))};
+    (void)journal_.FinishSweep(rec);
+    spdlog::error("sweep {} failed: {}", rep.sweep_id, st.message());
+    return st;
+  };
+
+  std::vector<std::string> roots = opt.roots;
+  if (roots.empty()) {
+    auto from_catalog = catalog_.StorageRoots();
+    if (!from_catalog.ok()) return fail(from_catalog.status());
+    roots = std::move(*from_catalog);
+  }
+  auto tables = ReadMountTables(*disk_);
+  if (!tables.ok()) return fail(tables.status());
+
+  auto add_root = [&](const std::string& path, bool configured) -> Result<RootWork*> {
+    auto last = journal_.GetRoot(path);
+    if (!last.ok()) return last.status();
+    auto w = std::make_unique<RootWork>();
+    w->status = AssessRoot(disk_, path, *tables, *last, opt.probe_timeout);
+    w->report.path = path;
+    w->report.configured = configured;
+    w->report.state = w->status.state;
+    w->report.reason = w->status.reason;
+    w->report.fs_type = w->status.fs_type;
+    w->report.mount_point = w->status.mount_point;
+    if (w->report.state == RootState::kOffline) {
+      spdlog::warn("storage {} is offline: {}; it is not swept", path, w->report.reason);
+    }
+    works.push_back(std::move(w));
+    return works.back().get();
+  };
+  for (auto& root : roots) {
+    root = NormalizeRoot(root);
+    bool seen = false;
+    for (const auto& w : works) seen |= (w->report.path == root);
+    if (seen) continue;
+    auto added = add_root(root, true);
+    if (!added.ok()) return fail(added.status());
+  }
+  const size_t configured_count = works.size();
+  std::map<std::string, RootWork*> inferred;
+
+  // The configured root a path lies under (the longest one), else the root its
+  // layout implies; nullptr when neither exists.
+  auto place = [&](const std::string& path) -> Result<RootWork*> {
+    RootWork* best = nullptr;
+    for (size_t i = 0; i < configured_count; ++i) {
+      RootWork* w = works[i].get();
+      if (path != w->report.path && IsUnder(path, w->report.path) &&
+          (!best || w->report.path.size() > best->report.path.size())) {
+        best = w;
+      }
+    }
+    if (best) return best;
+    auto root = InferRoot(path);
+    if (!root) return static_cast<RootWork*>(nullptr);
+    if (auto it = inferred.find(*root); it != inferred.end()) return it->second;
+    auto added = add_root(*root, false);
+    if (!added.ok()) return added.status();
+    inferred[*root] = *added;
+    return *added;
+  };
+
+  const int64_t young_after = clock_.NowSeconds() - opt.min_age_s;
+  int64_t total_rows = 0;
+  for (int64_t after = 0;;) {
+    auto page = catalog_.ActiveRowsAfter(after, kPageSize);
+    if (!page.ok()) return fail(page.status());
+    if (page->empty()) break;
+    for (auto& row : *page) {
+      after = row.id;
+      ++total_rows;
+      auto placed = place(row.filepath);
+      if (!placed.ok()) return fail(placed.status());
+      RootWork* w = *placed;
+      if (!w) {
+        ++rep.unplaceable;
+        continue;
+      }
+      ++w->report.rows;
+      if (w->report.state == RootState::kOffline) continue;
+      if (row.start > young_after) {
+        ++w->report.young;
+        continue;
+      }
+      if (!IsCleanPath(row.filepath)) {
+        ++w->report.checked;
+        ++w->report.unknown;
+        continue;
+      }
+      w->pending.push_back(std::move(row));
+      if (w->pending.size() >= kCheckChunk) CheckPending(*w, disk_, opt.probe_timeout);
+    }
+  }
+  for (auto& w : works) {
+    CheckPending(*w, disk_, opt.probe_timeout);
+    ApplyGuards(*w, opt);
+  }
+  int64_t total_missing = 0;
+  for (const auto& w : works) total_missing += w->report.missing;
+  spdlog::info("Found {} orphaned database entries out of {} total files", total_missing,
+               total_rows);
+
+  int64_t total_archived = 0;
+  const size_t batch = static_cast<size_t>(std::max<int64_t>(1, opt.batch_size));
+  for (auto& w : works) {
+    for (size_t begin = 0; begin < w->candidates.size(); begin += batch) {
+      std::vector<MediaRow> chunk(
+          w->candidates.begin() + static_cast<std::ptrdiff_t>(begin),
+          w->candidates.begin() + static_cast<std::ptrdiff_t>(std::min(begin + batch, w->candidates.size())));
+      // Check again right before acting: a file that came back is kept.
+      auto again = CheckRows(disk_, chunk, opt.probe_timeout);
+      if (!again) {
+        MarkUnresponsive(*w, opt.probe_timeout);
+        break;
+      }
+      std::vector<int64_t> ids;
+      std::map<int64_t, const MediaRow*> by_id;
+      for (size_t i = 0; i < chunk.size(); ++i) {
+        if ((*again)[i].presence != Presence::kMissing) continue;
+        ids.push_back(chunk[i].id);
+        by_id[chunk[i].id] = &chunk[i];
+      }
+      if (ids.empty()) continue;
+      if (opt.dry_run) {
+        for (int64_t id : ids) rep.archived_rows.push_back({id, by_id[id]->filepath});
+        continue;
+      }
+      auto changed = catalog_.ArchiveBatch(ids);
+      if (!changed.ok()) return fail(changed.status());
+      std::vector<ActionRecord> actions;
+      const int64_t now = clock_.NowMs();
+      for (int64_t id : *changed) {
+        actions.push_back({0, id, by_id[id]->filepath, now, "archive", "sweep", rep.sweep_id, ""});
+        rep.archived_rows.push_back({id, by_id[id]->filepath});
+      }
+      w->report.archived += static_cast<int64_t>(changed->size());
+      total_archived += static_cast<int64_t>(changed->size());
+      auto recorded = journal_.RecordActions(actions);
+      if (!recorded.ok()) return fail(recorded);
+      spdlog::info("Cleaned up batch of {} orphaned entries (total: {})", changed->size(),
+                   total_archived);
+    }
+  }
+
+  if (!opt.dry_run) {
+    // Remember what each online root looked like, so a later unmount shows.
+    for (const auto& w : works) {
+      if (w->report.state != RootState::kOnline) continue;
+      auto put = journal_.PutRoot(w->status.ToRecord(clock_.NowMs()));
+      if (!put.ok()) return fail(put);
+    }
+  }
+
+  rep.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::steady_clock::now() - started)
+                        .count();
+  for (auto& w : works) rep.roots.push_back(std::move(w->report));
+  spdlog::info("Database/filesystem sync complete: {} orphaned entries cleaned up",
+               rep.archived());
+  SweepRecord rec{rep.sweep_id, opt.trigger, rep.started_ms, clock_.NowMs(),
+                  rep.incomplete() ? "partial" : "done", opt.dry_run, rep.checked(),
+                  rep.missing(), rep.unknown(), rep.archived(), DumpJson(SweepReportToJson(rep))};
+  auto finished = journal_.FinishSweep(rec);
+  if (!finished.ok()) return finished;
+  return rep;
+}
+
+}  // namespace recsync

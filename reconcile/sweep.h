@@ -1,0 +1,107 @@
+// Sweep: one full reconcile of the catalog against the disk.
+//
+// For every storage root, then for rows under no configured root (grouped by
+// the root their path implies in Bluecherry's layout), the sweep checks each
+// active row's file and archives the rows whose file is gone. Safety rules:
+// - an offline root (see storage_root.h) is never swept, even with force;
+// - a suspect root (empty, yet the catalog has rows under it) is refused
+//   unless force;
+// - only ENOENT is missing; any other error is unknown and never archived;
+// - rows whose start is younger than min_age are not checked;
+// - when the missing share of a root's checked rows exceeds
+//   max_missing_ratio, nothing under that root is archived unless force;
+// - each candidate is checked once more right before its batch is archived.
+// Rows stream from the catalog by id (keyset pagination); only the missing
+// candidates are held in memory.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "catalog/catalog.h"
+#include "common/clock.h"
+#include "journal/journal.h"
+#include "reconcile/disk.h"
+#include "reconcile/storage_root.h"
+
+namespace recsync {
+
+struct SweepOptions {
+  std::string trigger = "manual";  // startup | periodic | manual | overflow | pressure | online
+  bool dry_run = false;
+  bool force = false;
+  int64_t min_age_s = 120;
+  double max_missing_ratio = 0.5;
+  int64_t batch_size = 500;
+  std::chrono::milliseconds probe_timeout{10000};
+  // Roots to sweep; empty means Storage.path from the catalog.
+  std::vector<std::string> roots;
+};
+
+// The figures of one root (or of one inferred root outside the configured ones).
+struct RootReport {
+  std::string path;
+  RootState state = RootState::kOffline;
+  std::string reason;        // why offline or suspect
+  bool configured = true;    // false: inferred from rows under no configured root
+  std::string fs_type;
+  bool mount_point = false;
+  int64_t rows = 0;          // active rows under this root
+  int64_t young = 0;         // younger than min_age, not checked
+  int64_t checked = 0;
+  int64_t missing = 0;
+  int64_t unknown = 0;       // neither present nor ENOENT (EACCES, EIO, timeout, ...)
+  int64_t archived = 0;
+  bool refused = false;
+  std::string refused_reason;
+};
+
+struct ArchivedRow {
+  int64_t id = 0;
+  std::string path;
+};
+
+struct SweepReport {
+  int64_t sweep_id = 0;
+  std::string trigger;
+  bool dry_run = false;
+  bool force = false;
+  int64_t started_ms = 0;
+  int64_t duration_ms = 0;
+  std::vector<RootReport> roots;  // configured roots first, then inferred ones
+  int64_t unplaceable = 0;        // rows under no root whose path is not in the layout
+  std::vector<ArchivedRow> archived_rows;  // what was (or, dry run, would be) archived
+
+  // Totals over all roots.
+  int64_t checked() const;
+  int64_t missing() const;
+  int64_t unknown() const;
+  int64_t archived() const;
+  // True when some root was offline or refused by a guard (exit code 3).
+  bool incomplete() const;
+};
+
+class Sweeper {
+ public:
+  // `disk` is shared because a probe of a hung mount may outlive the sweep.
+  Sweeper(Catalog& catalog, Journal& journal, std::shared_ptr<DiskInterface> disk,
+          const Clock& clock)
+      : catalog_(catalog), journal_(journal), disk_(std::move(disk)), clock_(clock) {}
+
+  // Runs one sweep and records it (and every archived row) in the journal.
+  // A dry run changes nothing in the catalog and remembers nothing about the
+  // roots; it still records itself in the journal's sweep history.
+  // Fails only on catalog or journal errors; offline roots are not errors.
+  Result<SweepReport> Run(const SweepOptions& options);
+
+ private:
+  Catalog& catalog_;
+  Journal& journal_;
+  std::shared_ptr<DiskInterface> disk_;
+  const Clock& clock_;
+};
+
+}  // namespace recsync

@@ -1,0 +1,114 @@
+#include "reconcile/sweep_report.h"
+
+#include <fmt/format.h>
+
+namespace recsync {
+namespace {
+
+template <typename F>
+int64_t Sum(const std::vector<RootReport>& roots, F field) {
+  int64_t total = 0;
+  for (const auto& r : roots) total += field(r);
+  return total;
+}
+
+// Control characters would break a line-oriented summary; show them escaped.
+std::string Printable(const std::string& s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (c == '\n') out += "\\n";
+    else if (c < 0x20 || c == 0x7f) out += fmt::format("\\x{:02x}", c);
+    else out.push_back(static_cast<char>(c));
+  }
+  return out;
+}
+
+}  // namespace
+
+int64_t SweepReport::checked() const { return Sum(roots, [](auto& r) { return r.checked; }); }
+int64_t SweepReport::missing() const { return Sum(roots, [](auto& r) { return r.missing; }); }
+int64_t SweepReport::unknown() const { return Sum(roots, [](auto& r) { return r.unknown; }); }
+int64_t SweepReport::archived() const { return Sum(roots, [](auto& r) { return r.archived; }); }
+
+bool SweepReport::incomplete() const {
+  for (const auto& r : roots) {
+    if (r.state == RootState::kOffline || r.refused) return true;
+  }
+  return false;
+}
+
+nlohmann::json SweepReportToJson(const SweepReport& rep) {
+  using nlohmann::json;
+  json roots = json::array();
+  json outside = {{"checked", 0}, {"missing", 0}, {"unknown", 0}, {"archived", 0},
+                  {"unplaceable", rep.unplaceable}};
+  for (const auto& r : rep.roots) {
+    roots.push_back({{"path", r.path},
+                     {"state", RootStateName(r.state)},
+                     {"reason", r.reason},
+                     {"configured", r.configured},
+                     {"fs_type", r.fs_type},
+                     {"mount_point", r.mount_point},
+                     {"rows", r.rows},
+                     {"young", r.young},
+                     {"checked", r.checked},
+                     {"missing", r.missing},
+                     {"unknown", r.unknown},
+                     {"archived", r.archived},
+                     {"refused", r.refused},
+                     {"refused_reason", r.refused_reason}});
+    if (!r.configured) {
+      for (const char* k : {"checked", "missing", "unknown", "archived"}) {
+        outside[k] = outside[k].get<int64_t>() + roots.back()[k].get<int64_t>();
+      }
+    }
+  }
+  json rows = json::array();
+  for (const auto& a : rep.archived_rows) rows.push_back({{"id", a.id}, {"path", a.path}});
+  return {{"sweep_id", rep.sweep_id},
+          {"trigger", rep.trigger},
+          {"dry_run", rep.dry_run},
+          {"force", rep.force},
+          {"roots", roots},
+          {"outside_roots", outside},
+          {"checked", rep.checked()},
+          {"missing", rep.missing()},
+          {"unknown", rep.unknown()},
+          {"archived", rep.archived()},
+          {"incomplete", rep.incomplete()},
+          {"duration_ms", rep.duration_ms},
+          {rep.dry_run ? "would_archive" : "archived_rows", rows}};
+}
+
+void PrintSweepSummary(const SweepReport& rep, std::ostream& out) {
+  out << fmt::format("sweep {} ({}{}{}): {} checked, {} missing, {} unknown, {} {} in {} ms\n",
+                     rep.sweep_id, rep.trigger, rep.dry_run ? ", dry run" : "",
+                     rep.force ? ", forced" : "", rep.checked(), rep.missing(), rep.unknown(),
+                     rep.dry_run ? rep.archived_rows.size() : static_cast<size_t>(rep.archived()),
+                     rep.dry_run ? "would be archived" : "archived", rep.duration_ms);
+  size_t width = 4;
+  for (const auto& r : rep.roots) width = std::max(width, Printable(r.path).size());
+  out << fmt::format("  {:<{}}  {:<7}  {:>9}  {:>9}  {:>9}  {:>9}  {:>9}\n", "root", width,
+                     "state", "rows", "checked", "missing", "unknown", "archived");
+  for (const auto& r : rep.roots) {
+    out << fmt::format("  {:<{}}  {:<7}  {:>9}  {:>9}  {:>9}  {:>9}  {:>9}\n",
+                       Printable(r.path), width, RootStateName(r.state), r.rows, r.checked,
+                       r.missing, r.unknown, r.archived);
+  }
+  for (const auto& r : rep.roots) {
+    if (!r.configured) out << "  " << Printable(r.path) << ": not a configured root (inferred from row paths)\n";
+    if (!r.reason.empty()) out << "  " << Printable(r.path) << ": " << r.reason << "\n";
+    if (r.refused) out << "  " << Printable(r.path) << ": refused: " << r.refused_reason << "\n";
+  }
+  if (rep.unplaceable > 0) {
+    out << "  " << rep.unplaceable
+        << " rows lie under no storage root and not in Bluecherry's layout; left alone\n";
+  }
+  if (rep.dry_run) {
+    for (const auto& a : rep.archived_rows) {
+      out << fmt::format("  would archive {}  {}\n", a.id, Printable(a.path));
+    }
+  }
+}
+
+}  // namespace recsync

@@ -1,0 +1,133 @@
+// When a storage root may be swept: the offline and suspect rules, on a
+// virtual disk that can show every failure mode on demand.
+#include <catch2/catch.hpp>
+
+#include "reconcile/storage_root.h"
+#include "tests/support/virtual_disk.h"
+
+using namespace recsync;
+using recsync::testing::VirtualDisk;
+
+namespace {
+
+constexpr std::chrono::milliseconds kTimeout{2000};
+
+MountTables Tables(const VirtualDisk& disk) { return {disk.mounts, disk.declared}; }
+
+}  // namespace
+
+TEST_CASE("a readable directory is online and its mount is recorded") {
+  auto disk = std::make_shared<VirtualDisk>();
+  disk->AddDir("/srv/rec", 7);
+  disk->mounts = {{"/", "ext4"}, {"/srv/rec", "nfs4"}};
+  auto s = AssessRoot(disk, "/srv/rec", Tables(*disk), std::nullopt, kTimeout);
+  CHECK(s.state == RootState::kOnline);
+  CHECK(s.mount_point);
+  CHECK(s.fs_type == "nfs4");
+  CHECK(s.st_dev == 7);
+}
+
+TEST_CASE("a root that does not exist is offline") {
+  auto disk = std::make_shared<VirtualDisk>();
+  auto s = AssessRoot(disk, "/srv/rec", Tables(*disk), std::nullopt, kTimeout);
+  CHECK(s.state == RootState::kOffline);
+  CHECK(s.reason == "does not exist");
+}
+
+TEST_CASE("a root that cannot be read is offline") {
+  auto disk = std::make_shared<VirtualDisk>();
+  DirProbe p;
+  p.err = EACCES;
+  p.is_dir = true;
+  disk->dirs["/srv/rec"] = p;
+  auto s = AssessRoot(disk, "/srv/rec", Tables(*disk), std::nullopt, kTimeout);
+  CHECK(s.state == RootState::kOffline);
+  CHECK_THAT(s.reason, Catch::Contains("Permission denied"));
+}
+
+TEST_CASE("a root below an fstab mount point that is not mounted is offline") {
+  auto disk = std::make_shared<VirtualDisk>();
+  disk->AddDir("/mnt/nas/recordings");
+  disk->mounts = {{"/", "ext4"}};
+  disk->declared = {"/", "/mnt/nas"};
+  auto s = AssessRoot(disk, "/mnt/nas/recordings", Tables(*disk), std::nullopt, kTimeout);
+  CHECK(s.state == RootState::kOffline);
+  CHECK_THAT(s.reason, Catch::Contains("/mnt/nas") && Catch::Contains("not mounted"));
+
+  disk->mounts.push_back({"/mnt/nas", "cifs"});
+  auto mounted = AssessRoot(disk, "/mnt/nas/recordings", Tables(*disk), std::nullopt, kTimeout);
+  CHECK(mounted.state == RootState::kOnline);
+  CHECK(mounted.fs_type == "cifs");
+  CHECK_FALSE(mounted.mount_point);
+}
+
+TEST_CASE("a root that was a mount point and no longer is, is offline") {
+  auto disk = std::make_shared<VirtualDisk>();
+  disk->AddDir("/srv/rec");
+  disk->mounts = {{"/", "ext4"}};
+  RootRecord last{"/srv/rec", 42, true, "xfs", 1};
+  auto s = AssessRoot(disk, "/srv/rec", Tables(*disk), last, kTimeout);
+  CHECK(s.state == RootState::kOffline);
+  CHECK_THAT(s.reason, Catch::Contains("was a mount point"));
+}
+
+TEST_CASE("a root whose filesystem type changed is offline") {
+  auto disk = std::make_shared<VirtualDisk>();
+  disk->AddDir("/srv/rec");
+  disk->mounts = {{"/", "ext4"}};
+  RootRecord last{"/srv/rec", 42, false, "nfs4", 1};
+  auto s = AssessRoot(disk, "/srv/rec", Tables(*disk), last, kTimeout);
+  CHECK(s.state == RootState::kOffline);
+  CHECK_THAT(s.reason, Catch::Contains("from nfs4 to ext4"));
+}
+
+TEST_CASE("a root that does not answer within the timeout is offline") {
+  auto disk = std::make_shared<VirtualDisk>();
+  disk->AddDir("/mnt/nfs");
+  disk->hung = {"/mnt/nfs"};
+  auto s = AssessRoot(disk, "/mnt/nfs", Tables(*disk), std::nullopt, std::chrono::milliseconds(50));
+  disk->Unblock();
+  CHECK(s.state == RootState::kOffline);
+  CHECK_THAT(s.reason, Catch::Contains("unresponsive"));
+}
+
+TEST_CASE("an empty root is reported as empty for the suspect rule") {
+  auto disk = std::make_shared<VirtualDisk>();
+  disk->AddDir("/srv/rec", 1, /*empty=*/true);
+  auto s = AssessRoot(disk, "/srv/rec", Tables(*disk), std::nullopt, kTimeout);
+  CHECK(s.state == RootState::kOnline);
+  CHECK(s.empty);
+}
+
+TEST_CASE("the root of a path in Bluecherry's layout is inferred") {
+  CHECK(InferRoot("/var/lib/bluecherry/recordings/2026/11/24/000001/10-00-00.mp4") ==
+        std::optional<std::string>("/var/lib/bluecherry/recordings"));
+  CHECK(InferRoot("/2026/11/24/000001/10-00-00.mp4") == std::optional<std::string>("/"));
+  CHECK_FALSE(InferRoot("/srv/x/2026/11/24/1/10-00-00.mp4"));  // device id is 6 digits
+  CHECK_FALSE(InferRoot("/srv/x/26/11/24/000001/a.mp4"));
+  CHECK_FALSE(InferRoot("relative/2026/11/24/000001/a.mp4"));
+}
+
+TEST_CASE("IsUnder compares whole path components") {
+  CHECK(IsUnder("/a/b/c", "/a/b"));
+  CHECK(IsUnder("/a/b", "/a/b"));
+  CHECK_FALSE(IsUnder("/a/bc", "/a/b"));
+  CHECK(IsUnder("/x", "/"));
+  CHECK(NormalizeRoot("/a/b//") == "/a/b");
+  CHECK(NormalizeRoot("/") == "/");
+}
+
+TEST_CASE("mount tables decode escaped spaces") {
+  auto mounts = ParseMountInfo(
+      "22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw\n"
+      "40 22 0:50 / /mnt/my\\040nas rw,relatime shared:9 - nfs4 srv:/x rw\n");
+  REQUIRE(mounts.size() == 2);
+  CHECK(mounts[1].mount_point == "/mnt/my nas");
+  CHECK(mounts[1].fs_type == "nfs4");
+  auto m = MountContaining(mounts, "/mnt/my nas/rec");
+  REQUIRE(m);
+  CHECK(m->fs_type == "nfs4");
+  auto declared = ParseFstab("# comment\nUUID=1 / ext4 defaults 0 1\n/dev/sdb1 none swap sw 0 0\n"
+                             "srv:/x /mnt/my\\040nas nfs defaults 0 0\n");
+  CHECK(declared == std::vector<std::string>{"/", "/mnt/my nas"});
+}

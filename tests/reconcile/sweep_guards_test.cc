@@ -1,0 +1,166 @@
+// The safety rules: offline and suspect roots, the missing-ratio guard and
+// --force, and "only ENOENT is missing".
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include "tests/reconcile/sweep_fixture.h"
+#include "tests/support/virtual_disk.h"
+
+using namespace recsync;
+using namespace recsync::testing;
+
+TEST_CASE_METHOD(SweepFixture, "a sweep that would archive too large a share archives nothing there unless forced") {
+  for (int i = 0; i < 10; ++i) AddRecording("10-00-0" + std::to_string(i) + ".mp4");
+  for (int i = 0; i < 6; ++i) RemoveFile(RecordingPath("10-00-0" + std::to_string(i) + ".mp4"));
+
+  auto refused = Sweep(Options());
+  REQUIRE(refused.ok());
+  CHECK(refused->roots[0].refused);
+  CHECK_THAT(refused->roots[0].refused_reason, Catch::Contains("6 of 10"));
+  CHECK(refused->incomplete());
+  CHECK(refused->archived() == 0);
+  CHECK(db.ArchivedMediaIds().empty());
+
+  auto options = Options();
+  options.force = true;
+  auto forced = Sweep(options);
+  REQUIRE(forced.ok());
+  CHECK(forced->archived() == 6);
+  CHECK(db.ArchivedMediaIds().size() == 6);
+}
+
+TEST_CASE_METHOD(SweepFixture, "an empty root holding rows is suspect and refused unless forced") {
+  for (int i = 0; i < 3; ++i) AddRecording("11-00-0" + std::to_string(i) + ".mp4", 1, false);
+
+  auto refused = Sweep(Options());
+  REQUIRE(refused.ok());
+  CHECK(refused->roots[0].state == RootState::kSuspect);
+  CHECK(refused->roots[0].refused);
+  CHECK(refused->incomplete());
+  CHECK(db.ArchivedMediaIds().empty());
+
+  auto options = Options();
+  options.force = true;
+  auto forced = Sweep(options);
+  REQUIRE(forced.ok());
+  CHECK(forced->archived() == 3);
+}
+
+TEST_CASE_METHOD(SweepFixture, "a tmpfs root unmounted after a sweep is offline and untouched even when forced") {
+  if (::geteuid() != 0) {
+    WARN("needs root to mount tmpfs; not run");
+    return;
+  }
+  REQUIRE(::mount("tmpfs", root.c_str(), "tmpfs", 0, "size=4m") == 0);
+  struct Unmount {
+    std::string path;
+    bool done = false;
+    ~Unmount() {
+      if (!done) ::umount2(path.c_str(), MNT_DETACH);
+    }
+  } unmount{root};
+  std::vector<int64_t> ids;
+  for (int i = 0; i < 5; ++i) ids.push_back(AddRecording("12-00-0" + std::to_string(i) + ".mp4"));
+  auto first = Sweep(Options());
+  REQUIRE(first.ok());
+  CHECK(first->roots[0].state == RootState::kOnline);
+  CHECK(first->roots[0].mount_point);
+  CHECK(first->roots[0].fs_type == "tmpfs");
+
+  REQUIRE(::umount2(root.c_str(), 0) == 0);
+  unmount.done = true;
+  // The mount point is a directory again; put a file there so the root is not
+  // merely "empty" (the stronger rule must catch it).
+  WriteFile(root + "/lost+found-ish", "");
+  auto options = Options();
+  options.force = true;
+  auto after = Sweep(options);
+  REQUIRE(after.ok());
+  CHECK(after->roots[0].state == RootState::kOffline);
+  CHECK_THAT(after->roots[0].reason, Catch::Contains("was a mount point"));
+  CHECK(after->incomplete());
+  CHECK(after->archived() == 0);
+  CHECK(db.ArchivedMediaIds().empty());
+}
+
+TEST_CASE_METHOD(SweepFixture, "only ENOENT counts as missing on the real filesystem") {
+  for (int i = 0; i < 6; ++i) AddRecording("13-00-0" + std::to_string(i) + ".mp4");
+  // ENOTDIR: the camera folder of another day is a plain file.
+  const std::string blocked = root + "/2026/11/22/000001";
+  WriteFile(blocked, "not a directory");
+  const int64_t notdir = db.InsertMedia(blocked + "/13-00-00.mp4", std::time(nullptr) - 86400, 1);
+  // ELOOP: a symlink loop in the path.
+  MakeDirs(root + "/2026/11/21");
+  REQUIRE(::symlink("000002", (root + "/2026/11/21/000002").c_str()) == 0);
+  const int64_t loop = db.InsertMedia(root + "/2026/11/21/000002/x.mp4", std::time(nullptr) - 86400, 2);
+  const int64_t gone = AddRecording("13-30-00.mp4", 1, /*create_file=*/false);
+
+  auto report = Sweep(Options());
+  REQUIRE(report.ok());
+  CHECK(report->unknown() == 2);
+  CHECK(report->missing() == 1);
+  CHECK(db.MediaArchived(gone));
+  CHECK_FALSE(db.MediaArchived(notdir));
+  CHECK_FALSE(db.MediaArchived(loop));
+}
+
+TEST_CASE_METHOD(SweepFixture, "EACCES, EIO, ESTALE and ENOTCONN are unknown, never archived") {
+  auto disk = std::make_shared<VirtualDisk>();
+  disk->AddDir(root);
+  std::vector<int64_t> unknown_ids;
+  int n = 0;
+  for (int err : {EACCES, EIO, ESTALE, ENOTCONN}) {
+    const std::string name = "14-00-0" + std::to_string(n++) + ".mp4";
+    unknown_ids.push_back(AddRecording(name, 1, false));
+    disk->errors[RecordingPath(name)] = err;
+  }
+  for (int i = 0; i < 6; ++i) {
+    const std::string name = "14-10-0" + std::to_string(i) + ".mp4";
+    AddRecording(name, 1, false);
+    disk->files.insert(RecordingPath(name));
+  }
+  const int64_t gone = AddRecording("14-20-00.mp4", 1, false);
+
+  auto report = Sweep(Options(), disk);
+  REQUIRE(report.ok());
+  CHECK(report->unknown() == 4);
+  CHECK(report->missing() == 1);
+  CHECK(db.ArchivedMediaIds() == std::vector<int64_t>{gone});
+}
+
+TEST_CASE_METHOD(SweepFixture, "a root that hangs while files are checked is offline and nothing under it is archived") {
+  auto disk = std::make_shared<VirtualDisk>();
+  disk->AddDir(root);
+  for (int i = 0; i < 3; ++i) AddRecording("15-00-0" + std::to_string(i) + ".mp4", 1, false);
+  disk->hung = {root + "/2026"};  // the root answers, its files do not
+  auto options = Options();
+  options.probe_timeout = std::chrono::milliseconds(100);
+  auto report = Sweep(options, disk);
+  disk->Unblock();
+  REQUIRE(report.ok());
+  CHECK(report->roots[0].state == RootState::kOffline);
+  CHECK_THAT(report->roots[0].reason, Catch::Contains("unresponsive"));
+  CHECK(db.ArchivedMediaIds().empty());
+}
+
+TEST_CASE_METHOD(SweepFixture, "a file that reappears before its batch is archived is kept") {
+  // The re-check happens right before each batch; a disk whose first answer
+  // is "missing" and second is "present" shows it.
+  struct FlipDisk : VirtualDisk {
+    std::map<std::string, int> calls;
+    PathCheck Check(const std::string& path) override {
+      if (++calls[path] == 1) return {Presence::kMissing, ENOENT};
+      return {Presence::kPresent, 0};
+    }
+  };
+  auto disk = std::make_shared<FlipDisk>();
+  disk->AddDir(root);
+  for (int i = 0; i < 4; ++i) AddRecording("16-00-0" + std::to_string(i) + ".mp4", 1, false);
+  auto options = Options();
+  options.force = true;
+  auto report = Sweep(options, disk);
+  REQUIRE(report.ok());
+  CHECK(report->missing() == 4);
+  CHECK(report->archived() == 0);
+  CHECK(db.ArchivedMediaIds().empty());
+}
