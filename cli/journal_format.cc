@@ -1,0 +1,246 @@
+#include "cli/journal_format.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <ostream>
+
+#include "common/time_text.h"
+
+namespace recsync {
+namespace {
+
+using json = nlohmann::ordered_json;
+
+// Length of the valid UTF-8 sequence at s[i], or 0 when it is not one
+// (truncated, overlong, surrogate or beyond U+10FFFF).
+size_t Utf8SequenceLength(std::string_view s, size_t i) {
+  const auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  const unsigned char lead = byte(i);
+  size_t len = 0;
+  unsigned char lo = 0x80, hi = 0xbf;  // allowed range of the second byte
+  if (lead >= 0xc2 && lead <= 0xdf) {
+    len = 2;
+  } else if (lead >= 0xe0 && lead <= 0xef) {
+    len = 3;
+    if (lead == 0xe0) lo = 0xa0;
+    if (lead == 0xed) hi = 0x9f;
+  } else if (lead >= 0xf0 && lead <= 0xf4) {
+    len = 4;
+    if (lead == 0xf0) lo = 0x90;
+    if (lead == 0xf4) hi = 0x8f;
+  } else {
+    return 0;
+  }
+  if (i + len > s.size()) return 0;
+  if (byte(i + 1) < lo || byte(i + 1) > hi) return 0;
+  for (size_t k = 2; k < len; ++k) {
+    if (byte(i + k) < 0x80 || byte(i + k) > 0xbf) return 0;
+  }
+  return len;
+}
+
+size_t CodePoints(std::string_view utf8) {
+  return static_cast<size_t>(std::count_if(utf8.begin(), utf8.end(), [](char c) {
+    return (static_cast<unsigned char>(c) & 0xc0) != 0x80;
+  }));
+}
+
+std::string OrDash(int64_t ms) { return ms > 0 ? FormatTimeIso(ms) : "-"; }
+
+std::string SweepDuration(const SweepRecord& s) {
+  return s.finished_ms > 0 ? FormatDurationMs(s.finished_ms - s.started_ms) : "-";
+}
+
+}  // namespace
+
+std::string PrintableText(std::string_view bytes) {
+  std::string out;
+  out.reserve(bytes.size());
+  for (size_t i = 0; i < bytes.size();) {
+    const unsigned char c = static_cast<unsigned char>(bytes[i]);
+    if (c >= 0x80) {
+      if (size_t len = Utf8SequenceLength(bytes, i)) {
+        out.append(bytes.substr(i, len));
+        i += len;
+        continue;
+      }
+    }
+    ++i;
+    if (c == '\\') {
+      out += "\\\\";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c < 0x20 || c >= 0x7f) {
+      char hex[5];
+      std::snprintf(hex, sizeof(hex), "\\x%02x", c);
+      out += hex;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
+TextTable::TextTable(std::vector<std::string> header) {
+  for (auto& cell : header) cell = PrintableText(cell);
+  rows_.push_back(std::move(header));
+}
+
+void TextTable::AddRow(std::vector<std::string> cells) {
+  for (auto& cell : cells) cell = PrintableText(cell);
+  rows_.push_back(std::move(cells));
+}
+
+void TextTable::Print(std::ostream& out) const {
+  std::vector<size_t> widths;
+  for (const auto& row : rows_) {
+    widths.resize(std::max(widths.size(), row.size()), 0);
+    for (size_t c = 0; c < row.size(); ++c) widths[c] = std::max(widths[c], CodePoints(row[c]));
+  }
+  for (const auto& row : rows_) {
+    std::string line;
+    size_t content_end = 0;  // no padding after the last non-empty cell
+    for (size_t c = 0; c < row.size(); ++c) {
+      line += row[c];
+      if (!row[c].empty()) content_end = line.size();
+      if (c + 1 < row.size()) line.append(widths[c] - CodePoints(row[c]) + 2, ' ');
+    }
+    line.resize(content_end);
+    out << line << '\n';
+  }
+}
+
+void PrintJsonLine(std::ostream& out, const json& value) {
+  out << value.dump(-1, ' ', false, json::error_handler_t::replace) << '\n';
+}
+
+std::string JoinMediaIds(const std::vector<int64_t>& ids) {
+  std::string text;
+  for (int64_t id : ids) {
+    if (!text.empty()) text += ',';
+    text += std::to_string(id);
+  }
+  return text;
+}
+
+json EventJson(const EventRecord& e) {
+  return json{{"seq", e.seq},
+              {"time_ms", e.time_ms},
+              {"time", FormatTimeIso(e.time_ms)},
+              {"path", e.path},
+              {"kind", e.kind},
+              {"state", e.state},
+              {"media_ids", e.media_ids},
+              {"attempts", e.attempts},
+              {"last_error", e.last_error},
+              {"updated_ms", e.updated_ms}};
+}
+
+json SweepJson(const SweepRecord& s) {
+  json report = json::parse(s.report_json, nullptr, /*allow_exceptions=*/false);
+  if (report.is_discarded()) report = s.report_json.empty() ? json() : json(s.report_json);
+  return json{{"id", s.id},
+              {"trigger", s.trigger},
+              {"started_ms", s.started_ms},
+              {"started", FormatTimeIso(s.started_ms)},
+              {"finished_ms", s.finished_ms},
+              {"outcome", s.outcome},
+              {"dry_run", s.dry_run},
+              {"checked", s.checked},
+              {"missing", s.missing},
+              {"unknown", s.unknown},
+              {"archived", s.archived},
+              {"report", std::move(report)}};
+}
+
+json ActionJson(const ActionRecord& a) {
+  return json{{"id", a.id},           {"media_id", a.media_id},           {"path", a.path},
+              {"time_ms", a.time_ms}, {"time", FormatTimeIso(a.time_ms)}, {"action", a.action},
+              {"cause", a.cause},     {"cause_id", a.cause_id},           {"detail", a.detail}};
+}
+
+json StatsJson(const JournalStats& s) {
+  json j{{"path", s.path},
+         {"schema_version", s.schema_version},
+         {"size_bytes", s.size_bytes},
+         {"events",
+          {{"total", s.events_total},
+           {"pending", s.events_pending},
+           {"applied", s.events_applied},
+           {"ignored", s.events_ignored},
+           {"failed", s.events_failed}}},
+         {"oldest_pending_ms", s.oldest_pending_ms},
+         {"sweeps", s.sweeps},
+         {"actions", s.actions},
+         {"last_sweep", nullptr}};
+  if (s.last_sweep) j["last_sweep"] = SweepJson(*s.last_sweep);
+  return j;
+}
+
+void PrintEventDetail(std::ostream& out, const EventRecord& e) {
+  TextTable t({"seq:", std::to_string(e.seq)});
+  t.AddRow({"time:", FormatTimeIso(e.time_ms)});
+  t.AddRow({"path:", e.path});
+  t.AddRow({"kind:", e.kind});
+  t.AddRow({"state:", e.state});
+  t.AddRow({"media ids:", e.media_ids.empty() ? "-" : JoinMediaIds(e.media_ids)});
+  t.AddRow({"attempts:", std::to_string(e.attempts)});
+  t.AddRow({"last error:", e.last_error.empty() ? "-" : e.last_error});
+  t.AddRow({"updated:", OrDash(e.updated_ms)});
+  t.Print(out);
+}
+
+void PrintSweepDetail(std::ostream& out, const SweepRecord& s) {
+  TextTable t({"sweep:", std::to_string(s.id)});
+  t.AddRow({"trigger:", s.trigger});
+  t.AddRow({"started:", FormatTimeIso(s.started_ms)});
+  t.AddRow({"finished:", OrDash(s.finished_ms)});
+  t.AddRow({"duration:", SweepDuration(s)});
+  t.AddRow({"outcome:", s.outcome + (s.dry_run ? " (dry run)" : "")});
+  t.AddRow({"checked:", std::to_string(s.checked)});
+  t.AddRow({"missing:", std::to_string(s.missing)});
+  t.AddRow({"unknown:", std::to_string(s.unknown)});
+  t.AddRow({"archived:", std::to_string(s.archived)});
+  t.Print(out);
+  json report = json::parse(s.report_json, nullptr, false);
+  if (!report.is_discarded()) {
+    out << "report:\n" << report.dump(2, ' ', false, json::error_handler_t::replace) << '\n';
+  } else if (!s.report_json.empty()) {
+    out << "report:\n" << PrintableText(s.report_json) << '\n';
+  }
+}
+
+void PrintStats(std::ostream& out, const JournalStats& s, int64_t now_ms) {
+  TextTable t({"journal:", s.path});
+  t.AddRow({"schema:", std::to_string(s.schema_version)});
+  t.AddRow({"size:", std::to_string(s.size_bytes) + " bytes (with WAL)"});
+  t.AddRow({"events:", std::to_string(s.events_total) + " total, " +
+                           std::to_string(s.events_pending) + " pending, " +
+                           std::to_string(s.events_applied) + " applied, " +
+                           std::to_string(s.events_ignored) + " ignored, " +
+                           std::to_string(s.events_failed) + " failed"});
+  t.AddRow({"oldest pending:", s.oldest_pending_ms > 0
+                                   ? FormatTimeIso(s.oldest_pending_ms) + " (" +
+                                         FormatDurationMs(now_ms - s.oldest_pending_ms) + " ago)"
+                                   : "-"});
+  t.AddRow({"sweeps:", std::to_string(s.sweeps)});
+  t.AddRow({"actions:", std::to_string(s.actions)});
+  if (s.last_sweep) {
+    const SweepRecord& w = *s.last_sweep;
+    t.AddRow({"last sweep:",
+              fmt::format("#{} {} {}{} at {}, checked {}, missing {}, archived {}", w.id,
+                          w.trigger, w.outcome, w.dry_run ? " (dry run)" : "",
+                          FormatTimeIso(w.started_ms), w.checked, w.missing, w.archived)});
+  } else {
+    t.AddRow({"last sweep:", "-"});
+  }
+  t.Print(out);
+}
+
+}  // namespace recsync

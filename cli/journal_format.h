@@ -1,0 +1,50 @@
+// How the `journal` commands print records: aligned tables for people, one
+// JSON object per line for programs.
+#pragma once
+
+#include <iosfwd>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "journal/journal.h"
+
+namespace recsync {
+
+// Bytes made safe for one terminal line: backslash, control characters and
+// invalid UTF-8 become escapes (\\, \n, \t, \r, \xNN); valid UTF-8 is kept.
+std::string PrintableText(std::string_view bytes);
+
+// Columns padded to their widest cell (counted in code points); the last column
+// is not padded so lines carry no trailing blanks. Cells are printed through
+// PrintableText(), so a row is always one line.
+class TextTable {
+ public:
+  explicit TextTable(std::vector<std::string> header);
+  void AddRow(std::vector<std::string> cells);
+  void Print(std::ostream& out) const;
+
+ private:
+  std::vector<std::vector<std::string>> rows_;  // rows_[0] is the header
+};
+
+// One JSON line: never throws; invalid UTF-8 in paths becomes U+FFFD.
+void PrintJsonLine(std::ostream& out, const nlohmann::ordered_json& value);
+
+// Keys keep the order of the record's fields (ordered_json), for people
+// reading the lines too.
+nlohmann::ordered_json EventJson(const EventRecord& e);
+// `report` holds the parsed report_json (or the raw text if it is not JSON).
+nlohmann::ordered_json SweepJson(const SweepRecord& s);
+nlohmann::ordered_json ActionJson(const ActionRecord& a);
+nlohmann::ordered_json StatsJson(const JournalStats& s);
+
+// The human forms of the records that are not tables.
+void PrintEventDetail(std::ostream& out, const EventRecord& e);
+void PrintSweepDetail(std::ostream& out, const SweepRecord& s);
+void PrintStats(std::ostream& out, const JournalStats& s, int64_t now_ms);
+
+std::string JoinMediaIds(const std::vector<int64_t>& ids);
+
+}  // namespace recsync
