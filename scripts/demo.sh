@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# recsync end to end, on a throwaway MariaDB and a generated recordings tree:
+#   1. builds recsync and starts a private MariaDB with Bluecherry's schema;
+#   2. writes a few hundred recordings in Bluecherry's layout, with their
+#      Media and EventsCam rows;
+#   3. deletes some of them behind the database's back (a camera's whole day,
+#      and a scattering of single files), as a crash or a manual rm would;
+#   4. runs `recsync sweep --dry-run`, then `recsync sweep`, and shows the
+#      summary, `recsync journal sweeps`, the audit trail and the archived rows.
+# Nothing outside a temp dir is touched; everything is removed on exit
+# (RECSYNC_DEMO_KEEP=1 keeps it).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo=$(pwd)
+
+scripts/deps.sh
+scripts/build.sh release >/dev/null
+recsync_bin="$repo/build/release/recsync"
+
+# shellcheck source=lib/mariadb.sh
+source scripts/lib/mariadb.sh
+demo=$(mktemp -d /tmp/recsync-demo.XXXXXX)
+cleanup() {
+  mariadb_stop
+  if [[ -n "${RECSYNC_DEMO_KEEP:-}" ]]; then echo "demo: kept $demo"; else rm -rf "$demo"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+step "Starting a throwaway MariaDB in $demo/db"
+mariadb_start "$demo/db"
+sql() { mariadb --no-defaults --socket="$RECSYNC_TEST_MYSQL_SOCKET" -uroot "$@"; }
+sql -e "CREATE DATABASE bluecherry; CREATE USER 'bluecherry'@'localhost' IDENTIFIED BY 'demo;\"pass';
+        GRANT ALL ON bluecherry.* TO 'bluecherry'@'localhost';"
+sql bluecherry <scripts/bluecherry-schema.sql
+
+storage="$demo/recordings"
+sql bluecherry -e "INSERT INTO Storage (priority, path, max_thresh, min_thresh) VALUES (1, '$storage', 95.00, 90.00);"
+
+# Bluecherry's own config file, as the packages install it (libconfig syntax).
+cat >"$demo/bluecherry.conf" <<EOF
+version = "1.0";
+bluecherry:
+{
+  db:
+  {
+    # 0 = sqlite, 1 = pgsql, 2 = mysql
+    type = 2;
+    dbname = "bluecherry";
+    user = "bluecherry";
+    password = "demo;\"pass";
+    socket = "$RECSYNC_TEST_MYSQL_SOCKET";
+    userhost = "localhost";
+  };
+};
+EOF
+
+step "Recording: 3 days x 4 cameras x 25 clips (+ .jpg sidecars) under $storage"
+base=$(date -d "3 days ago 00:00" +%s)
+inserts="$demo/rows.sql"
+: >"$inserts"
+count=0
+for day in 0 1 2; do
+  for cam in 1 2 3 4; do
+    day_start=$((base + day * 86400))
+    dir="$storage/$(date -d "@$day_start" +%Y/%m/%d)/$(printf '%06d' "$cam")"
+    mkdir -p "$dir"
+    for clip in $(seq 0 24); do
+      start=$((day_start + 3600 + clip * 900))
+      name=$(date -d "@$start" +%H-%M-%S)
+      [[ $((clip % 5)) -eq 0 ]] && name="$name-motion"
+      head -c 2048 /dev/urandom >"$dir/$name.mp4"
+      : >"$dir/$name.jpg"
+      echo "INSERT INTO Media (start, end, size, device_id, filepath, archive) VALUES ($start, $((start + 900)), 2048, $cam, '$dir/$name.mp4', 0);" >>"$inserts"
+      echo "INSERT INTO EventsCam (time, level_id, device_id, type_id, length, archive, media_id) VALUES ($start, 'info', $cam, 'continuous', 900, 0, LAST_INSERT_ID());" >>"$inserts"
+      count=$((count + 1))
+    done
+  done
+done
+sql bluecherry <"$inserts"
+echo "$count recordings on disk, $(sql -N bluecherry -e 'SELECT COUNT(*) FROM Media WHERE archive=0') active Media rows"
+
+step "Deleting files behind Bluecherry's back"
+gone_day="$storage/$(date -d "@$((base + 86400))" +%Y/%m/%d)/000002"
+echo "rm -rf $gone_day   (camera 2, a whole day: 25 clips)"
+rm -rf "$gone_day"
+echo "rm of 10 single clips on other cameras (their .jpg sidecars stay)"
+find "$storage" -name '*.mp4' | sort | awk 'NR % 29 == 0 && n++ < 10' | xargs rm -f
+echo "$(find "$storage" -name '*.mp4' | wc -l) clips left on disk; the database still lists $(sql -N bluecherry -e 'SELECT COUNT(*) FROM Media WHERE archive=0') as active"
+
+run() { echo "\$ recsync $*"; "$recsync_bin" --bluecherry-conf "$demo/bluecherry.conf" --journal "$demo/journal.db" "$@"; }
+
+step "What a sweep would do (nothing changes)"
+run sweep --dry-run >"$demo/dry-run.txt" || true
+head -8 "$demo/dry-run.txt"
+echo "  ... ($(grep -c 'would archive' "$demo/dry-run.txt") rows in all)"
+
+step "The sweep"
+run sweep
+
+step "recsync journal sweeps"
+run journal sweeps
+
+step "recsync journal actions (the audit trail; first 5)"
+run journal actions --limit 5
+
+step "The database now"
+sql bluecherry -t -e "SELECT archive, COUNT(*) AS media_rows FROM Media GROUP BY archive;
+                      SELECT archive, COUNT(*) AS events FROM EventsCam GROUP BY archive;
+                      SELECT id, device_id, filepath FROM Media WHERE archive=1 ORDER BY id LIMIT 5;"
+
+step "A second sweep finds nothing more to do"
+run sweep
