@@ -230,6 +230,22 @@ Result<std::vector<MediaRow>> Catalog::ActiveRowsByPath(const std::string& path)
   return out;
 }
 
+Result<std::vector<MediaRow>> Catalog::ActiveRowsByIds(const std::vector<int64_t>& ids) {
+  std::vector<MediaRow> out;
+  if (ids.empty()) return out;
+  // Integers only, so the IN list needs no escaping.
+  const std::string sql = "SELECT id, start, filepath FROM Media WHERE archive = 0 AND id IN (" +
+                          mysql::JoinIds(ids) + ") ORDER BY id";
+  RECSYNC_RETURN_IF_ERROR(WithRetry("reading Media rows by id", [&]() -> Status {
+    Session session(mysql_, config_, "reading Media rows by id");
+    auto rows = session.Query(sql, {}, {ColumnType::kInt, ColumnType::kInt, ColumnType::kBytes});
+    if (!rows.ok()) return rows.status();
+    out = ToMediaRows(*rows);
+    return Status::Ok();
+  }));
+  return out;
+}
+
 Result<std::vector<int64_t>> Catalog::ArchiveBatch(const std::vector<int64_t>& ids) {
   std::vector<int64_t> changed;
   if (ids.empty()) return changed;

@@ -98,6 +98,9 @@ class Catalog {
   // and a path the column's charset cannot hold matches nothing.
   Result<std::vector<MediaRow>> ActiveRowsByPath(const std::string& path);
 
+  // Active rows among `ids` (primary-key lookups), ordered by id.
+  Result<std::vector<MediaRow>> ActiveRowsByIds(const std::vector<int64_t>& ids);
+
   // Archives, in one transaction, the rows among `ids` that are still active:
   // Media.archive=1 and EventsCam.archive=1 for their media_id. Returns the
   // ids that this call changed, ascending (rows already archived are left

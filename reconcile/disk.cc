@@ -154,6 +154,11 @@ std::vector<std::string> ParseFstab(const std::string& text) {
   return points;
 }
 
+std::string FormatTimeout(std::chrono::milliseconds timeout) {
+  const auto ms = timeout.count();
+  return ms % 1000 == 0 ? std::to_string(ms / 1000) + " s" : std::to_string(ms) + " ms";
+}
+
 bool IsUnder(const std::string& path, const std::string& dir) {
   if (dir == "/") return !path.empty() && path[0] == '/';
   if (path.size() < dir.size() || path.compare(0, dir.size(), dir) != 0) return false;

@@ -73,6 +73,9 @@ std::optional<MountEntry> MountContaining(const std::vector<MountEntry>& mounts,
 // string prefix: /a/bc is not below /a/b).
 bool IsUnder(const std::string& path, const std::string& dir);
 
+// "10 s" or "250 ms", for messages about probe timeouts.
+std::string FormatTimeout(std::chrono::milliseconds timeout);
+
 // Runs `fn` on its own thread and waits at most `timeout` for it. A call into
 // a hung network mount cannot be cancelled, so on timeout the thread is left
 // behind (it owns its inputs and result) and nullopt is returned; the caller

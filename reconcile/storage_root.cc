@@ -40,8 +40,8 @@ RootStatus AssessRoot(const std::shared_ptr<DiskInterface>& disk, const std::str
 
   auto probe = RunBounded<DirProbe>([disk, root] { return disk->ProbeDir(root); }, timeout);
   if (!probe) {
-    return offline("unresponsive: no answer within " + std::to_string(timeout.count() / 1000) +
-                   " s (hung network storage?)");
+    return offline("unresponsive: no answer within " + FormatTimeout(timeout) +
+                   " (hung network storage?)");
   }
   if (probe->err == ENOENT) return offline("does not exist");
   if (probe->err == ENOTDIR) return offline("is not a directory");

@@ -42,7 +42,7 @@ bool IsCleanPath(const std::string& p) {
 void MarkUnresponsive(RootWork& w, std::chrono::milliseconds timeout) {
   w.report.state = RootState::kOffline;
   w.report.reason = "unresponsive: checking files took longer than " +
-                    std::to_string(timeout.count() / 1000) + " s (hung network storage?)";
+                    FormatTimeout(timeout) + " (hung network storage?)";
   w.candidates.clear();
   w.pending.clear();
   spdlog::warn("storage {} is {}; nothing under it is archived", w.report.path, w.report.reason);

@@ -1,0 +1,99 @@
+#include "watcher/watch_table.h"
+
+namespace recsync {
+
+bool PathIsUnder(const std::string& path, const std::string& dir) {
+  if (dir == "/") return !path.empty() && path[0] == '/';
+  if (path.size() < dir.size() || path.compare(0, dir.size(), dir) != 0) return false;
+  return path.size() == dir.size() || path[dir.size()] == '/';
+}
+
+std::string JoinPath(const std::string& dir, const std::string& name) {
+  std::string out = dir;
+  if (out.empty() || out.back() != '/') out += '/';
+  out += name;
+  return out;
+}
+
+std::string NormalizeRoot(std::string path) {
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  return path;
+}
+
+void WatchTable::AddRoot(const std::string& root, dev_t dev) { roots_[root] = dev; }
+
+void WatchTable::RemoveRoot(const std::string& root) { roots_.erase(root); }
+
+bool WatchTable::IsRoot(const std::string& path) const { return roots_.count(path) > 0; }
+
+std::string WatchTable::RootOf(const std::string& path) const {
+  const std::string* best = nullptr;
+  for (const auto& [root, dev] : roots_) {
+    if (PathIsUnder(path, root) && (best == nullptr || root.size() > best->size())) best = &root;
+  }
+  return best ? *best : std::string();
+}
+
+bool WatchTable::RootDevice(const std::string& root, dev_t* dev) const {
+  auto it = roots_.find(root);
+  if (it == roots_.end()) return false;
+  *dev = it->second;
+  return true;
+}
+
+bool WatchTable::Put(int wd, const std::string& path) {
+  auto [it, inserted] = wds_.try_emplace(wd);
+  bool was_live = !inserted && !it->second.removing;
+  it->second.path = path;
+  it->second.removing = false;
+  if (!was_live) ++live_;
+  return !was_live;
+}
+
+const WatchTable::Entry* WatchTable::Find(int wd) const {
+  auto it = wds_.find(wd);
+  return it == wds_.end() ? nullptr : &it->second;
+}
+
+void WatchTable::MarkRemoving(int wd) {
+  auto it = wds_.find(wd);
+  if (it == wds_.end() || it->second.removing) return;
+  it->second.removing = true;
+  --live_;
+}
+
+void WatchTable::Erase(int wd) {
+  auto it = wds_.find(wd);
+  if (it == wds_.end()) return;
+  if (!it->second.removing) --live_;
+  wds_.erase(it);
+}
+
+void WatchTable::Rename(const std::string& from, const std::string& to) {
+  for (auto& [wd, e] : wds_) {
+    if (!e.removing && PathIsUnder(e.path, from)) e.path = to + e.path.substr(from.size());
+  }
+}
+
+std::vector<int> WatchTable::WdsUnder(const std::string& dir) const {
+  std::vector<int> out;
+  for (const auto& [wd, e] : wds_) {
+    if (!e.removing && PathIsUnder(e.path, dir)) out.push_back(wd);
+  }
+  return out;
+}
+
+std::vector<int> WatchTable::WdsOwnedBy(const std::string& root) const {
+  std::vector<int> out;
+  for (const auto& [other, dev] : roots_) {
+    if (other != root && PathIsUnder(root, other)) return out;  // an outer root still covers it
+  }
+  for (const auto& [wd, e] : wds_) {
+    if (e.removing || !PathIsUnder(e.path, root)) continue;
+    std::string owner = RootOf(e.path);
+    if (owner.empty() || owner == root) out.push_back(wd);
+  }
+  return out;
+}
+
+}  // namespace recsync
