@@ -1,5 +1,7 @@
 #include "catalog/catalog.h"
 
+#include <map>
+
 #include <mysqld_error.h>
 #include <spdlog/spdlog.h>
 
@@ -45,22 +47,6 @@ std::vector<MediaRow> ToMediaRows(const std::vector<mysql::Row>& rows) {
     out.push_back(MediaRow{r[0].i, r[1].null ? 0 : r[1].i, r[2].bytes});
   }
   return out;
-}
-
-Result<std::vector<int64_t>> ParseIds(
-    const std::vector<std::vector<std::optional<std::string>>>& rows) {
-  std::vector<int64_t> ids;
-  ids.reserve(rows.size());
-  for (const auto& r : rows) {
-    int64_t id = 0;
-    const std::string& text = r.at(0).value();
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
-    if (ec != std::errc() || end != text.data() + text.size()) {
-      return Status(Code::kDatabase, "unexpected Media.id value '" + mysql::OneLine(text) + "'");
-    }
-    ids.push_back(id);
-  }
-  return ids;
 }
 
 // The columns recsync reads or writes; selecting them with LIMIT 0 costs
@@ -247,6 +233,21 @@ Result<std::vector<MediaRow>> Catalog::ActiveRowsByIds(const std::vector<int64_t
 }
 
 Result<std::vector<int64_t>> Catalog::ArchiveBatch(const std::vector<int64_t>& ids) {
+  return Archive(ids, nullptr);
+}
+
+Result<std::vector<int64_t>> Catalog::ArchiveRows(const std::vector<MediaRow>& rows) {
+  std::vector<int64_t> ids;
+  std::map<int64_t, std::string> expected;
+  for (const auto& r : rows) {
+    ids.push_back(r.id);
+    expected[r.id] = r.filepath;
+  }
+  return Archive(ids, &expected);
+}
+
+Result<std::vector<int64_t>> Catalog::Archive(const std::vector<int64_t>& ids,
+                                              const std::map<int64_t, std::string>* expected) {
   std::vector<int64_t> changed;
   if (ids.empty()) return changed;
   const std::string listed = mysql::JoinIds(ids);
@@ -259,12 +260,20 @@ Result<std::vector<int64_t>> Catalog::ArchiveBatch(const std::vector<int64_t>& i
     RECSYNC_RETURN_IF_ERROR(txn.Begin());
     // Locking the rows first makes "which rows did we change" exact even
     // when Bluecherry archives some of them at the same time.
-    auto rows = session.Select("SELECT id FROM Media WHERE id IN (" + listed +
-                               ") AND archive = 0 ORDER BY id FOR UPDATE");
+    auto rows = session.Query("SELECT id, start, filepath FROM Media WHERE id IN (" + listed +
+                                  ") AND archive = 0 ORDER BY id FOR UPDATE",
+                              {}, {ColumnType::kInt, ColumnType::kInt, ColumnType::kBytes});
     if (!rows.ok()) return rows.status();
-    auto active = ParseIds(*rows);
-    if (!active.ok()) return active.status();
-    changed = std::move(*active);
+    changed.clear();
+    for (const MediaRow& row : ToMediaRows(*rows)) {
+      // A row whose path changed since it was checked (a rename, a storage
+      // migration) is not the file that was found missing: leave it.
+      if (expected) {
+        auto it = expected->find(row.id);
+        if (it == expected->end() || it->second != row.filepath) continue;
+      }
+      changed.push_back(row.id);
+    }
     if (changed.empty()) return Status::Ok();  // nothing to do; the guard rolls back
     const std::string changing = mysql::JoinIds(changed);
     RECSYNC_RETURN_IF_ERROR(session.Exec("UPDATE Media SET archive = 1 WHERE id IN (" + changing +

@@ -21,6 +21,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -109,6 +110,10 @@ class Catalog {
   // `ids` go into the SQL text: keep a batch to a few thousand.
   Result<std::vector<int64_t>> ArchiveBatch(const std::vector<int64_t>& ids);
 
+  // Like ArchiveBatch, but a row is archived only while its filepath is still
+  // byte-for-byte the one given: a row renamed since it was checked is left.
+  Result<std::vector<int64_t>> ArchiveRows(const std::vector<MediaRow>& rows);
+
   // Rewrites Media.filepath of an active row (a file renamed within the
   // managed roots). Returns whether a row changed.
   Result<bool> UpdateFilepath(int64_t id, const std::string& new_path);
@@ -119,6 +124,8 @@ class Catalog {
  private:
   Catalog(DbConfig config, CatalogOptions options);
   Status EnsureConnected();
+  Result<std::vector<int64_t>> Archive(const std::vector<int64_t>& ids,
+                                       const std::map<int64_t, std::string>* expected);
   // Runs `op` with reconnect-and-retry for transient errors.
   Status WithRetry(const char* what, const std::function<Status()>& op);
 

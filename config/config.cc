@@ -116,6 +116,7 @@ Status Validate(const Settings& s, const std::string& origin) {
   if (s.journal.empty()) return bad("journal must not be empty");
   for (const auto& root : s.storage) {
     if (root.empty() || root[0] != '/') return bad("storage root \"" + root + "\" must be an absolute path");
+    if (root.find_first_not_of('/') == std::string::npos) return bad("\"/\" cannot be a storage root");
   }
   return Status::Ok();
 }

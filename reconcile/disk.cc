@@ -146,7 +146,13 @@ std::vector<std::string> ParseFstab(const std::string& text) {
   while (std::getline(lines, line)) {
     auto f = SplitFields(line);
     if (f.size() < 2 || f[0][0] == '#') continue;
-    const std::string point = UnescapeMountField(f[1]);
+    // "/mnt//nas/" and "/mnt/nas" are the same mount point.
+    std::string point;
+    for (char c : UnescapeMountField(f[1])) {
+      if (c == '/' && !point.empty() && point.back() == '/') continue;
+      point.push_back(c);
+    }
+    while (point.size() > 1 && point.back() == '/') point.pop_back();
     if (point.empty() || point[0] != '/') continue;  // "none", "swap"
     if (f.size() >= 3 && f[2] == "swap") continue;
     points.push_back(point);

@@ -39,7 +39,7 @@ Result<ApplyStats> EventApplier::ApplyPending(int64_t after_seq) {
 
   std::vector<EventOutcome> outcomes;
   std::map<int64_t, std::pair<const EventRecord*, std::vector<MediaRow>>> to_archive;
-  std::vector<int64_t> ids;
+  std::vector<MediaRow> rows_to_archive;
   for (size_t i = 0; i < events.size(); ++i) {
     const EventRecord& e = *events[i];
     EventOutcome out{e.seq, "pending", {}, ""};
@@ -62,7 +62,7 @@ Result<ApplyStats> EventApplier::ApplyPending(int64_t after_seq) {
       } else if (rows->empty()) {
         out.state = "ignored";
       } else {
-        for (const auto& r : *rows) ids.push_back(r.id);
+        rows_to_archive.insert(rows_to_archive.end(), rows->begin(), rows->end());
         to_archive[e.seq] = {&e, std::move(*rows)};
         continue;  // settled after the archive below
       }
@@ -70,8 +70,8 @@ Result<ApplyStats> EventApplier::ApplyPending(int64_t after_seq) {
     outcomes.push_back(std::move(out));
   }
 
-  if (!ids.empty()) {
-    auto changed = catalog_.ArchiveBatch(ids);
+  if (!rows_to_archive.empty()) {
+    auto changed = catalog_.ArchiveRows(rows_to_archive);
     if (!changed.ok()) {
       if (changed.status().code() == Code::kUnavailable) return changed.status();
       for (auto& [seq, entry] : to_archive) {

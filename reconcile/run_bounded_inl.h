@@ -17,7 +17,14 @@ std::optional<T> RunBounded(std::function<T()> fn, std::chrono::milliseconds tim
   };
   auto state = std::make_shared<State>();
   std::thread([state, fn = std::move(fn)]() mutable {
-    T value = fn();
+    std::optional<T> value;
+    try {
+      value = fn();
+    } catch (...) {
+      // An exception must not terminate the process from a detached
+      // thread; the caller sees a timeout, which is always treated safely.
+      return;
+    }
     std::lock_guard<std::mutex> lock(state->mu);
     state->result = std::move(value);
     state->cv.notify_all();

@@ -49,6 +49,10 @@ Result<MountTables> ReadMountTables(DiskInterface& disk);
 RootStatus AssessRoot(const std::shared_ptr<DiskInterface>& disk, const std::string& root, const MountTables& tables,
                       const std::optional<RootRecord>& last, std::chrono::milliseconds timeout);
 
+// Why `root` cannot be a storage root ("" when it can): it must be absolute,
+// not "/", and have no empty, "." or ".." components.
+std::string CheckRootPath(const std::string& root);
+
 // Strips trailing slashes ("/srv/rec/" -> "/srv/rec"); "/" stays "/".
 std::string NormalizeRoot(std::string root);
 

@@ -101,10 +101,13 @@ void ApplyGuards(RootWork& w, const SweepOptions& opt) {
       r.refused_reason = "suspect root: " + r.reason + " (mount the storage, or use --force)";
     }
   }
-  if (!r.refused && !opt.force && r.checked > 0 &&
-      static_cast<double>(r.missing) > opt.max_missing_ratio * static_cast<double>(r.checked)) {
+  // Unknown answers prove nothing either way, so the share is taken over the
+  // files whose state is known.
+  const int64_t known = r.checked - r.unknown;
+  if (!r.refused && !opt.force && known > 0 &&
+      static_cast<double>(r.missing) > opt.max_missing_ratio * static_cast<double>(known)) {
     r.refused = true;
-    r.refused_reason = std::to_string(r.missing) + " of " + std::to_string(r.checked) +
+    r.refused_reason = std::to_string(r.missing) + " of " + std::to_string(known) +
                        " checked files are missing, more than max_missing_ratio " +
                        std::to_string(static_cast<int>(opt.max_missing_ratio * 100)) +
                        "% (check the storage, then use --force)";
@@ -170,6 +173,14 @@ Result<SweepReport> Sweeper::Run(const SweepOptions& opt) {
   };
   for (auto& root : roots) {
     root = NormalizeRoot(root);
+    if (auto bad = CheckRootPath(root); !bad.empty()) {
+      auto w = std::make_unique<RootWork>();
+      w->report.path = root;
+      w->report.reason = bad;
+      spdlog::warn("storage {} is not swept: {}", root, bad);
+      works.push_back(std::move(w));
+      continue;
+    }
     bool seen = false;
     for (const auto& w : works) seen |= (w->report.path == root);
     if (seen) continue;
@@ -190,14 +201,33 @@ Result<SweepReport> Sweeper::Run(const SweepOptions& opt) {
         best = w;
       }
     }
-    if (best) return best;
+    // A storage nested below a configured root (an old root, a mount of its
+    // own) is assessed as a root in its own right, so that it being
+    // unmounted is noticed instead of its rows looking missing.
     auto root = InferRoot(path);
+    if (best && (!root || *root == best->report.path || !IsUnder(*root, best->report.path))) {
+      return best;
+    }
     if (!root) return static_cast<RootWork*>(nullptr);
     if (auto it = inferred.find(*root); it != inferred.end()) return it->second;
     auto added = add_root(*root, false);
     if (!added.ok()) return added.status();
     inferred[*root] = *added;
     return *added;
+  };
+
+  // Why root `w` no longer looks as it did at the start ("" when it does).
+  auto LayoutChange = [&](const RootWork& w) -> std::string {
+    auto now_tables = ReadMountTables(*disk_);
+    if (!now_tables.ok()) return "cannot be re-checked: " + now_tables.status().message();
+    RootRecord then = w.status.ToRecord(0);
+    RootStatus now = AssessRoot(disk_, w.report.path, *now_tables, then, opt.probe_timeout);
+    if (now.state == RootState::kOffline) return "changed during the sweep: " + now.reason;
+    if (now.st_dev != then.st_dev || now.mount_point != then.mount_point ||
+        now.fs_type != then.fs_type) {
+      return "changed during the sweep: its device or mount is not the one it was on";
+    }
+    return "";
   };
 
   const int64_t young_after = clock_.NowSeconds() - opt.min_age_s;
@@ -247,25 +277,33 @@ Result<SweepReport> Sweeper::Run(const SweepOptions& opt) {
       std::vector<MediaRow> chunk(
           w->candidates.begin() + static_cast<std::ptrdiff_t>(begin),
           w->candidates.begin() + static_cast<std::ptrdiff_t>(std::min(begin + batch, w->candidates.size())));
+      // The storage must look exactly as it did when the sweep began: an
+      // unmount during the sweep makes every later file look deleted.
+      if (auto changed = LayoutChange(*w); !changed.empty()) {
+        w->report.state = RootState::kOffline;
+        w->report.reason = changed;
+        spdlog::warn("storage {} {}; nothing more under it is archived", w->report.path, changed);
+        break;
+      }
       // Check again right before acting: a file that came back is kept.
       auto again = CheckRows(disk_, chunk, opt.probe_timeout);
       if (!again) {
         MarkUnresponsive(*w, opt.probe_timeout);
         break;
       }
-      std::vector<int64_t> ids;
+      std::vector<MediaRow> gone;
       std::map<int64_t, const MediaRow*> by_id;
       for (size_t i = 0; i < chunk.size(); ++i) {
         if ((*again)[i].presence != Presence::kMissing) continue;
-        ids.push_back(chunk[i].id);
+        gone.push_back(chunk[i]);
         by_id[chunk[i].id] = &chunk[i];
       }
-      if (ids.empty()) continue;
+      if (gone.empty()) continue;
       if (opt.dry_run) {
-        for (int64_t id : ids) rep.archived_rows.push_back({id, by_id[id]->filepath});
+        for (const auto& row : gone) rep.archived_rows.push_back({row.id, row.filepath});
         continue;
       }
-      auto changed = catalog_.ArchiveBatch(ids);
+      auto changed = catalog_.ArchiveRows(gone);
       if (!changed.ok()) return fail(changed.status());
       std::vector<ActionRecord> actions;
       const int64_t now = clock_.NowMs();
@@ -285,7 +323,7 @@ Result<SweepReport> Sweeper::Run(const SweepOptions& opt) {
   if (!opt.dry_run) {
     // Remember what each online root looked like, so a later unmount shows.
     for (const auto& w : works) {
-      if (w->report.state != RootState::kOnline) continue;
+      if (w->report.state != RootState::kOnline || w->report.refused) continue;
       auto put = journal_.PutRoot(w->status.ToRecord(clock_.NowMs()));
       if (!put.ok()) return fail(put);
     }

@@ -116,3 +116,19 @@ TEST_CASE("UpdateFilepath rewrites the path of an active row only") {
 }
 
 }  // namespace recsync::testing
+
+TEST_CASE("ArchiveRows leaves a row whose path changed since it was checked") {
+  recsync::testing::TestDatabase db;
+  auto catalog = recsync::Catalog::Connect(db.config(), {});
+  REQUIRE(catalog.ok());
+  const int64_t moved = db.InsertMedia("/rec/2026/11/23/000001/a.mp4");
+  const int64_t same = db.InsertMedia("/rec/2026/11/23/000001/b.mp4");
+  db.Exec("UPDATE Media SET filepath = '/rec/2026/11/23/000001/a2.mp4' WHERE id = " +
+          std::to_string(moved));
+  auto changed = (*catalog)->ArchiveRows({{moved, 0, "/rec/2026/11/23/000001/a.mp4"},
+                                          {same, 0, "/rec/2026/11/23/000001/b.mp4"}});
+  REQUIRE(changed.ok());
+  CHECK(*changed == std::vector<int64_t>{same});
+  CHECK_FALSE(db.MediaArchived(moved));
+  CHECK_FALSE(db.EventsArchivedFor(moved));
+}

@@ -164,3 +164,90 @@ TEST_CASE_METHOD(SweepFixture, "a file that reappears before its batch is archiv
   CHECK(report->archived() == 0);
   CHECK(db.ArchivedMediaIds().empty());
 }
+
+TEST_CASE_METHOD(SweepFixture, "a root unmounted in the middle of a sweep archives nothing, even when forced") {
+  // The disk answers "present" until the storage goes away after a few
+  // checks; from then on every file looks deleted, as on a real unmount.
+  struct UnmountingDisk : VirtualDisk {
+    std::string root;
+    int checks = 0;
+    PathCheck Check(const std::string& path) override {
+      if (++checks == 4) {
+        std::lock_guard<std::mutex> lock(mu);
+        files.clear();
+        mounts = {{"/", "ext4"}};
+        dirs[root].st_dev = 1;
+      }
+      return VirtualDisk::Check(path);
+    }
+    DirProbe ProbeDir(const std::string& path) override {
+      std::lock_guard<std::mutex> lock(mu);
+      return VirtualDisk::ProbeDir(path);
+    }
+    Result<std::vector<MountEntry>> Mounts() override {
+      std::lock_guard<std::mutex> lock(mu);
+      return mounts;
+    }
+    std::mutex mu;
+  };
+  auto disk = std::make_shared<UnmountingDisk>();
+  disk->root = root;
+  disk->AddDir(root, 9);
+  disk->mounts = {{"/", "ext4"}, {root, "nfs4"}};
+  std::vector<int64_t> ids;
+  for (int i = 0; i < 10; ++i) {
+    const std::string name = "17-00-0" + std::to_string(i) + ".mp4";
+    AddRecording(name, 1, false);
+    disk->files.insert(RecordingPath(name));
+  }
+  auto options = Options();
+  options.force = true;
+  auto report = Sweep(options, disk);
+  REQUIRE(report.ok());
+  CHECK(report->missing() > 0);  // the checks did see files vanish...
+  CHECK(report->roots[0].state == RootState::kOffline);  // ...and the re-assessment caught why
+  CHECK_THAT(report->roots[0].reason, Catch::Contains("changed during the sweep"));
+  CHECK(db.ArchivedMediaIds().empty());
+}
+
+TEST_CASE_METHOD(SweepFixture, "a storage nested below a configured root is assessed on its own") {
+  for (int i = 0; i < 6; ++i) AddRecording("18-00-0" + std::to_string(i) + ".mp4");
+  // An old storage inside the root, whose disk is not there any more.
+  const std::string nested = root + "/nas";
+  std::vector<int64_t> nested_ids;
+  for (int i = 0; i < 2; ++i) {
+    nested_ids.push_back(AddRecording("18-10-0" + std::to_string(i) + ".mp4", 1, false, nested));
+  }
+  auto options = Options();
+  options.force = true;
+  auto report = Sweep(options);
+  REQUIRE(report.ok());
+  for (int64_t id : nested_ids) CHECK_FALSE(db.MediaArchived(id));
+  REQUIRE(report->roots.size() == 2);
+  CHECK(report->roots[1].path == nested);
+  CHECK(report->roots[1].state == RootState::kOffline);
+}
+
+TEST_CASE_METHOD(SweepFixture, "unknown answers do not dilute the missing-ratio guard") {
+  auto disk = std::make_shared<VirtualDisk>();
+  disk->AddDir(root);
+  for (int i = 0; i < 5; ++i) {
+    const std::string name = "19-00-0" + std::to_string(i) + ".mp4";
+    AddRecording(name, 1, false);
+    disk->errors[RecordingPath(name)] = ESTALE;
+  }
+  for (int i = 0; i < 5; ++i) AddRecording("19-10-0" + std::to_string(i) + ".mp4", 1, false);
+  auto report = Sweep(Options(), disk);
+  REQUIRE(report.ok());
+  CHECK(report->roots[0].refused);
+  CHECK(db.ArchivedMediaIds().empty());
+}
+
+TEST_CASE("storage roots that could match too much are rejected") {
+  CHECK_FALSE(CheckRootPath("/").empty());
+  CHECK_FALSE(CheckRootPath("/srv/../etc").empty());
+  CHECK_FALSE(CheckRootPath("/srv//rec").empty());
+  CHECK_FALSE(CheckRootPath("relative").empty());
+  CHECK(CheckRootPath("/srv/rec").empty());
+  CHECK(ParseFstab("srv:/x /mnt//nas/ nfs defaults 0 0\n") == std::vector<std::string>{"/mnt/nas"});
+}
