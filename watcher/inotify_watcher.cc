@@ -21,17 +21,6 @@ namespace {
 constexpr uint32_t kWatchMask = IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_CREATE |
                                 IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR | IN_EXCL_UNLINK;
 constexpr size_t kReadBufferSize = 64 * 1024;
-constexpr int kMaxReadsPerWakeup = 8;  // then let the loop serve other handles
-
-// A path fit for one log line: control bytes escaped.
-std::string LogSafe(const std::string& path) {
-  std::string out;
-  for (unsigned char c : path) {
-    if (c < 0x20 || c == 0x7f) out += fmt::format("\\x{:02x}", c);
-    else out += static_cast<char>(c);
-  }
-  return out;
-}
 
 struct DirCloser {
   void operator()(DIR* d) const { ::closedir(d); }
@@ -142,15 +131,17 @@ std::string InotifyWatcher::degraded_reason() const {
 Status InotifyWatcher::AddRoot(const std::string& root_in) {
   std::string root = NormalizeRoot(root_in);
   if (root.empty() || root[0] != '/') {
-    return Status(Code::kInvalid, fmt::format("watch root {}: not an absolute path", LogSafe(root)));
+    return Status(Code::kInvalid,
+                  fmt::format("watch root {}: not an absolute path", PrintablePath(root)));
   }
   struct stat st;
   if (::stat(root.c_str(), &st) != 0) {
     int err = errno;
-    return ErrnoStatus(err, fmt::format("watch root {}", LogSafe(root)));
+    return ErrnoStatus(err, fmt::format("watch root {}", PrintablePath(root)));
   }
   if (!S_ISDIR(st.st_mode)) {
-    return Status(Code::kInvalid, fmt::format("watch root {}: not a directory", LogSafe(root)));
+    return Status(Code::kInvalid,
+                  fmt::format("watch root {}: not a directory", PrintablePath(root)));
   }
   bool was_root;
   {
@@ -165,7 +156,7 @@ Status InotifyWatcher::AddRoot(const std::string& root_in) {
       std::lock_guard lock(mu_);
       table_.RemoveRoot(root);
     }
-    return ErrnoStatus(top_err, fmt::format("inotify_add_watch {}", LogSafe(root)));
+    return ErrnoStatus(top_err, fmt::format("inotify_add_watch {}", PrintablePath(root)));
   }
   if (result.no_space > 0) return NoteNoSpace(result.no_space);
   return Status::Ok();
@@ -175,7 +166,7 @@ Status InotifyWatcher::RemoveRoot(const std::string& root_in) {
   std::string root = NormalizeRoot(root_in);
   std::lock_guard lock(mu_);
   if (!table_.IsRoot(root)) {
-    return Status(Code::kNotFound, fmt::format("not a watched root: {}", LogSafe(root)));
+    return Status(Code::kNotFound, fmt::format("not a watched root: {}", PrintablePath(root)));
   }
   UnwatchLocked(table_.WdsOwnedBy(root));
   table_.RemoveRoot(root);
@@ -187,7 +178,10 @@ Status InotifyWatcher::NoteNoSpace(uint64_t missing) {
   std::string msg;
   {
     std::lock_guard lock(mu_);
-    msg = WatchLimitMessage(limit, table_.live_count() + missing);
+    // A lower bound; kept as the largest seen, so a later small failure does
+    // not understate it.
+    watches_needed_ = std::max<uint64_t>(watches_needed_, table_.live_count() + missing);
+    msg = WatchLimitMessage(limit, watches_needed_);
     degraded_ = true;
     degraded_reason_ = msg;
   }
@@ -229,7 +223,7 @@ int InotifyWatcher::Walk(const std::string& top, dev_t dev, bool follow_top,
     if (err == ENOSPC) {
       ++result->no_space;  // keep listing: to count what is needed, and arm what still fits
     } else if (err != 0) {
-      spdlog::warn("inotify: cannot watch {}: {}", LogSafe(dir), ErrnoText(err));
+      spdlog::warn("inotify: cannot watch {}: {}", PrintablePath(dir), ErrnoText(err));
       if (dir == top) return top_err;
       continue;
     }
@@ -256,173 +250,6 @@ void InotifyWatcher::UnwatchLocked(const std::vector<int>& wds) {
   for (int wd : wds) {
     ::inotify_rm_watch(fd_.get(), wd);  // EINVAL: already gone; its IN_IGNORED is queued
     table_.MarkRemoving(wd);
-  }
-}
-
-void InotifyWatcher::OnPoll(uv_poll_t* handle, int status, int /*events*/) {
-  auto* self = static_cast<InotifyWatcher*>(handle->data);
-  if (self == nullptr) return;
-  if (status < 0) {
-    spdlog::error("inotify: poll failed: {}", uv_strerror(status));
-    return;
-  }
-  self->ReadEvents();
-}
-
-void InotifyWatcher::ReadEvents() {
-  const Clock* clock = options_.clock;
-  static const SystemClock system_clock;
-  if (clock == nullptr) clock = &system_clock;
-  for (int i = 0; i < kMaxReadsPerWakeup && !paused_; ++i) {
-    ssize_t n = ::read(fd_.get(), buf_.data(), buf_.size());
-    if (n < 0) {
-      int err = errno;
-      if (err == EINTR) continue;
-      if (err != EAGAIN) spdlog::error("inotify: read: {}", ErrnoText(err));
-      return;
-    }
-    if (n == 0) return;
-    std::vector<WatchEvent> events;
-    Decode(buf_.data(), static_cast<size_t>(n), clock->NowMs(), &events);
-    ResolveDirMoves();
-    if (!events.empty()) sink_(std::move(events));
-  }
-}
-
-void InotifyWatcher::Decode(const char* buf, size_t len, int64_t now_ms,
-                            std::vector<WatchEvent>* out) {
-  size_t off = 0;
-  while (off + sizeof(struct inotify_event) <= len) {
-    struct inotify_event ev;
-    std::memcpy(&ev, buf + off, sizeof(ev));
-    const char* name = buf + off + sizeof(ev);
-    size_t name_len = ev.len == 0 ? 0 : ::strnlen(name, ev.len);
-    off += sizeof(ev) + ev.len;
-    HandleEvent(ev.wd, ev.mask, ev.cookie, std::string(name, name_len), now_ms, out);
-  }
-}
-
-void InotifyWatcher::HandleEvent(int wd, uint32_t mask, uint32_t cookie, const std::string& name,
-                                 int64_t now_ms, std::vector<WatchEvent>* out) {
-  using K = WatchEvent::Kind;
-  auto emit = [&](K kind, std::string path, std::string root) -> WatchEvent& {
-    WatchEvent& e = out->emplace_back();
-    e.kind = kind;
-    e.path = std::move(path);
-    e.root = std::move(root);
-    e.time_ms = now_ms;
-    return e;
-  };
-  if (mask & IN_Q_OVERFLOW) {
-    emit(K::kOverflow, "", "");
-    return;
-  }
-  std::string dir, root;
-  bool is_root_dir = false;
-  {
-    std::unique_lock lock(mu_);
-    const WatchTable::Entry* entry = table_.Find(wd);
-    if (entry == nullptr) {
-      // Perhaps a worker is between inotify_add_watch and recording the wd.
-      lock.unlock();
-      { std::lock_guard arm_lock(arm_mu_); }
-      lock.lock();
-      entry = table_.Find(wd);
-    }
-    if (entry == nullptr) {
-      if (!(mask & IN_IGNORED)) emit(K::kUnknownWatch, name, "");
-      return;
-    }
-    if (mask & IN_IGNORED) {
-      table_.Erase(wd);
-      return;
-    }
-    if (entry->removing) return;
-    dir = entry->path;
-    root = table_.RootOf(dir);
-    is_root_dir = table_.IsRoot(dir);
-    if (mask & (IN_DELETE_SELF | IN_MOVE_SELF | IN_UNMOUNT)) {
-      // A subdirectory's end is told by its parent (kDirDeleted, kMovedFrom)
-      // or by its root's kRootGone; its IN_IGNORED cleans up.
-      if (!is_root_dir) return;
-      UnwatchLocked(table_.WdsOwnedBy(dir));
-      lock.unlock();
-      emit(K::kRootGone, dir, dir);
-      return;
-    }
-  }
-  std::string path = JoinPath(dir, name);
-  bool is_dir = (mask & IN_ISDIR) != 0;
-  bool cookie_file = is_root_dir && !is_dir && name.starts_with(kCookiePrefix);
-  if (mask & IN_CREATE) {
-    if (cookie_file) {
-      emit(K::kCookie, std::move(path), std::move(root));
-    } else if (is_dir) {
-      for (std::string& created : WalkNewDir(path, root)) emit(K::kDirCreated, std::move(created), root);
-    }
-    return;
-  }
-  if (cookie_file) return;  // the caller removing or renaming its own cookie
-  if (mask & IN_DELETE) {
-    emit(is_dir ? K::kDirDeleted : K::kDeleted, std::move(path), std::move(root));
-  } else if (mask & IN_MOVED_FROM) {
-    WatchEvent& e = emit(K::kMovedFrom, path, std::move(root));
-    e.move_cookie = cookie;
-    e.is_dir = is_dir;
-    if (is_dir) {
-      std::lock_guard lock(mu_);
-      pending_moves_.push_back(PendingMove{cookie, path, table_.WdsUnder(path), 0});
-    }
-  } else if (mask & IN_MOVED_TO) {
-    WatchEvent& e = emit(K::kMovedTo, path, root);
-    e.move_cookie = cookie;
-    e.is_dir = is_dir;
-    if (is_dir) DirMovedIn(path, root, cookie);
-  }
-}
-
-std::vector<std::string> InotifyWatcher::WalkNewDir(const std::string& path,
-                                                    const std::string& root) {
-  dev_t dev;
-  {
-    std::lock_guard lock(mu_);
-    if (!table_.RootDevice(root, &dev)) return {};
-  }
-  WalkResult result;
-  Walk(path, dev, /*follow_top=*/false, &result);
-  if (result.no_space > 0) (void)NoteNoSpace(result.no_space);
-  return std::move(result.unknown_before);
-}
-
-void InotifyWatcher::DirMovedIn(const std::string& path, const std::string& root,
-                                uint32_t cookie) {
-  auto it = std::find_if(pending_moves_.begin(), pending_moves_.end(),
-                         [&](const PendingMove& m) { return m.cookie == cookie; });
-  bool known = it != pending_moves_.end() && !it->wds.empty();
-  if (known) {
-    std::lock_guard lock(mu_);
-    table_.Rename(it->from, path);  // the watches followed the inodes
-  }
-  if (it != pending_moves_.end()) pending_moves_.erase(it);
-  if (!known) WalkNewDir(path, root);  // from outside the roots (or never armed): arm it now
-}
-
-void InotifyWatcher::ResolveDirMoves() {
-  // The two halves of a rename are queued back to back, but a read() may end
-  // between them; a kMovedFrom still unmatched after the next read left the roots.
-  std::lock_guard lock(mu_);
-  for (auto it = pending_moves_.begin(); it != pending_moves_.end();) {
-    if (++it->batches < 2) {
-      ++it;
-      continue;
-    }
-    std::vector<int> gone;
-    for (int wd : it->wds) {
-      const WatchTable::Entry* e = table_.Find(wd);
-      if (e != nullptr && !e->removing && PathIsUnder(e->path, it->from)) gone.push_back(wd);
-    }
-    UnwatchLocked(gone);
-    it = pending_moves_.erase(it);
   }
 }
 

@@ -18,7 +18,10 @@
 //   - rename                        -> kMovedFrom / kMovedTo with the kernel's
 //                                      cookie; only one half when the other side
 //                                      is outside the watched directories
-//   - mkdir (or mkdir -p)           -> kDirCreated for each directory armed
+//   - mkdir (or mkdir -p)           -> kDirCreated for each directory not
+//                                      watched before (also when arming it
+//                                      failed); a directory moved in is armed
+//                                      and reported only as kMovedTo
 //   - IN_Q_OVERFLOW                 -> kOverflow (root and path empty)
 //   - event on an unknown wd        -> kUnknownWatch
 //   - a root deleted, moved or
@@ -32,7 +35,9 @@
 // thread watches it first and lists it right after, recursively, so
 // subdirectories made before the watch existed (`mkdir -p a/b/c && touch
 // a/b/c/x`) are armed too. A file deleted before its directory was armed cannot
-// be seen by inotify at all; the periodic sweep finds those.
+// be seen by inotify at all; the periodic sweep finds those. (A large tree
+// moved in from outside the roots is listed on the loop thread too; Bluecherry
+// never does that, a restore by hand rarely.)
 //
 // Lost events: after kOverflow or kUnknownWatch, some directory creations may
 // have been missed as well. The caller should run AddRoot() again for each
@@ -192,6 +197,7 @@ class InotifyWatcher {
   mutable std::mutex mu_;  // guards everything below
   WatchTable table_;
   bool degraded_ = false;
+  uint64_t watches_needed_ = 0;
   std::string degraded_reason_;
 };
 

@@ -1,5 +1,7 @@
 #include "watcher/watch_table.h"
 
+#include <fmt/format.h>
+
 namespace recsync {
 
 bool PathIsUnder(const std::string& path, const std::string& dir) {
@@ -12,6 +14,18 @@ std::string JoinPath(const std::string& dir, const std::string& name) {
   std::string out = dir;
   if (out.empty() || out.back() != '/') out += '/';
   out += name;
+  return out;
+}
+
+std::string PrintablePath(const std::string& path) {
+  std::string out;
+  for (unsigned char c : path) {
+    if (c < 0x20 || c == 0x7f) {
+      out += fmt::format("\\x{:02x}", c);
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
   return out;
 }
 

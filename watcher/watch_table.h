@@ -22,6 +22,9 @@ bool PathIsUnder(const std::string& path, const std::string& dir);
 // `dir` + "/" + `name`, without doubling the slash when dir is "/".
 std::string JoinPath(const std::string& dir, const std::string& name);
 
+// `path` fit for one log line: control bytes shown as \xNN.
+std::string PrintablePath(const std::string& path);
+
 // Removes trailing slashes ("/srv/rec/" -> "/srv/rec"; "/" stays "/").
 std::string NormalizeRoot(std::string path);
 
