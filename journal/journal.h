@@ -21,7 +21,7 @@
 // newer version than this binary knows is refused; read-only opens never
 // migrate and refuse an older version too (open it read-write once).
 //
-// Version 2 (current):
+// Version 3 (current):
 //   events(seq INTEGER PRIMARY KEY AUTOINCREMENT, time_ms INTEGER, path BLOB,
 //          kind TEXT, state TEXT, media_ids TEXT, attempts INTEGER,
 //          last_error TEXT, updated_ms INTEGER)
@@ -37,7 +37,11 @@
 //           detail TEXT)
 //     action: archive | repath; cause: sweep | event.
 //   roots(path BLOB PRIMARY KEY, st_dev INTEGER, mount_point INTEGER,
-//         fs_type TEXT, seen_ms INTEGER)
+//         fs_type TEXT, seen_ms INTEGER, mount_path BLOB)
+//     mount_path: where the filesystem the root lay on was mounted.
+//
+// Version 2 differs from version 3 in that roots has no mount_path
+// (migration 2->3 sets "", which compares as unknown).
 //
 // Version 1 (the first release) differs from version 2 in that events have no
 // updated_ms (migration 1->2 sets it to time_ms), actions have no detail
@@ -65,7 +69,7 @@ class Database;
 
 namespace recsync {
 
-inline constexpr int kJournalSchemaVersion = 2;
+inline constexpr int kJournalSchemaVersion = 3;
 // PRAGMA application_id of a recsync journal ("RcSy"); tells our file apart
 // from any other SQLite database at the configured path.
 inline constexpr int32_t kJournalApplicationId = 0x52635379;
@@ -153,6 +157,9 @@ struct RootRecord {
   bool mount_point = false;
   std::string fs_type;
   int64_t seen_ms = 0;
+  // The mount point of the filesystem the root lay on ("" when unknown,
+  // e.g. recorded by a version-2 journal).
+  std::string mount_path;
 };
 
 struct JournalStats {

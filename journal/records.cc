@@ -304,7 +304,7 @@ Result<std::vector<ActionRecord>> Journal::ListActions(const ActionFilter& filte
 Result<std::optional<RootRecord>> Journal::GetRoot(const std::string& path) {
   return Guarded(path_, [&]() -> Result<std::optional<RootRecord>> {
     SQLite::Statement st(*db_,
-                         "SELECT path, st_dev, mount_point, fs_type, seen_ms FROM roots "
+                         "SELECT path, st_dev, mount_point, fs_type, seen_ms, mount_path FROM roots "
                          "WHERE path = ?");
     BindBytes(st, 1, path);
     if (!st.executeStep()) return std::optional<RootRecord>();
@@ -315,6 +315,7 @@ Result<std::optional<RootRecord>> Journal::GetRoot(const std::string& path) {
     r.mount_point = st.getColumn(2).getInt() != 0;
     r.fs_type = st.getColumn(3).getString();
     r.seen_ms = st.getColumn(4).getInt64();
+    r.mount_path = ColumnBytes(st.getColumn(5));
     return std::optional<RootRecord>(std::move(r));
   });
 }
@@ -323,12 +324,13 @@ Status Journal::PutRoot(const RootRecord& root) {
   return Guarded(path_, [&]() -> Status {
     SQLite::Statement st(*db_,
                          "INSERT OR REPLACE INTO roots(path, st_dev, mount_point, fs_type, "
-                         "seen_ms) VALUES (?, ?, ?, ?, ?)");
+                         "seen_ms, mount_path) VALUES (?, ?, ?, ?, ?, ?)");
     BindBytes(st, 1, root.path);
     st.bind(2, static_cast<int64_t>(root.st_dev));
     st.bind(3, static_cast<int32_t>(root.mount_point ? 1 : 0));
     st.bind(4, root.fs_type);
     st.bind(5, static_cast<int64_t>(root.seen_ms));
+    BindBytes(st, 6, root.mount_path);
     st.exec();
     return Status::Ok();
   });

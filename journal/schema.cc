@@ -64,6 +64,9 @@ constexpr Migration kMigrations[] = {
         fs_type TEXT NOT NULL,
         seen_ms INTEGER NOT NULL);
     )sql"},
+    {3, R"sql(
+      ALTER TABLE roots ADD COLUMN mount_path BLOB NOT NULL DEFAULT '';
+    )sql"},
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kJournalSchemaVersion,
               "one migration step per schema version");

@@ -14,7 +14,7 @@ const char* RootStateName(RootState state) {
 }
 
 RootRecord RootStatus::ToRecord(int64_t now_ms) const {
-  return RootRecord{path, st_dev, mount_point, fs_type, now_ms};
+  return RootRecord{path, st_dev, mount_point, fs_type, now_ms, mount_path};
 }
 
 Result<MountTables> ReadMountTables(DiskInterface& disk) {
@@ -63,10 +63,19 @@ RootStatus AssessRoot(const std::shared_ptr<DiskInterface>& disk, const std::str
   if (auto mount = MountContaining(tables.mounted, real)) {
     status.mount_point = (mount->mount_point == real);
     status.fs_type = mount->fs_type;
+    status.mount_path = mount->mount_point;
   }
   if (last) {
     if (last->mount_point && !status.mount_point) {
       return offline("was a mount point at an earlier sweep and is not one now (unmounted?)");
+    }
+    // A removable disk unplugged under a root whose directory is then made
+    // again on the parent filesystem keeps the same fs type; the filesystem
+    // it lies on is what tells.
+    if (!last->mount_path.empty() && last->mount_path != status.mount_path) {
+      return offline("lay on the filesystem mounted at " + last->mount_path +
+                     " at an earlier sweep and now lies on " + status.mount_path +
+                     " (unmounted?)");
     }
     if (!last->fs_type.empty() && last->fs_type != status.fs_type) {
       return offline("filesystem type changed from " + last->fs_type + " to " + status.fs_type +

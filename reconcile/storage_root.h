@@ -30,6 +30,7 @@ struct RootStatus {
   uint64_t st_dev = 0;
   bool mount_point = false;
   std::string fs_type;
+  std::string mount_path;  // mount point of the filesystem it lies on
 
   // What the journal should remember of an online root.
   RootRecord ToRecord(int64_t now_ms) const;

@@ -83,14 +83,14 @@ TEST_CASE("a fresh journal is created at the current version, mode 0640, in a 07
   CHECK(raw.execAndGet("PRAGMA application_id").getInt() == kJournalApplicationId);
 }
 
-TEST_CASE("a version-1 journal is migrated to version 2 keeping its rows") {
+TEST_CASE("a version-1 journal is migrated to the current version keeping its rows") {
   TempDir dir;
   const std::string path = dir.Sub("journal.db");
   WriteVersion1Journal(path);
 
   auto journal = OpenJournal(path);
-  CHECK(journal->schema_version() == 2);
-  CHECK(UserVersion(path) == 2);
+  CHECK(journal->schema_version() == kJournalSchemaVersion);
+  CHECK(UserVersion(path) == kJournalSchemaVersion);
 
   auto events = Must(journal->ListEvents({}));
   REQUIRE(events.size() == 1);
@@ -110,7 +110,7 @@ TEST_CASE("a version-1 journal is migrated to version 2 keeping its rows") {
   CHECK(actions[0].detail.empty());
 
   // Version 2 additions work, and new events continue the old sequence.
-  MustOk(journal->PutRoot({"/rec", 1, true, "ext4", 5}));
+  MustOk(journal->PutRoot({"/rec", 1, true, "ext4", 5, "/rec"}));
   CHECK(Append(*journal, {Event(2000, "/rec/new.mp4")})[0] > events[0].seq);
 }
 
@@ -140,7 +140,7 @@ TEST_CASE("a journal with a newer schema version is refused in both modes") {
   OpenJournal(path);
   {
     SQLite::Database db(path, SQLite::OPEN_READWRITE);
-    db.exec("PRAGMA user_version = 3");
+    db.exec("PRAGMA user_version = " + std::to_string(kJournalSchemaVersion + 1));
   }
   for (auto mode : {Journal::Mode::kReadWrite, Journal::Mode::kReadOnly}) {
     auto journal = Journal::Open(path, mode);
@@ -148,9 +148,11 @@ TEST_CASE("a journal with a newer schema version is refused in both modes") {
     CHECK(journal.status().code() == Code::kInvalid);
     CHECK(journal.status().message() ==
           "journal " + path +
-              " has schema version 3, this recsync understands up to 2; upgrade recsync");
+              " has schema version " + std::to_string(kJournalSchemaVersion + 1) +
+              ", this recsync understands up to " + std::to_string(kJournalSchemaVersion) +
+              "; upgrade recsync");
   }
-  CHECK(UserVersion(path) == 3);
+  CHECK(UserVersion(path) == kJournalSchemaVersion + 1);
 }
 
 TEST_CASE("a read-only open of an old journal asks for a read-write open instead of migrating") {

@@ -109,14 +109,15 @@ TEST_CASE("PutRoot replaces the record of a root and GetRoot round-trips it") {
   CHECK_FALSE(Must(journal->GetRoot(root)).has_value());
 
   const uint64_t big_dev = std::numeric_limits<uint64_t>::max() - 5;
-  MustOk(journal->PutRoot({root, 2049, true, "nfs4", 10}));
-  MustOk(journal->PutRoot({root, big_dev, false, "ext4", 20}));
+  MustOk(journal->PutRoot({root, 2049, true, "nfs4", 10, root}));
+  MustOk(journal->PutRoot({root, big_dev, false, "ext4", 20, "/mnt"}));
   auto stored = *Must(journal->GetRoot(root));
   CHECK(stored.path == root);
   CHECK(stored.st_dev == big_dev);
   CHECK_FALSE(stored.mount_point);
   CHECK(stored.fs_type == "ext4");
   CHECK(stored.seen_ms == 20);
+  CHECK(stored.mount_path == "/mnt");
   CHECK_FALSE(Must(journal->GetRoot("/mnt/st")).has_value());
 }
 

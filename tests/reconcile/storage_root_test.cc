@@ -65,7 +65,7 @@ TEST_CASE("a root that was a mount point and no longer is, is offline") {
   auto disk = std::make_shared<VirtualDisk>();
   disk->AddDir("/srv/rec");
   disk->mounts = {{"/", "ext4"}};
-  RootRecord last{"/srv/rec", 42, true, "xfs", 1};
+  RootRecord last{"/srv/rec", 42, true, "xfs", 1, "/srv/rec"};
   auto s = AssessRoot(disk, "/srv/rec", Tables(*disk), last, kTimeout);
   CHECK(s.state == RootState::kOffline);
   CHECK_THAT(s.reason, Catch::Contains("was a mount point"));
@@ -75,7 +75,7 @@ TEST_CASE("a root whose filesystem type changed is offline") {
   auto disk = std::make_shared<VirtualDisk>();
   disk->AddDir("/srv/rec");
   disk->mounts = {{"/", "ext4"}};
-  RootRecord last{"/srv/rec", 42, false, "nfs4", 1};
+  RootRecord last{"/srv/rec", 42, false, "nfs4", 1, "/"};
   auto s = AssessRoot(disk, "/srv/rec", Tables(*disk), last, kTimeout);
   CHECK(s.state == RootState::kOffline);
   CHECK_THAT(s.reason, Catch::Contains("from nfs4 to ext4"));
@@ -130,4 +130,21 @@ TEST_CASE("mount tables decode escaped spaces") {
   auto declared = ParseFstab("# comment\nUUID=1 / ext4 defaults 0 1\n/dev/sdb1 none swap sw 0 0\n"
                              "srv:/x /mnt/my\\040nas nfs defaults 0 0\n");
   CHECK(declared == std::vector<std::string>{"/", "/mnt/my nas"});
+}
+
+TEST_CASE("a root whose disk was replaced by a directory on the parent filesystem is offline") {
+  // /mnt/usb (ext4) held the root; unplugged, the directory was made again on
+  // / (also ext4): same fs type, not a mount point either time.
+  auto disk = std::make_shared<VirtualDisk>();
+  disk->AddDir("/mnt/usb/rec");
+  disk->mounts = {{"/", "ext4"}};
+  RootRecord last{"/mnt/usb/rec", 42, false, "ext4", 1, "/mnt/usb"};
+  auto s = AssessRoot(disk, "/mnt/usb/rec", Tables(*disk), last, kTimeout);
+  CHECK(s.state == RootState::kOffline);
+  CHECK_THAT(s.reason, Catch::Contains("/mnt/usb") && Catch::Contains("unmounted"));
+
+  disk->mounts.push_back({"/mnt/usb", "ext4"});
+  auto back = AssessRoot(disk, "/mnt/usb/rec", Tables(*disk), last, kTimeout);
+  CHECK(back.state == RootState::kOnline);
+  CHECK(back.mount_path == "/mnt/usb");
 }
