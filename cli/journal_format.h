@@ -8,13 +8,10 @@
 #include <string_view>
 #include <vector>
 
+#include "common/text.h"
 #include "journal/journal.h"
 
 namespace recsync {
-
-// Bytes made safe for one terminal line: backslash, control characters and
-// invalid UTF-8 become escapes (\\, \n, \t, \r, \xNN); valid UTF-8 is kept.
-std::string PrintableText(std::string_view bytes);
 
 // Columns padded to their widest cell (counted in code points); the last column
 // is not padded so lines carry no trailing blanks. Cells are printed through

@@ -165,12 +165,6 @@ std::string FormatTimeout(std::chrono::milliseconds timeout) {
   return ms % 1000 == 0 ? std::to_string(ms / 1000) + " s" : std::to_string(ms) + " ms";
 }
 
-bool IsUnder(const std::string& path, const std::string& dir) {
-  if (dir == "/") return !path.empty() && path[0] == '/';
-  if (path.size() < dir.size() || path.compare(0, dir.size(), dir) != 0) return false;
-  return path.size() == dir.size() || path[dir.size()] == '/';
-}
-
 std::optional<MountEntry> MountContaining(const std::vector<MountEntry>& mounts,
                                           const std::string& path) {
   std::optional<MountEntry> best;

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "common/path.h"
 #include "common/status.h"
 
 namespace recsync {
@@ -68,10 +69,6 @@ std::vector<std::string> ParseFstab(const std::string& text);
 // absolute path); nullopt when the table is empty.
 std::optional<MountEntry> MountContaining(const std::vector<MountEntry>& mounts,
                                           const std::string& path);
-
-// True when `path` equals `dir` or lies below it (component-wise, not by
-// string prefix: /a/bc is not below /a/b).
-bool IsUnder(const std::string& path, const std::string& dir);
 
 // "10 s" or "250 ms", for messages about probe timeouts.
 std::string FormatTimeout(std::chrono::milliseconds timeout);

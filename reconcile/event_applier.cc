@@ -10,6 +10,11 @@ namespace {
 
 bool IsFileEvent(const std::string& kind) { return kind == "deleted" || kind == "moved_from"; }
 
+// Pending again, or failed for good once it has used up its attempts.
+const char* AfterError(const EventRecord& e, int max_attempts) {
+  return e.attempts + 1 >= max_attempts ? "failed" : "pending";
+}
+
 }  // namespace
 
 Result<ApplyStats> EventApplier::ApplyPending(int64_t after_seq) {
@@ -45,7 +50,7 @@ Result<ApplyStats> EventApplier::ApplyPending(int64_t after_seq) {
     EventOutcome out{e.seq, "pending", {}, ""};
     auto retry_or_fail = [&](const std::string& error) {
       out.error = error;
-      out.state = e.attempts + 1 >= options_.max_attempts ? "failed" : "pending";
+      out.state = AfterError(e, options_.max_attempts);
     };
     if (!checks) {
       retry_or_fail("storage did not answer within the probe timeout");
@@ -75,9 +80,8 @@ Result<ApplyStats> EventApplier::ApplyPending(int64_t after_seq) {
     if (!changed.ok()) {
       if (changed.status().code() == Code::kUnavailable) return changed.status();
       for (auto& [seq, entry] : to_archive) {
-        const EventRecord& e = *entry.first;
-        outcomes.push_back({seq, e.attempts + 1 >= options_.max_attempts ? "failed" : "pending",
-                            {}, changed.status().message()});
+        outcomes.push_back(
+            {seq, AfterError(*entry.first, options_.max_attempts), {}, changed.status().message()});
       }
     } else {
       std::vector<ActionRecord> actions;

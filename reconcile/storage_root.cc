@@ -89,22 +89,10 @@ RootStatus AssessRoot(const std::shared_ptr<DiskInterface>& disk, const std::str
 std::string CheckRootPath(const std::string& root) {
   if (root.empty() || root[0] != '/') return "not an absolute path";
   if (root == "/") return "\"/\" cannot be a storage root";
-  for (size_t start = 1; start <= root.size();) {
-    size_t end = root.find('/', start);
-    if (end == std::string::npos) end = root.size();
-    std::string_view part(root.data() + start, end - start);
-    if (part.empty() || part == "." || part == "..") {
-      return "has an empty, \".\" or \"..\" component";
-    }
-    start = end + 1;
-  }
+  if (!HasPlainComponents(root)) return "has an empty, \".\" or \"..\" component";
   return "";
 }
 
-std::string NormalizeRoot(std::string root) {
-  while (root.size() > 1 && root.back() == '/') root.pop_back();
-  return root;
-}
 
 std::optional<std::string> InferRoot(const std::string& filepath) {
   // Walk back over <file>, <device>, DD, MM, YYYY and check their shapes.

@@ -54,9 +54,6 @@ RootStatus AssessRoot(const std::shared_ptr<DiskInterface>& disk, const std::str
 // not "/", and have no empty, "." or ".." components.
 std::string CheckRootPath(const std::string& root);
 
-// Strips trailing slashes ("/srv/rec/" -> "/srv/rec"); "/" stays "/".
-std::string NormalizeRoot(std::string root);
-
 // For a path in Bluecherry's layout, <root>/YYYY/MM/DD/<device>/<file>, the
 // <root> part; nullopt when the path is not in that layout.
 std::optional<std::string> InferRoot(const std::string& filepath);

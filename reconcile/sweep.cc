@@ -24,21 +24,6 @@ struct RootWork {
   std::vector<MediaRow> candidates;  // rows whose file gave ENOENT
 };
 
-// A path the sweep will check: absolute, with no "." or ".." components and
-// no empty ones, so that "under this root" means what it says.
-bool IsCleanPath(const std::string& p) {
-  if (p.empty() || p[0] != '/' || p.back() == '/') return false;
-  size_t start = 1;
-  while (start <= p.size()) {
-    size_t end = p.find('/', start);
-    if (end == std::string::npos) end = p.size();
-    std::string_view part(p.data() + start, end - start);
-    if (part.empty() || part == "." || part == "..") return false;
-    start = end + 1;
-  }
-  return true;
-}
-
 void MarkUnresponsive(RootWork& w, std::chrono::milliseconds timeout) {
   w.report.state = RootState::kOffline;
   w.report.reason = "unresponsive: checking files took longer than " +
@@ -140,8 +125,11 @@ Result<SweepReport> Sweeper::Run(const SweepOptions& opt) {
     SweepRecord rec{rep.sweep_id, opt.trigger, rep.started_ms, clock_.NowMs(), "error",
                     opt.dry_run, rep.checked(), rep.missing(), rep.unknown(), rep.archived(),
                     DumpJson(SweepReportToJson(rep))};
-    (void)journal_.FinishSweep(rec);
     spdlog::error("sweep {} failed: {}", rep.sweep_id, st.message());
+    if (auto recorded = journal_.FinishSweep(rec); !recorded.ok()) {
+      spdlog::error("sweep {} could not be recorded as failed: {}", rep.sweep_id,
+                    recorded.message());
+    }
     return st;
   };
 
@@ -252,7 +240,8 @@ Result<SweepReport> Sweeper::Run(const SweepOptions& opt) {
         ++w->report.young;
         continue;
       }
-      if (!IsCleanPath(row.filepath)) {
+      // Only plain components, so that "under this root" means what it says.
+      if (row.filepath == "/" || !HasPlainComponents(row.filepath)) {
         ++w->report.checked;
         ++w->report.unknown;
         continue;

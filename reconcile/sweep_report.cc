@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "common/text.h"
+
 namespace recsync {
 namespace {
 
@@ -10,17 +12,6 @@ int64_t Sum(const std::vector<RootReport>& roots, F field) {
   int64_t total = 0;
   for (const auto& r : roots) total += field(r);
   return total;
-}
-
-// Control characters would break a line-oriented summary; show them escaped.
-std::string Printable(const std::string& s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (c == '\n') out += "\\n";
-    else if (c < 0x20 || c == 0x7f) out += fmt::format("\\x{:02x}", c);
-    else out.push_back(static_cast<char>(c));
-  }
-  return out;
 }
 
 }  // namespace
@@ -87,18 +78,18 @@ void PrintSweepSummary(const SweepReport& rep, std::ostream& out) {
                      rep.dry_run ? rep.archived_rows.size() : static_cast<size_t>(rep.archived()),
                      rep.dry_run ? "would be archived" : "archived", rep.duration_ms);
   size_t width = 4;
-  for (const auto& r : rep.roots) width = std::max(width, Printable(r.path).size());
+  for (const auto& r : rep.roots) width = std::max(width, PrintableText(r.path).size());
   out << fmt::format("  {:<{}}  {:<7}  {:>9}  {:>9}  {:>9}  {:>9}  {:>9}\n", "root", width,
                      "state", "rows", "checked", "missing", "unknown", "archived");
   for (const auto& r : rep.roots) {
     out << fmt::format("  {:<{}}  {:<7}  {:>9}  {:>9}  {:>9}  {:>9}  {:>9}\n",
-                       Printable(r.path), width, RootStateName(r.state), r.rows, r.checked,
+                       PrintableText(r.path), width, RootStateName(r.state), r.rows, r.checked,
                        r.missing, r.unknown, r.archived);
   }
   for (const auto& r : rep.roots) {
-    if (!r.configured) out << "  " << Printable(r.path) << ": not a configured root (inferred from row paths)\n";
-    if (!r.reason.empty()) out << "  " << Printable(r.path) << ": " << r.reason << "\n";
-    if (r.refused) out << "  " << Printable(r.path) << ": refused: " << r.refused_reason << "\n";
+    if (!r.configured) out << "  " << PrintableText(r.path) << ": not a configured root (inferred from row paths)\n";
+    if (!r.reason.empty()) out << "  " << PrintableText(r.path) << ": " << r.reason << "\n";
+    if (r.refused) out << "  " << PrintableText(r.path) << ": refused: " << r.refused_reason << "\n";
   }
   if (rep.unplaceable > 0) {
     out << "  " << rep.unplaceable
@@ -106,7 +97,7 @@ void PrintSweepSummary(const SweepReport& rep, std::ostream& out) {
   }
   if (rep.dry_run) {
     for (const auto& a : rep.archived_rows) {
-      out << fmt::format("  would archive {}  {}\n", a.id, Printable(a.path));
+      out << fmt::format("  would archive {}  {}\n", a.id, PrintableText(a.path));
     }
   }
 }

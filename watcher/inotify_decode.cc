@@ -180,7 +180,7 @@ void InotifyWatcher::ResolveDirMoves() {
     std::vector<int> gone;
     for (int wd : it->wds) {
       const WatchTable::Entry* e = table_.Find(wd);
-      if (e != nullptr && !e->removing && PathIsUnder(e->path, it->from)) gone.push_back(wd);
+      if (e != nullptr && !e->removing && IsUnder(e->path, it->from)) gone.push_back(wd);
     }
     UnwatchLocked(gone);
     it = pending_moves_.erase(it);

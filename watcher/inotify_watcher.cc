@@ -132,16 +132,16 @@ Status InotifyWatcher::AddRoot(const std::string& root_in) {
   std::string root = NormalizeRoot(root_in);
   if (root.empty() || root[0] != '/') {
     return Status(Code::kInvalid,
-                  fmt::format("watch root {}: not an absolute path", PrintablePath(root)));
+                  fmt::format("watch root {}: not an absolute path", PrintableText(root)));
   }
   struct stat st;
   if (::stat(root.c_str(), &st) != 0) {
     int err = errno;
-    return ErrnoStatus(err, fmt::format("watch root {}", PrintablePath(root)));
+    return ErrnoStatus(err, fmt::format("watch root {}", PrintableText(root)));
   }
   if (!S_ISDIR(st.st_mode)) {
     return Status(Code::kInvalid,
-                  fmt::format("watch root {}: not a directory", PrintablePath(root)));
+                  fmt::format("watch root {}: not a directory", PrintableText(root)));
   }
   bool was_root;
   {
@@ -156,7 +156,7 @@ Status InotifyWatcher::AddRoot(const std::string& root_in) {
       std::lock_guard lock(mu_);
       table_.RemoveRoot(root);
     }
-    return ErrnoStatus(top_err, fmt::format("inotify_add_watch {}", PrintablePath(root)));
+    return ErrnoStatus(top_err, fmt::format("inotify_add_watch {}", PrintableText(root)));
   }
   if (result.no_space > 0) return NoteNoSpace(result.no_space);
   return Status::Ok();
@@ -166,7 +166,7 @@ Status InotifyWatcher::RemoveRoot(const std::string& root_in) {
   std::string root = NormalizeRoot(root_in);
   std::lock_guard lock(mu_);
   if (!table_.IsRoot(root)) {
-    return Status(Code::kNotFound, fmt::format("not a watched root: {}", PrintablePath(root)));
+    return Status(Code::kNotFound, fmt::format("not a watched root: {}", PrintableText(root)));
   }
   UnwatchLocked(table_.WdsOwnedBy(root));
   table_.RemoveRoot(root);
@@ -223,7 +223,7 @@ int InotifyWatcher::Walk(const std::string& top, dev_t dev, bool follow_top,
     if (err == ENOSPC) {
       ++result->no_space;  // keep listing: to count what is needed, and arm what still fits
     } else if (err != 0) {
-      spdlog::warn("inotify: cannot watch {}: {}", PrintablePath(dir), ErrnoText(err));
+      spdlog::warn("inotify: cannot watch {}: {}", PrintableText(dir), ErrnoText(err));
       if (dir == top) return top_err;
       continue;
     }

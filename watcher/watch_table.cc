@@ -4,36 +4,6 @@
 
 namespace recsync {
 
-bool PathIsUnder(const std::string& path, const std::string& dir) {
-  if (dir == "/") return !path.empty() && path[0] == '/';
-  if (path.size() < dir.size() || path.compare(0, dir.size(), dir) != 0) return false;
-  return path.size() == dir.size() || path[dir.size()] == '/';
-}
-
-std::string JoinPath(const std::string& dir, const std::string& name) {
-  std::string out = dir;
-  if (out.empty() || out.back() != '/') out += '/';
-  out += name;
-  return out;
-}
-
-std::string PrintablePath(const std::string& path) {
-  std::string out;
-  for (unsigned char c : path) {
-    if (c < 0x20 || c == 0x7f) {
-      out += fmt::format("\\x{:02x}", c);
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out;
-}
-
-std::string NormalizeRoot(std::string path) {
-  while (path.size() > 1 && path.back() == '/') path.pop_back();
-  return path;
-}
-
 void WatchTable::AddRoot(const std::string& root, dev_t dev) { roots_[root] = dev; }
 
 void WatchTable::RemoveRoot(const std::string& root) { roots_.erase(root); }
@@ -43,7 +13,7 @@ bool WatchTable::IsRoot(const std::string& path) const { return roots_.count(pat
 std::string WatchTable::RootOf(const std::string& path) const {
   const std::string* best = nullptr;
   for (const auto& [root, dev] : roots_) {
-    if (PathIsUnder(path, root) && (best == nullptr || root.size() > best->size())) best = &root;
+    if (IsUnder(path, root) && (best == nullptr || root.size() > best->size())) best = &root;
   }
   return best ? *best : std::string();
 }
@@ -85,14 +55,14 @@ void WatchTable::Erase(int wd) {
 
 void WatchTable::Rename(const std::string& from, const std::string& to) {
   for (auto& [wd, e] : wds_) {
-    if (!e.removing && PathIsUnder(e.path, from)) e.path = to + e.path.substr(from.size());
+    if (!e.removing && IsUnder(e.path, from)) e.path = to + e.path.substr(from.size());
   }
 }
 
 std::vector<int> WatchTable::WdsUnder(const std::string& dir) const {
   std::vector<int> out;
   for (const auto& [wd, e] : wds_) {
-    if (!e.removing && PathIsUnder(e.path, dir)) out.push_back(wd);
+    if (!e.removing && IsUnder(e.path, dir)) out.push_back(wd);
   }
   return out;
 }
@@ -100,10 +70,10 @@ std::vector<int> WatchTable::WdsUnder(const std::string& dir) const {
 std::vector<int> WatchTable::WdsOwnedBy(const std::string& root) const {
   std::vector<int> out;
   for (const auto& [other, dev] : roots_) {
-    if (other != root && PathIsUnder(root, other)) return out;  // an outer root still covers it
+    if (other != root && IsUnder(root, other)) return out;  // an outer root still covers it
   }
   for (const auto& [wd, e] : wds_) {
-    if (e.removing || !PathIsUnder(e.path, root)) continue;
+    if (e.removing || !IsUnder(e.path, root)) continue;
     std::string owner = RootOf(e.path);
     if (owner.empty() || owner == root) out.push_back(wd);
   }

@@ -13,20 +13,10 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/path.h"
+#include "common/text.h"
+
 namespace recsync {
-
-// True when `path` equals `dir` or lies below it, component-wise (/a/bc is
-// not below /a/b). Both must be normalised (no trailing slash except "/").
-bool PathIsUnder(const std::string& path, const std::string& dir);
-
-// `dir` + "/" + `name`, without doubling the slash when dir is "/".
-std::string JoinPath(const std::string& dir, const std::string& name);
-
-// `path` fit for one log line: control bytes shown as \xNN.
-std::string PrintablePath(const std::string& path);
-
-// Removes trailing slashes ("/srv/rec/" -> "/srv/rec"; "/" stays "/").
-std::string NormalizeRoot(std::string path);
 
 class WatchTable {
  public:

@@ -24,11 +24,11 @@ TEST_CASE("KindName gives the journal's kind strings", "[watcher]") {
 }
 
 TEST_CASE("path helpers compare components and join without doubled slashes", "[watcher]") {
-  CHECK(PathIsUnder("/a/b", "/a/b"));
-  CHECK(PathIsUnder("/a/b/c", "/a/b"));
-  CHECK_FALSE(PathIsUnder("/a/bc", "/a/b"));
-  CHECK_FALSE(PathIsUnder("/a", "/a/b"));
-  CHECK(PathIsUnder("/x", "/"));
+  CHECK(IsUnder("/a/b", "/a/b"));
+  CHECK(IsUnder("/a/b/c", "/a/b"));
+  CHECK_FALSE(IsUnder("/a/bc", "/a/b"));
+  CHECK_FALSE(IsUnder("/a", "/a/b"));
+  CHECK(IsUnder("/x", "/"));
   CHECK(JoinPath("/a", "b") == "/a/b");
   CHECK(JoinPath("/", "b") == "/b");
   CHECK(NormalizeRoot("/srv/rec//") == "/srv/rec");
