@@ -1,7 +1,5 @@
 #include "catalog/catalog.h"
 
-#include <map>
-
 #include <mysqld_error.h>
 #include <spdlog/spdlog.h>
 
@@ -18,6 +16,7 @@ namespace recsync {
 using mysql::ColumnType;
 using mysql::Param;
 using mysql::Session;
+using mysql::ToMediaRows;
 
 std::string DbConfig::Describe() const {
   std::string where;
@@ -38,15 +37,11 @@ constexpr std::chrono::milliseconds kMaxBackoff{2000};
 
 std::string Millis(std::chrono::milliseconds ms) { return std::to_string(ms.count()) + " ms"; }
 
-// Reads "id, start, filepath" rows.
-std::vector<MediaRow> ToMediaRows(const std::vector<mysql::Row>& rows) {
-  std::vector<MediaRow> out;
-  out.reserve(rows.size());
-  for (const auto& r : rows) {
-    // start is NOT NULL in Bluecherry's schema; 0 stands in if it ever is.
-    out.push_back(MediaRow{r[0].i, r[1].null ? 0 : r[1].i, r[2].bytes});
-  }
-  return out;
+// An integer column read as text; 0 for NULL or anything unparsable.
+int64_t ParseInt(const std::optional<std::string>& text) {
+  int64_t value = 0;
+  if (text) std::from_chars(text->data(), text->data() + text->size(), value);
+  return value;
 }
 
 // The columns recsync reads or writes; selecting them with LIMIT 0 costs
@@ -55,7 +50,7 @@ std::vector<MediaRow> ToMediaRows(const std::vector<mysql::Row>& rows) {
 Status CheckSchema(Session& session) {
   for (const char* sql : {"SELECT id, start, filepath, archive FROM Media LIMIT 0",
                           "SELECT id, media_id, archive FROM EventsCam LIMIT 0",
-                          "SELECT priority, path FROM Storage LIMIT 0"}) {
+                          "SELECT priority, path, max_thresh, min_thresh FROM Storage LIMIT 0"}) {
     RECSYNC_RETURN_IF_ERROR(session.Exec(sql));
   }
   return Status::Ok();
@@ -127,18 +122,30 @@ Status Catalog::WithRetry(const char* what, const std::function<Status()>& op) {
   }
 }
 
-Result<std::vector<std::string>> Catalog::StorageRoots() {
-  std::vector<std::string> roots;
+Result<std::vector<StorageInfo>> Catalog::StorageInfos() {
+  std::vector<StorageInfo> infos;
   RECSYNC_RETURN_IF_ERROR(WithRetry("reading Storage", [&]() -> Status {
     Session session(mysql_, config_, "reading Storage");
-    auto rows = session.Select("SELECT path FROM Storage ORDER BY priority");
+    // The thresholds are DECIMAL(5,2); whole percent is all recsync needs.
+    auto rows = session.Select(
+        "SELECT path, priority, CAST(FLOOR(max_thresh) AS SIGNED),"
+        " CAST(FLOOR(min_thresh) AS SIGNED) FROM Storage ORDER BY priority");
     if (!rows.ok()) return rows.status();
-    roots.clear();
+    infos.clear();
     for (const auto& r : *rows) {
-      if (r[0]) roots.push_back(*r[0]);
+      if (!r[0]) continue;  // path is NOT NULL in Bluecherry's schema
+      infos.push_back({*r[0], ParseInt(r[1]), ParseInt(r[2]), ParseInt(r[3])});
     }
     return Status::Ok();
   }));
+  return infos;
+}
+
+Result<std::vector<std::string>> Catalog::StorageRoots() {
+  auto infos = StorageInfos();
+  if (!infos.ok()) return infos.status();
+  std::vector<std::string> roots;
+  for (auto& info : *infos) roots.push_back(std::move(info.path));
   return roots;
 }
 
@@ -216,6 +223,29 @@ Result<std::vector<MediaRow>> Catalog::ActiveRowsByPath(const std::string& path)
   return out;
 }
 
+Result<std::vector<MediaRow>> Catalog::ActiveRowsUnder(const std::string& dir) {
+  const std::string prefix = dir + "/";
+  std::vector<MediaRow> out;
+  RECSYNC_RETURN_IF_ERROR(WithRetry("looking up Media rows under a directory", [&]() -> Status {
+    Session session(mysql_, config_, "looking up Media rows under a directory");
+    // On the binary bytes, not in the column's collation (which may fold
+    // case), and without LIKE (whose % and _ a path may contain). No index
+    // serves this; directory moves are rare enough for a scan.
+    auto rows = session.Query(
+        "SELECT id, start, filepath FROM Media WHERE archive = 0"
+        " AND LEFT(CAST(filepath AS BINARY), ?) = CAST(? AS BINARY) ORDER BY id",
+        {Param::Int(static_cast<int64_t>(prefix.size())), Param::Bytes(prefix)},
+        {ColumnType::kInt, ColumnType::kInt, ColumnType::kBytes});
+    if (!rows.ok()) return rows.status();
+    out.clear();
+    for (MediaRow& row : ToMediaRows(*rows)) {
+      if (row.filepath.compare(0, prefix.size(), prefix) == 0) out.push_back(std::move(row));
+    }
+    return Status::Ok();
+  }));
+  return out;
+}
+
 Result<std::vector<MediaRow>> Catalog::ActiveRowsByIds(const std::vector<int64_t>& ids) {
   std::vector<MediaRow> out;
   if (ids.empty()) return out;
@@ -230,78 +260,6 @@ Result<std::vector<MediaRow>> Catalog::ActiveRowsByIds(const std::vector<int64_t
     return Status::Ok();
   }));
   return out;
-}
-
-Result<std::vector<int64_t>> Catalog::ArchiveBatch(const std::vector<int64_t>& ids) {
-  return Archive(ids, nullptr);
-}
-
-Result<std::vector<int64_t>> Catalog::ArchiveRows(const std::vector<MediaRow>& rows) {
-  std::vector<int64_t> ids;
-  std::map<int64_t, std::string> expected;
-  for (const auto& r : rows) {
-    ids.push_back(r.id);
-    expected[r.id] = r.filepath;
-  }
-  return Archive(ids, &expected);
-}
-
-Result<std::vector<int64_t>> Catalog::Archive(const std::vector<int64_t>& ids,
-                                              const std::map<int64_t, std::string>* expected) {
-  std::vector<int64_t> changed;
-  if (ids.empty()) return changed;
-  const std::string listed = mysql::JoinIds(ids);
-  // Rows whose COMMIT was sent but not acknowledged: they may be archived
-  // already when the retry looks, by this call.
-  std::vector<int64_t> unacknowledged;
-  RECSYNC_RETURN_IF_ERROR(WithRetry("archiving Media rows", [&]() -> Status {
-    Session session(mysql_, config_, "archiving Media rows");
-    mysql::Transaction txn(session);
-    RECSYNC_RETURN_IF_ERROR(txn.Begin());
-    // Locking the rows first makes "which rows did we change" exact even
-    // when Bluecherry archives some of them at the same time.
-    auto rows = session.Query("SELECT id, start, filepath FROM Media WHERE id IN (" + listed +
-                                  ") AND archive = 0 ORDER BY id FOR UPDATE",
-                              {}, {ColumnType::kInt, ColumnType::kInt, ColumnType::kBytes});
-    if (!rows.ok()) return rows.status();
-    changed.clear();
-    for (const MediaRow& row : ToMediaRows(*rows)) {
-      // A row whose path changed since it was checked (a rename, a storage
-      // migration) is not the file that was found missing: leave it.
-      if (expected) {
-        auto it = expected->find(row.id);
-        if (it == expected->end() || it->second != row.filepath) continue;
-      }
-      changed.push_back(row.id);
-    }
-    if (changed.empty()) return Status::Ok();  // nothing to do; the guard rolls back
-    const std::string changing = mysql::JoinIds(changed);
-    RECSYNC_RETURN_IF_ERROR(session.Exec("UPDATE Media SET archive = 1 WHERE id IN (" + changing +
-                                         ") AND archive = 0"));
-    RECSYNC_RETURN_IF_ERROR(session.Exec("UPDATE EventsCam SET archive = 1 WHERE media_id IN (" +
-                                         changing + ") AND archive = 0"));
-    if (before_commit_) before_commit_();
-    Status committed = txn.Commit();
-    if (committed.code() == Code::kUnavailable) {
-      unacknowledged.insert(unacknowledged.end(), changed.begin(), changed.end());
-    }
-    return committed;
-  }));
-  changed.insert(changed.end(), unacknowledged.begin(), unacknowledged.end());
-  std::sort(changed.begin(), changed.end());
-  changed.erase(std::unique(changed.begin(), changed.end()), changed.end());
-  return changed;
-}
-
-Result<bool> Catalog::UpdateFilepath(int64_t id, const std::string& new_path) {
-  uint64_t affected = 0;
-  RECSYNC_RETURN_IF_ERROR(WithRetry("updating a Media path", [&]() -> Status {
-    Session session(mysql_, config_, "updating a Media path");
-    auto rows = session.Query("UPDATE Media SET filepath = ? WHERE id = ? AND archive = 0",
-                              {Param::Bytes(new_path), Param::Int(id)}, {}, &affected);
-    return rows.status();
-  }));
-  return affected > 0;
 }
 
 }  // namespace recsync

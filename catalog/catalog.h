@@ -60,7 +60,16 @@ struct MediaRow {
   std::string filepath;
 };
 
-// Called inside ArchiveBatch after the UPDATEs and before COMMIT; tests use it
+// One row of Bluecherry's Storage table. The thresholds are disk-usage
+// percentages (DECIMAL(5,2) in the table) rounded down to whole percent.
+struct StorageInfo {
+  std::string path;
+  int64_t priority = 0;
+  int64_t max_thresh = 0;  // Bluecherry's cleaner starts above this usage
+  int64_t min_thresh = 0;  // ... and stops below this one
+};
+
+// Called inside ArchiveBatch/ArchiveRows/RepathRows after the UPDATEs and before COMMIT; tests use it
 // to kill the server at the worst moment. Null in production.
 using BeforeCommitHook = std::function<void()>;
 
@@ -82,7 +91,9 @@ class Catalog {
 
   const DbConfig& config() const { return config_; }
 
-  // Storage.path values ordered by priority.
+  // The Storage rows ordered by priority.
+  Result<std::vector<StorageInfo>> StorageInfos();
+  // Storage.path values ordered by priority (StorageInfos' paths).
   Result<std::vector<std::string>> StorageRoots();
 
   // Whether Media has an index whose first column is filepath (Bluecherry
@@ -98,6 +109,13 @@ class Catalog {
   // only under the column's (often case-insensitive) collation are left out,
   // and a path the column's charset cannot hold matches nothing.
   Result<std::vector<MediaRow>> ActiveRowsByPath(const std::string& path);
+
+  // Active rows whose filepath begins with dir + "/", byte for byte (a
+  // case-only difference or a sibling such as dir + "x/" is not under dir),
+  // ordered by id. `dir` is given without a trailing '/'. For whole-directory
+  // moves, which are rare: the comparison is on the binary bytes, which no
+  // index serves, so it scans Media.
+  Result<std::vector<MediaRow>> ActiveRowsUnder(const std::string& dir);
 
   // Active rows among `ids` (primary-key lookups), ordered by id.
   Result<std::vector<MediaRow>> ActiveRowsByIds(const std::vector<int64_t>& ids);
@@ -117,6 +135,17 @@ class Catalog {
   // Rewrites Media.filepath of an active row (a file renamed within the
   // managed roots). Returns whether a row changed.
   Result<bool> UpdateFilepath(int64_t id, const std::string& new_path);
+
+  // Re-points renamed rows, in one transaction: rows[i] gets filepath
+  // new_paths[i] only while it is still active and its filepath is still
+  // byte-for-byte rows[i].filepath (a row archived or renamed meanwhile is
+  // left). Returns the ids changed, ascending; like ArchiveRows, a COMMIT
+  // whose acknowledgement was lost counts as changed. The two vectors must
+  // be the same size (else kInvalid). A new path the column's charset cannot
+  // hold fails with kDatabase and changes nothing. `rows` go into the SQL
+  // text: keep a call to a few thousand.
+  Result<std::vector<int64_t>> RepathRows(const std::vector<MediaRow>& rows,
+                                          const std::vector<std::string>& new_paths);
 
   void SetBeforeCommitHook(BeforeCommitHook hook) { before_commit_ = std::move(hook); }
   void SetRetryHook(RetryHook hook) { on_retry_ = std::move(hook); }

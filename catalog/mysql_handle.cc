@@ -307,6 +307,16 @@ Status Transaction::Commit() {
   return Status::Ok();
 }
 
+std::vector<MediaRow> ToMediaRows(const std::vector<Row>& rows) {
+  std::vector<MediaRow> out;
+  out.reserve(rows.size());
+  for (const auto& r : rows) {
+    // start is NOT NULL in Bluecherry's schema; 0 stands in if it ever is.
+    out.push_back(MediaRow{r[0].i, r[1].null ? 0 : r[1].i, r[2].bytes});
+  }
+  return out;
+}
+
 std::string JoinIds(const std::vector<int64_t>& ids) {
   std::string out;
   out.reserve(ids.size() * 8);

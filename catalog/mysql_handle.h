@@ -128,6 +128,10 @@ class Transaction {
 // "1,2,3": integers are safe to put into SQL text as they are.
 std::string JoinIds(const std::vector<int64_t>& ids);
 
+// MediaRows from the result of "SELECT id, start, filepath" read as
+// (kInt, kInt, kBytes).
+std::vector<MediaRow> ToMediaRows(const std::vector<Row>& rows);
+
 // `text` with control bytes escaped (\n, \xNN), so that server messages that
 // quote a path stay on one line.
 std::string OneLine(std::string_view text);

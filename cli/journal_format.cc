@@ -79,7 +79,9 @@ json EventJson(const EventRecord& e) {
               {"media_ids", e.media_ids},
               {"attempts", e.attempts},
               {"last_error", e.last_error},
-              {"updated_ms", e.updated_ms}};
+              {"updated_ms", e.updated_ms},
+              {"cookie", e.cookie},
+              {"is_dir", e.is_dir}};
 }
 
 json SweepJson(const SweepRecord& s) {
@@ -133,6 +135,8 @@ void PrintEventDetail(std::ostream& out, const EventRecord& e) {
   t.AddRow({"attempts:", std::to_string(e.attempts)});
   t.AddRow({"last error:", e.last_error.empty() ? "-" : e.last_error});
   t.AddRow({"updated:", OrDash(e.updated_ms)});
+  if (e.cookie != 0) t.AddRow({"cookie:", std::to_string(e.cookie)});
+  if (e.is_dir) t.AddRow({"directory:", "yes (a whole directory moved)"});
   t.Print(out);
 }
 

@@ -47,6 +47,9 @@ inline std::string ColumnBytes(const SQLite::Column& column) {
               : std::string();
 }
 
+// SQLite reads a negative LIMIT as "no limit".
+inline int64_t SqlLimit(int64_t limit) { return limit > 0 ? limit : -1; }
+
 // PRAGMA user_version and application_id of the open database.
 int ReadUserVersion(SQLite::Database& db);
 int32_t ReadApplicationId(SQLite::Database& db);

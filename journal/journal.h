@@ -16,18 +16,22 @@
 //
 // Schema (version kJournalSchemaVersion, stored in PRAGMA user_version, with
 // PRAGMA application_id = kJournalApplicationId marking the file as ours).
-// Opening read-write migrates an older file forward step by step (0->1->2) in
-// one transaction, so a crash mid-migration leaves the old version intact. A
+// Opening read-write migrates an older file forward step by step (0->1->2->3->4)
+// in one transaction, so a crash mid-migration leaves the old version intact. A
 // newer version than this binary knows is refused; read-only opens never
 // migrate and refuse an older version too (open it read-write once).
 //
-// Version 3 (current):
+// Version 4 (current):
 //   events(seq INTEGER PRIMARY KEY AUTOINCREMENT, time_ms INTEGER, path BLOB,
 //          kind TEXT, state TEXT, media_ids TEXT, attempts INTEGER,
-//          last_error TEXT, updated_ms INTEGER)
+//          last_error TEXT, updated_ms INTEGER, cookie INTEGER, is_dir INTEGER)
 //     kind: one of kEventKinds; state: one of kEventStates.
 //     media_ids: comma-separated ids the event resolved to ("" when none).
+//     cookie: the kernel's rename cookie, equal for the two halves of one
+//       rename (0 for other kinds); is_dir: a whole directory moved.
 //     AUTOINCREMENT so a seq is never reused, even after Prune().
+//     Indexes: (state, seq) for the pending queue and counts; (cookie, seq)
+//     over cookie <> 0 for pairing the halves of a rename.
 //   sweeps(id INTEGER PRIMARY KEY AUTOINCREMENT, "trigger" TEXT, started_ms,
 //          finished_ms, outcome TEXT, dry_run INTEGER, checked, missing,
 //          unknown, archived INTEGER, report TEXT)
@@ -39,6 +43,10 @@
 //   roots(path BLOB PRIMARY KEY, st_dev INTEGER, mount_point INTEGER,
 //         fs_type TEXT, seen_ms INTEGER, mount_path BLOB)
 //     mount_path: where the filesystem the root lay on was mounted.
+//
+// Version 3 differs from version 4 in that events have no cookie and no
+// is_dir (migration 3->4 sets 0 for both: such a "moved_from" cannot be paired
+// and counts as a move out of the roots, as version 3 treated it).
 //
 // Version 2 differs from version 3 in that roots has no mount_path
 // (migration 2->3 sets "", which compares as unknown).
@@ -69,7 +77,7 @@ class Database;
 
 namespace recsync {
 
-inline constexpr int kJournalSchemaVersion = 3;
+inline constexpr int kJournalSchemaVersion = 4;
 // PRAGMA application_id of a recsync journal ("RcSy"); tells our file apart
 // from any other SQLite database at the configured path.
 inline constexpr int32_t kJournalApplicationId = 0x52635379;
@@ -87,6 +95,8 @@ struct NewEvent {
   int64_t time_ms = 0;
   std::string path;
   std::string kind;  // "deleted", "moved_from", "overflow", ...
+  uint32_t cookie = 0;  // the kernel's rename cookie ("moved_from"/"moved_to"), else 0
+  bool is_dir = false;  // a whole directory moved
 };
 
 struct EventRecord {
@@ -99,6 +109,8 @@ struct EventRecord {
   int attempts = 0;
   std::string last_error;
   int64_t updated_ms = 0;
+  uint32_t cookie = 0;
+  bool is_dir = false;
 };
 
 // What ListEvents() returns; unset fields do not filter.
@@ -212,6 +224,27 @@ class Journal {
   // and sets updated_ms = now_ms. An unknown seq or state fails the whole
   // call (kNotFound / kInvalid) and changes nothing.
   Status SettleEvents(const std::vector<EventOutcome>& outcomes, int64_t now_ms);
+  // Settles every pending event of `kind` with seq <= up_to_seq (and, when
+  // `path` is non-empty, exactly that path, byte for byte) as `state`:
+  // attempts + 1, updated_ms = now_ms; media_ids and last_error are kept.
+  // Returns how many events changed. A state not in kEventStates is kInvalid
+  // and changes nothing. (The daemon settles "overflow" events once their
+  // sweep is done, and a root's "unmounted" events once it is back.)
+  Result<int64_t> SettlePending(const std::string& kind, const std::string& path,
+                                int64_t up_to_seq, const std::string& state, int64_t now_ms);
+  // The pending "moved_to" event with `cookie` and the lowest seq > after_seq,
+  // if any: the second half of a rename whose first half is being applied.
+  Result<std::optional<EventRecord>> FindPendingMovedTo(uint32_t cookie, int64_t after_seq);
+  // The pending "moved_from" event with `cookie` and the highest seq <
+  // before_seq, if any: the first half of a rename, for a "moved_to" that
+  // must not be taken for a move into the roots while its first half waits.
+  Result<std::optional<EventRecord>> FindPendingMovedFrom(uint32_t cookie, int64_t before_seq);
+  // The highest seq ever assigned (0 when none), also when those events have
+  // been pruned since: a seq is never reused.
+  Result<int64_t> LastSeq();
+  // How many events are in `state` (one of kEventStates, else kInvalid);
+  // cheap, from the (state, seq) index.
+  Result<int64_t> CountEvents(const std::string& state);
   Result<std::vector<EventRecord>> ListEvents(const EventFilter& filter);
   Result<std::optional<EventRecord>> GetEvent(int64_t seq);
 

@@ -1,12 +1,9 @@
-// Journal: events, sweeps, actions and roots.
+// Journal: sweeps, actions and roots (events are in events.cc).
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
 #include <SQLiteCpp/Transaction.h>
 
-#include <algorithm>
-#include <charconv>
 #include <string>
-#include <string_view>
 
 #include "journal/internal.h"
 #include "journal/journal.h"
@@ -16,57 +13,15 @@ namespace recsync {
 using journal_internal::BindBytes;
 using journal_internal::ColumnBytes;
 using journal_internal::Guarded;
+using journal_internal::SqlLimit;
 
 namespace {
 
-constexpr const char* kEventColumns =
-    "seq, time_ms, path, kind, state, media_ids, attempts, last_error, updated_ms";
 constexpr const char* kSweepColumns =
     "id, \"trigger\", started_ms, finished_ms, outcome, dry_run, checked, missing, unknown, "
     "archived, report";
 constexpr const char* kActionColumns =
     "id, media_id, path, time_ms, action, cause, cause_id, detail";
-
-// SQLite reads a negative LIMIT as "no limit".
-int64_t SqlLimit(int64_t limit) { return limit > 0 ? limit : -1; }
-
-std::string JoinIds(const std::vector<int64_t>& ids) {
-  std::string text;
-  for (int64_t id : ids) {
-    if (!text.empty()) text += ',';
-    text += std::to_string(id);
-  }
-  return text;
-}
-
-std::vector<int64_t> SplitIds(std::string_view text) {
-  std::vector<int64_t> ids;
-  while (!text.empty()) {
-    size_t comma = std::min(text.find(','), text.size());
-    std::string_view piece = text.substr(0, comma);
-    int64_t id = 0;
-    auto [end, ec] = std::from_chars(piece.data(), piece.data() + piece.size(), id);
-    if (ec == std::errc() && end == piece.data() + piece.size() && !piece.empty()) {
-      ids.push_back(id);
-    }
-    text.remove_prefix(std::min(comma + 1, text.size()));
-  }
-  return ids;
-}
-
-EventRecord ReadEvent(SQLite::Statement& st) {
-  EventRecord e;
-  e.seq = st.getColumn(0).getInt64();
-  e.time_ms = st.getColumn(1).getInt64();
-  e.path = ColumnBytes(st.getColumn(2));
-  e.kind = st.getColumn(3).getString();
-  e.state = st.getColumn(4).getString();
-  e.media_ids = SplitIds(st.getColumn(5).getString());
-  e.attempts = st.getColumn(6).getInt();
-  e.last_error = st.getColumn(7).getString();
-  e.updated_ms = st.getColumn(8).getInt64();
-  return e;
-}
 
 SweepRecord ReadSweep(SQLite::Statement& st) {
   SweepRecord s;
@@ -97,109 +52,7 @@ ActionRecord ReadAction(SQLite::Statement& st) {
   return a;
 }
 
-bool IsEventState(std::string_view state) {
-  return std::find(std::begin(kEventStates), std::end(kEventStates), state) !=
-         std::end(kEventStates);
-}
-
 }  // namespace
-
-// ---- events ----
-
-Result<std::vector<int64_t>> Journal::AppendEvents(const std::vector<NewEvent>& events) {
-  return Guarded(path_, [&]() -> Result<std::vector<int64_t>> {
-    std::vector<int64_t> seqs;
-    seqs.reserve(events.size());
-    SQLite::Transaction txn(*db_, SQLite::TransactionBehavior::IMMEDIATE);
-    SQLite::Statement st(*db_,
-                         "INSERT INTO events(time_ms, path, kind, state, updated_ms) "
-                         "VALUES (?, ?, ?, 'pending', ?)");
-    for (const NewEvent& e : events) {
-      st.bind(1, static_cast<int64_t>(e.time_ms));
-      BindBytes(st, 2, e.path);
-      st.bind(3, e.kind);
-      st.bind(4, static_cast<int64_t>(e.time_ms));
-      st.exec();
-      st.reset();
-      seqs.push_back(db_->getLastInsertRowid());
-    }
-    txn.commit();
-    return seqs;
-  });
-}
-
-Result<std::vector<EventRecord>> Journal::PendingEvents(int64_t after_seq, int64_t limit) {
-  return Guarded(path_, [&]() -> Result<std::vector<EventRecord>> {
-    SQLite::Statement st(*db_, std::string("SELECT ") + kEventColumns +
-                                   " FROM events WHERE state = 'pending' AND seq > ?"
-                                   " ORDER BY seq LIMIT ?");
-    st.bind(1, static_cast<int64_t>(after_seq));
-    st.bind(2, SqlLimit(limit));
-    std::vector<EventRecord> out;
-    while (st.executeStep()) out.push_back(ReadEvent(st));
-    return out;
-  });
-}
-
-Status Journal::SettleEvents(const std::vector<EventOutcome>& outcomes, int64_t now_ms) {
-  for (const EventOutcome& o : outcomes) {
-    if (!IsEventState(o.state)) {
-      return Status(Code::kInvalid, "journal " + path_ + ": event " + std::to_string(o.seq) +
-                                        " cannot be settled as '" + o.state + "'");
-    }
-  }
-  return Guarded(path_, [&]() -> Status {
-    SQLite::Transaction txn(*db_, SQLite::TransactionBehavior::IMMEDIATE);
-    SQLite::Statement st(*db_,
-                         "UPDATE events SET state = ?, media_ids = ?, last_error = ?, "
-                         "attempts = attempts + 1, updated_ms = ? WHERE seq = ?");
-    for (const EventOutcome& o : outcomes) {
-      st.bind(1, o.state);
-      st.bind(2, JoinIds(o.media_ids));
-      st.bind(3, o.error);
-      st.bind(4, static_cast<int64_t>(now_ms));
-      st.bind(5, static_cast<int64_t>(o.seq));
-      if (st.exec() == 0) {
-        return Status(Code::kNotFound,
-                      "journal " + path_ + ": no event " + std::to_string(o.seq) + " to settle");
-      }
-      st.reset();
-    }
-    txn.commit();
-    return Status::Ok();
-  });
-}
-
-Result<std::vector<EventRecord>> Journal::ListEvents(const EventFilter& filter) {
-  return Guarded(path_, [&]() -> Result<std::vector<EventRecord>> {
-    std::string sql = std::string("SELECT ") + kEventColumns + " FROM events WHERE 1";
-    if (filter.state) sql += " AND state = ?";
-    if (filter.kind) sql += " AND kind = ?";
-    if (filter.since_ms) sql += " AND time_ms >= ?";
-    if (filter.path_glob) sql += " AND CAST(path AS TEXT) GLOB ?";
-    sql += " ORDER BY seq DESC LIMIT ?";
-    SQLite::Statement st(*db_, sql);
-    int i = 0;
-    if (filter.state) st.bind(++i, *filter.state);
-    if (filter.kind) st.bind(++i, *filter.kind);
-    if (filter.since_ms) st.bind(++i, static_cast<int64_t>(*filter.since_ms));
-    if (filter.path_glob) st.bind(++i, *filter.path_glob);
-    st.bind(++i, SqlLimit(filter.limit));
-    std::vector<EventRecord> out;
-    while (st.executeStep()) out.push_back(ReadEvent(st));
-    return out;
-  });
-}
-
-Result<std::optional<EventRecord>> Journal::GetEvent(int64_t seq) {
-  return Guarded(path_, [&]() -> Result<std::optional<EventRecord>> {
-    SQLite::Statement st(*db_,
-                         std::string("SELECT ") + kEventColumns + " FROM events WHERE seq = ?");
-    st.bind(1, static_cast<int64_t>(seq));
-    if (!st.executeStep()) return std::optional<EventRecord>();
-    return std::optional<EventRecord>(ReadEvent(st));
-  });
-}
 
 // ---- sweeps ----
 

@@ -67,6 +67,14 @@ constexpr Migration kMigrations[] = {
     {3, R"sql(
       ALTER TABLE roots ADD COLUMN mount_path BLOB NOT NULL DEFAULT '';
     )sql"},
+    // events_by_state (state, seq) from version 1 already serves the pending
+    // queue and CountEvents(); the partial index keeps rename pairing cheap
+    // while a backlog is pending, without indexing the many cookie-0 events.
+    {4, R"sql(
+      ALTER TABLE events ADD COLUMN cookie INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE events ADD COLUMN is_dir INTEGER NOT NULL DEFAULT 0;
+      CREATE INDEX events_by_cookie ON events(cookie, seq) WHERE cookie <> 0;
+    )sql"},
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kJournalSchemaVersion,
               "one migration step per schema version");

@@ -2,117 +2,369 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <map>
+#include <optional>
 #include <set>
 
 namespace recsync {
 namespace {
 
-bool IsFileEvent(const std::string& kind) { return kind == "deleted" || kind == "moved_from"; }
+// Rows per catalog transaction when a whole directory is re-pointed or
+// archived (the ids go into the SQL text).
+constexpr size_t kChunkRows = 1000;
 
-// Pending again, or failed for good once it has used up its attempts.
-const char* AfterError(const EventRecord& e, int max_attempts) {
-  return e.attempts + 1 >= max_attempts ? "failed" : "pending";
+bool IsFileEvent(const std::string& kind) {
+  return kind == "deleted" || kind == "moved_from" || kind == "moved_to";
 }
+
+// Whether `to` is the second half of the rename `from` began. The kernel
+// queues both halves together, so they are close in time; a cookie repeats
+// after a reboot, and a stale half must not pair with a new one.
+bool Pairs(const EventRecord& from, const EventRecord& to, std::chrono::milliseconds wait) {
+  return from.cookie != 0 && to.cookie == from.cookie && to.seq > from.seq &&
+         std::llabs(to.time_ms - from.time_ms) <= wait.count();
+}
+
+template <typename T>
+std::vector<std::vector<T>> Chunks(const std::vector<T>& all) {
+  std::vector<std::vector<T>> out;
+  for (size_t i = 0; i < all.size(); i += kChunkRows) {
+    out.emplace_back(all.begin() + i, all.begin() + std::min(all.size(), i + kChunkRows));
+  }
+  return out;
+}
+
+const char* const kProbeTimeout = "storage did not answer within the probe timeout";
 
 }  // namespace
 
-Result<ApplyStats> EventApplier::ApplyPending(int64_t after_seq) {
-  ApplyStats stats;
-  auto pending = journal_.PendingEvents(after_seq, static_cast<int64_t>(options_.max_events));
-  if (!pending.ok()) return pending.status();
-  if (pending->empty()) return stats;
-  stats.last_seq = pending->back().seq;
+class EventApplier::Pass {
+ public:
+  explicit Pass(EventApplier& a) : a_(a) {}
 
-  std::vector<const EventRecord*> events;
-  std::vector<std::string> paths;
-  for (const auto& e : *pending) {
-    if (!IsFileEvent(e.kind)) continue;
-    events.push_back(&e);
-    paths.push_back(e.path);
-  }
-  if (events.empty()) return stats;
-
-  // Which files are really gone; a hung mount leaves the whole pass pending.
-  auto checks = RunBounded<std::vector<PathCheck>>(
-      [disk = disk_, paths] {
-        std::vector<PathCheck> out;
-        for (const auto& p : paths) out.push_back(disk->Check(p));
-        return out;
-      },
-      options_.probe_timeout);
-
-  std::vector<EventOutcome> outcomes;
-  std::map<int64_t, std::pair<const EventRecord*, std::vector<MediaRow>>> to_archive;
-  std::vector<MediaRow> rows_to_archive;
-  for (size_t i = 0; i < events.size(); ++i) {
-    const EventRecord& e = *events[i];
-    EventOutcome out{e.seq, "pending", {}, ""};
-    auto retry_or_fail = [&](const std::string& error) {
-      out.error = error;
-      out.state = AfterError(e, options_.max_attempts);
-    };
-    if (!checks) {
-      retry_or_fail("storage did not answer within the probe timeout");
-    } else if ((*checks)[i].presence == Presence::kPresent) {
-      out.state = "ignored";
-      out.error = "the file exists again";
-    } else if ((*checks)[i].presence == Presence::kUnknown) {
-      retry_or_fail("cannot tell whether the file exists: " + ErrnoText((*checks)[i].err));
-    } else {
-      auto rows = resolver_.Resolve(e.path);
-      if (!rows.ok()) {
-        if (rows.status().code() == Code::kUnavailable) return rows.status();
-        retry_or_fail(rows.status().message());
-      } else if (rows->empty()) {
-        out.state = "ignored";
+  Result<ApplyStats> Run(int64_t after_seq) {
+    auto pending =
+        a_.journal_.PendingEvents(after_seq, static_cast<int64_t>(a_.options_.max_events));
+    if (!pending.ok()) return pending.status();
+    events_ = std::move(*pending);
+    bool stopped = false;
+    if (!events_.empty()) {
+      is_held_.resize(events_.size());
+      for (size_t i = 0; i < events_.size(); ++i) {
+        is_held_[i] = IsFileEvent(events_[i].kind) && Held(events_[i].path);
+      }
+      CheckFiles();
+      for (size_t i = 0; i < events_.size() && !stopped; ++i) {
+        RECSYNC_RETURN_IF_ERROR(Apply(i, &stopped));
+        if (!stopped) stats_.last_seq = events_[i].seq;
+      }
+      RECSYNC_RETURN_IF_ERROR(Flush());
+      RECSYNC_RETURN_IF_ERROR(a_.journal_.SettleEvents(outcomes_, a_.clock_.NowMs()));
+    }
+    for (const auto& o : outcomes_) {
+      if (o.state == "applied") {
+        ++stats_.applied;
+      } else if (o.state == "ignored") {
+        ++stats_.ignored;
+      } else if (o.state == "failed") {
+        ++stats_.failed;
       } else {
-        rows_to_archive.insert(rows_to_archive.end(), rows->begin(), rows->end());
-        to_archive[e.seq] = {&e, std::move(*rows)};
-        continue;  // settled after the archive below
+        ++stats_.retried;
       }
     }
-    outcomes.push_back(std::move(out));
+    const size_t max = a_.options_.max_events;
+    stats_.caught_up = !stopped && stats_.retried == 0 && (max == 0 || events_.size() < max);
+    if (stats_.archived > 0 || stats_.repathed > 0) {
+      spdlog::info("events: archived {} rows of deleted files, re-pointed {} rows of renamed files",
+                   stats_.archived, stats_.repathed);
+    }
+    return stats_;
   }
 
-  if (!rows_to_archive.empty()) {
-    auto changed = catalog_.ArchiveRows(rows_to_archive);
-    if (!changed.ok()) {
-      if (changed.status().code() == Code::kUnavailable) return changed.status();
-      for (auto& [seq, entry] : to_archive) {
-        outcomes.push_back(
-            {seq, AfterError(*entry.first, options_.max_attempts), {}, changed.status().message()});
+ private:
+  bool Held(const std::string& path) const { return a_.options_.held && a_.options_.held(path); }
+
+  // lstat of every file a deletion or move-out may archive, in one bounded
+  // call; held paths are left out, as their storage may hang.
+  void CheckFiles() {
+    std::vector<std::string> paths;
+    for (size_t i = 0; i < events_.size(); ++i) {
+      const EventRecord& e = events_[i];
+      if (!is_held_[i] && !e.is_dir && (e.kind == "deleted" || e.kind == "moved_from")) {
+        check_index_[i] = paths.size();
+        paths.push_back(e.path);
       }
-    } else {
-      std::vector<ActionRecord> actions;
-      const int64_t now = clock_.NowMs();
-      std::set<int64_t> recorded;  // one path deleted twice in a pass: one action
-      for (auto& [seq, entry] : to_archive) {
-        EventOutcome out{seq, "applied", {}, ""};
-        for (const auto& r : entry.second) {
-          out.media_ids.push_back(r.id);
-          if (recorded.insert(r.id).second) {
-            actions.push_back({0, r.id, r.filepath, now, "archive", "event", seq, ""});
-          }
-        }
-        resolver_.Forget(entry.first->path, out.media_ids);
-        outcomes.push_back(std::move(out));
-      }
-      stats.archived = static_cast<int64_t>(changed->size());
-      RECSYNC_RETURN_IF_ERROR(journal_.RecordActions(actions));
     }
+    if (paths.empty()) return;
+    checks_ = RunBounded<std::vector<PathCheck>>(
+        [disk = a_.disk_, paths] {
+          std::vector<PathCheck> out;
+          for (const auto& p : paths) out.push_back(disk->Check(p));
+          return out;
+        },
+        a_.options_.probe_timeout);
   }
-  for (const auto& o : outcomes) {
-    if (o.state == "applied") ++stats.applied;
-    else if (o.state == "ignored") ++stats.ignored;
-    else if (o.state == "failed") ++stats.failed;
-    else ++stats.retried;
+
+  Status Apply(size_t i, bool* stopped) {
+    const EventRecord& e = events_[i];
+    if (!IsFileEvent(e.kind) || decided_.count(e.seq)) return Status::Ok();
+    if (is_held_[i]) {
+      ++stats_.held;
+      if (e.kind == "moved_from" && e.cookie != 0) held_from_[e.cookie] = &e;
+      return Status::Ok();
+    }
+    if (e.kind == "deleted") return Gone(i);
+    if (e.kind == "moved_to") return MovedTo(e);
+    return MovedFrom(i, stopped);
   }
-  RECSYNC_RETURN_IF_ERROR(journal_.SettleEvents(outcomes, clock_.NowMs()));
-  if (stats.archived > 0) {
-    spdlog::info("archived {} rows for {} deleted files", stats.archived, stats.applied);
+
+  Status MovedFrom(size_t i, bool* stopped) {
+    const EventRecord& e = events_[i];
+    if (e.cookie != 0) {
+      const EventRecord* to = nullptr;
+      for (size_t j = i + 1; j < events_.size() && !to; ++j) {
+        const EventRecord& c = events_[j];
+        if (c.kind == "moved_to" && !decided_.count(c.seq) && Pairs(e, c, a_.options_.pair_wait)) {
+          to = &c;
+        }
+      }
+      std::optional<EventRecord> later;  // the second half, beyond this pass
+      if (!to) {
+        auto found = a_.journal_.FindPendingMovedTo(e.cookie, events_.back().seq);
+        if (!found.ok()) return found.status();
+        if (*found && Pairs(e, **found, a_.options_.pair_wait)) {
+          later = std::move(**found);
+          to = &*later;
+        }
+      }
+      if (to && Held(to->path)) {
+        ++stats_.held;
+        held_from_[e.cookie] = &e;
+        return Status::Ok();
+      }
+      if (to) return Repath(e, *to);
+      if (a_.clock_.NowMs() - e.time_ms < a_.options_.pair_wait.count()) {
+        *stopped = true;
+        stats_.wait_until_ms = e.time_ms + a_.options_.pair_wait.count();
+        return Status::Ok();
+      }
+    }
+    // The path left the roots: for the catalog, a deletion.
+    return e.is_dir ? DirGone(e) : Gone(i);
   }
-  return stats;
+
+  Status MovedTo(const EventRecord& e) {
+    if (e.cookie != 0) {
+      auto held = held_from_.find(e.cookie);
+      if (held != held_from_.end() && Pairs(*held->second, e, a_.options_.pair_wait)) {
+        ++stats_.held;
+        return Status::Ok();
+      }
+      // Its first half may be pending before this pass (held or retried
+      // there); settling this half as a move-in would lose the rename.
+      auto from = a_.journal_.FindPendingMovedFrom(e.cookie, events_.front().seq);
+      if (!from.ok()) return from.status();
+      if (*from && Pairs(**from, e, a_.options_.pair_wait)) {
+        ++(Held((*from)->path) ? stats_.held : stats_.retried);
+        return Status::Ok();
+      }
+    }
+    Decide(e, "ignored", {}, "moved in from outside the storage roots");
+    return Status::Ok();
+  }
+
+  // A file gone from its path ("deleted", or moved out of the roots).
+  Status Gone(size_t i) {
+    const EventRecord& e = events_[i];
+    if (!checks_) {
+      Decide(e, "pending", {}, kProbeTimeout);
+      return Status::Ok();
+    }
+    const PathCheck& check = (*checks_)[check_index_.at(i)];
+    if (check.presence == Presence::kPresent) {
+      Decide(e, "ignored", {}, "the file exists again");
+    } else if (check.presence == Presence::kUnknown) {
+      Decide(e, "pending", {}, "cannot tell whether the file exists: " + ErrnoText(check.err));
+    } else {
+      auto rows = a_.resolver_.Resolve(e.path);
+      if (!rows.ok()) return CatalogError({&e}, rows.status());
+      if (rows->empty()) {
+        Decide(e, "ignored", {}, "");
+      } else {
+        batch_.push_back({&e, std::move(*rows)});
+        decided_.insert(e.seq);  // settled by Flush()
+      }
+    }
+    return Status::Ok();
+  }
+
+  // Archives the rows of the deletions collected so far, in one transaction.
+  // Called before any rename is applied, so the catalog changes in event order.
+  Status Flush() {
+    if (batch_.empty()) return Status::Ok();
+    std::vector<MediaRow> rows;
+    std::vector<const EventRecord*> events;
+    for (const auto& [e, r] : batch_) {
+      rows.insert(rows.end(), r.begin(), r.end());
+      events.push_back(e);
+    }
+    auto changed = a_.catalog_.ArchiveRows(rows);
+    if (!changed.ok()) {
+      batch_.clear();
+      return CatalogError(events, changed.status());
+    }
+    const std::set<int64_t> done(changed->begin(), changed->end());
+    std::vector<ActionRecord> actions;
+    const int64_t now = a_.clock_.NowMs();
+    for (const auto& [e, entry_rows] : batch_) {
+      std::vector<int64_t> ids;
+      for (const auto& r : entry_rows) {
+        ids.push_back(r.id);
+        // One path deleted twice in a pass: one action.
+        if (done.count(r.id) && recorded_.insert(r.id).second) {
+          actions.push_back({0, r.id, r.filepath, now, "archive", "event", e->seq, ""});
+        }
+      }
+      a_.resolver_.Forget(e->path, ids);
+      outcomes_.push_back({e->seq, "applied", std::move(ids), ""});
+    }
+    batch_.clear();
+    stats_.archived += static_cast<int64_t>(changed->size());
+    return a_.journal_.RecordActions(actions);
+  }
+
+  // Every active row under a directory that left the roots whose file is
+  // gone; present and unknown files are left (and the event retried for the
+  // unknown ones).
+  Status DirGone(const EventRecord& e) {
+    RECSYNC_RETURN_IF_ERROR(Flush());
+    auto rows = a_.catalog_.ActiveRowsUnder(e.path);
+    if (!rows.ok()) return CatalogError({&e}, rows.status());
+    if (rows->empty()) {
+      Decide(e, "ignored", {}, "");
+      return Status::Ok();
+    }
+    std::vector<std::string> paths;
+    for (const auto& r : *rows) paths.push_back(r.filepath);
+    auto checks = RunBounded<std::vector<PathCheck>>(
+        [disk = a_.disk_, paths] {
+          std::vector<PathCheck> out;
+          for (const auto& p : paths) out.push_back(disk->Check(p));
+          return out;
+        },
+        a_.options_.probe_timeout);
+    if (!checks) {
+      Decide(e, "pending", {}, kProbeTimeout);
+      return Status::Ok();
+    }
+    std::vector<MediaRow> missing;
+    size_t unknown = 0;
+    for (size_t k = 0; k < rows->size(); ++k) {
+      if ((*checks)[k].presence == Presence::kMissing) missing.push_back((*rows)[k]);
+      if ((*checks)[k].presence == Presence::kUnknown) ++unknown;
+    }
+    std::vector<int64_t> archived;
+    for (const auto& chunk : Chunks(missing)) {
+      auto changed = a_.catalog_.ArchiveRows(chunk);
+      if (!changed.ok()) return CatalogError({&e}, changed.status());
+      const std::set<int64_t> done(changed->begin(), changed->end());
+      std::vector<ActionRecord> actions;
+      for (const auto& r : chunk) {
+        if (!done.count(r.id)) continue;
+        archived.push_back(r.id);
+        a_.resolver_.Forget(r.filepath, {r.id});
+        if (recorded_.insert(r.id).second) {
+          actions.push_back(
+              {0, r.id, r.filepath, a_.clock_.NowMs(), "archive", "event", e.seq, ""});
+        }
+      }
+      stats_.archived += static_cast<int64_t>(changed->size());
+      RECSYNC_RETURN_IF_ERROR(a_.journal_.RecordActions(actions));
+    }
+    if (unknown > 0) {
+      Decide(e, "pending", std::move(archived),
+             "cannot tell whether " + std::to_string(unknown) + " files under it exist");
+    } else {
+      const char* state = archived.empty() ? "ignored" : "applied";
+      Decide(e, state, std::move(archived), "");
+    }
+    return Status::Ok();
+  }
+
+  // A rename within the roots: the rows at (or, for a directory, under) the
+  // old path follow the file to the new one.
+  Status Repath(const EventRecord& from, const EventRecord& to) {
+    RECSYNC_RETURN_IF_ERROR(Flush());
+    auto rows =
+        from.is_dir ? a_.catalog_.ActiveRowsUnder(from.path) : a_.resolver_.Resolve(from.path);
+    if (!rows.ok()) return CatalogError({&from, &to}, rows.status());
+    std::vector<std::string> new_paths;
+    for (const auto& r : *rows) {
+      new_paths.push_back(from.is_dir ? to.path + r.filepath.substr(from.path.size()) : to.path);
+    }
+    std::vector<int64_t> repathed;
+    for (size_t start = 0; start < rows->size(); start += kChunkRows) {
+      const size_t end = std::min(rows->size(), start + kChunkRows);
+      const std::vector<MediaRow> chunk(rows->begin() + start, rows->begin() + end);
+      const std::vector<std::string> chunk_paths(new_paths.begin() + start,
+                                                 new_paths.begin() + end);
+      auto changed = a_.catalog_.RepathRows(chunk, chunk_paths);
+      if (!changed.ok()) return CatalogError({&from, &to}, changed.status());
+      const std::set<int64_t> done(changed->begin(), changed->end());
+      std::vector<ActionRecord> actions;
+      for (size_t k = 0; k < chunk.size(); ++k) {
+        const MediaRow& r = chunk[k];
+        if (!done.count(r.id)) continue;
+        repathed.push_back(r.id);
+        a_.resolver_.Forget(r.filepath, {r.id});
+        a_.resolver_.Remember(chunk_paths[k], {r.id});
+        actions.push_back(
+            {0, r.id, r.filepath, a_.clock_.NowMs(), "repath", "event", from.seq, chunk_paths[k]});
+      }
+      stats_.repathed += static_cast<int64_t>(changed->size());
+      RECSYNC_RETURN_IF_ERROR(a_.journal_.RecordActions(actions));
+    }
+    const char* state = repathed.empty() ? "ignored" : "applied";
+    Decide(from, state, repathed, "");
+    Decide(to, state, std::move(repathed), "");
+    return Status::Ok();
+  }
+
+  // A catalog failure: transient ends the pass (everything stays pending);
+  // anything else uses up an attempt of each event concerned.
+  Status CatalogError(const std::vector<const EventRecord*>& events, const Status& status) {
+    if (status.code() == Code::kUnavailable) return status;
+    for (const EventRecord* e : events) {
+      Decide(*e, e->attempts + 1 >= a_.options_.max_attempts ? "failed" : "pending", {},
+             status.message());
+    }
+    return Status::Ok();
+  }
+
+  void Decide(const EventRecord& e, std::string state, std::vector<int64_t> ids,
+              std::string error) {
+    decided_.insert(e.seq);
+    outcomes_.push_back({e.seq, std::move(state), std::move(ids), std::move(error)});
+  }
+
+  EventApplier& a_;
+  std::vector<EventRecord> events_;
+  std::vector<bool> is_held_;
+  std::map<size_t, size_t> check_index_;  // event index -> index into checks_
+  std::optional<std::vector<PathCheck>> checks_;
+  std::set<int64_t> decided_;                         // seqs settled (or batched) in this pass
+  std::map<uint32_t, const EventRecord*> held_from_;  // held "moved_from"s by cookie
+  std::vector<std::pair<const EventRecord*, std::vector<MediaRow>>> batch_;  // to archive
+  std::set<int64_t> recorded_;  // ids with an archive action in this pass
+  std::vector<EventOutcome> outcomes_;
+  ApplyStats stats_;
+};
+
+Result<ApplyStats> EventApplier::ApplyPending(int64_t after_seq) {
+  Pass pass(*this);
+  return pass.Run(after_seq);
 }
 
 }  // namespace recsync

@@ -82,4 +82,15 @@ void PathResolver::Forget(const std::string& path, const std::vector<int64_t>& f
   if (ids.empty()) by_hash_.erase(it);
 }
 
+void PathResolver::Remember(const std::string& path, const std::vector<int64_t>& remembered) {
+  if (uses_index_ || !prepared_) return;
+  for (int64_t id : remembered) {
+    if (id > watermark_) continue;  // Refresh() will load it where it is
+    auto& ids = by_hash_[Hash(path)];
+    if (std::find(ids.begin(), ids.end(), id) != ids.end()) continue;
+    ids.push_back(id);
+    ++rows_;
+  }
+}
+
 }  // namespace recsync

@@ -34,6 +34,11 @@ class PathResolver {
 
   // Drops ids at `path` that are no longer active (archived or renamed).
   void Forget(const std::string& path, const std::vector<int64_t>& ids);
+  // Records that the rows `ids` are now at `path` (renamed there), so that
+  // Resolve(path) finds them; pair it with Forget(old path, ids). A no-op
+  // with the index, which the catalog keeps itself, and for ids the map has
+  // not loaded yet (the next refresh reads them at their current path).
+  void Remember(const std::string& path, const std::vector<int64_t>& ids);
 
   bool uses_index() const { return uses_index_; }
   size_t mapped_rows() const { return rows_; }

@@ -113,6 +113,28 @@ TEST_CASE("A server killed before COMMIT leaves no half batch, and a rerun archi
   CHECK_FALSE(db.MediaArchived(ids.back()));
 }
 
+TEST_CASE("A server killed before COMMIT of RepathRows leaves every path, and a rerun re-points") {
+  PrivateMariaDB server;
+  TestDatabase db(On(server));
+  std::vector<int64_t> ids = db.InsertMediaBulk(Paths(20));
+  auto catalog = MustConnect(db.config(), TestOptions(milliseconds(300)));
+  std::vector<MediaRow> rows = Must(catalog->ActiveRowsByIds(ids));
+  std::vector<std::string> to;
+  for (const auto& r : rows) to.push_back(r.filepath + ".moved");
+
+  catalog->SetBeforeCommitHook([&] { server.Kill(); });
+  auto first = catalog->RepathRows(rows, to);
+  REQUIRE_FALSE(first.ok());
+  CHECK(first.status().code() == Code::kUnavailable);
+
+  server.Start();
+  for (size_t i = 0; i < rows.size(); ++i) CHECK(db.MediaPath(ids[i]) == rows[i].filepath);
+
+  catalog->SetBeforeCommitHook(nullptr);
+  CHECK(Must(catalog->RepathRows(rows, to)) == ids);
+  for (size_t i = 0; i < rows.size(); ++i) CHECK(db.MediaPath(ids[i]) == to[i]);
+}
+
 TEST_CASE("A call made while the server is down succeeds once it is back within retry_for") {
   PrivateMariaDB server;
   TestDatabase db(On(server));
@@ -127,6 +149,16 @@ TEST_CASE("A call made while the server is down succeeds once it is back within 
     INFO(rows.status().message());
     REQUIRE(rows.ok());
     CHECK(rows->size() == 3);
+  }
+  SECTION("a re-pointing") {
+    std::vector<MediaRow> rows;
+    for (size_t i = 0; i < ids.size(); ++i) rows.push_back({ids[i], 0, Paths(3)[i]});
+    auto changed = catalog->RepathRows(rows, {"/s/0.mp4", "/s/1.mp4", "/s/2.mp4"});
+    restarter.Finish();
+    INFO(changed.status().message());
+    REQUIRE(changed.ok());
+    CHECK(*changed == ids);
+    CHECK(db.MediaPath(ids[2]) == "/s/2.mp4");
   }
   SECTION("a batch") {
     auto changed = catalog->ArchiveBatch(ids);

@@ -58,6 +58,60 @@ void WriteVersion1Journal(const std::string& path) {
   db.exec("PRAGMA user_version = 1");
 }
 
+// The version-3 layout (version 1 plus the 1->2 and 2->3 steps), written out
+// here for the same reason as kVersion1Schema.
+constexpr const char* kVersion3Schema = R"sql(
+  CREATE TABLE events(seq INTEGER PRIMARY KEY AUTOINCREMENT, time_ms INTEGER NOT NULL,
+    path BLOB NOT NULL, kind TEXT NOT NULL, state TEXT NOT NULL DEFAULT 'pending',
+    media_ids TEXT NOT NULL DEFAULT '', attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT NOT NULL DEFAULT '', updated_ms INTEGER NOT NULL DEFAULT 0);
+  CREATE INDEX events_by_state ON events(state, seq);
+  CREATE INDEX events_by_time ON events(time_ms);
+  CREATE TABLE sweeps(id INTEGER PRIMARY KEY AUTOINCREMENT, "trigger" TEXT NOT NULL,
+    started_ms INTEGER NOT NULL, finished_ms INTEGER NOT NULL DEFAULT 0,
+    outcome TEXT NOT NULL DEFAULT 'running', dry_run INTEGER NOT NULL DEFAULT 0,
+    checked INTEGER NOT NULL DEFAULT 0, missing INTEGER NOT NULL DEFAULT 0,
+    unknown INTEGER NOT NULL DEFAULT 0, archived INTEGER NOT NULL DEFAULT 0,
+    report TEXT NOT NULL DEFAULT '');
+  CREATE TABLE actions(id INTEGER PRIMARY KEY AUTOINCREMENT, media_id INTEGER NOT NULL,
+    path BLOB NOT NULL, time_ms INTEGER NOT NULL, action TEXT NOT NULL, cause TEXT NOT NULL,
+    cause_id INTEGER NOT NULL, detail TEXT NOT NULL DEFAULT '');
+  CREATE INDEX actions_by_cause ON actions(cause, cause_id);
+  CREATE TABLE roots(path BLOB PRIMARY KEY, st_dev INTEGER NOT NULL,
+    mount_point INTEGER NOT NULL, fs_type TEXT NOT NULL, seen_ms INTEGER NOT NULL,
+    mount_path BLOB NOT NULL DEFAULT '');
+)sql";
+
+// A version-3 journal with a pending and an applied "moved_from" (seq 1 and
+// 2; seq 3 was pruned), an action and a root.
+void WriteVersion3Journal(const std::string& path) {
+  SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+  db.exec(kVersion3Schema);
+  SQLite::Statement event(db,
+                          "INSERT INTO events(time_ms, path, kind, state, media_ids, attempts, "
+                          "last_error, updated_ms) VALUES (?, ?, 'moved_from', ?, ?, ?, ?, ?)");
+  for (const char* state : {"pending", "applied", "applied"}) {
+    event.bind(1, static_cast<int64_t>(1000));
+    event.bind(2, static_cast<const void*>(kOldPath.data()), static_cast<int>(kOldPath.size()));
+    event.bind(3, state);
+    event.bind(4, "4,5");
+    event.bind(5, 2);
+    event.bind(6, "deadlock");
+    event.bind(7, static_cast<int64_t>(1500));
+    event.exec();
+    event.reset();
+  }
+  db.exec("DELETE FROM events WHERE seq = 3");
+  db.exec(
+      "INSERT INTO actions(media_id, path, time_ms, action, cause, cause_id, detail) "
+      "VALUES (4, X'2f7265632f612e6d7034', 15, 'repath', 'event', 2, '/rec/b.mp4')");
+  db.exec(
+      "INSERT INTO roots(path, st_dev, mount_point, fs_type, seen_ms, mount_path) "
+      "VALUES (X'2f726563', 77, 1, 'nfs', 12, X'2f726563')");
+  db.exec("PRAGMA application_id = " + std::to_string(kJournalApplicationId));
+  db.exec("PRAGMA user_version = 3");
+}
+
 int UserVersion(const std::string& path) {
   SQLite::Database db(path, SQLite::OPEN_READONLY);
   return db.execAndGet("PRAGMA user_version").getInt();
@@ -112,6 +166,53 @@ TEST_CASE("a version-1 journal is migrated to the current version keeping its ro
   // Version 2 additions work, and new events continue the old sequence.
   MustOk(journal->PutRoot({"/rec", 1, true, "ext4", 5, "/rec"}));
   CHECK(Append(*journal, {Event(2000, "/rec/new.mp4")})[0] > events[0].seq);
+}
+
+TEST_CASE("a version-3 journal is migrated to version 4 keeping its rows and its sequence") {
+  TempDir dir;
+  const std::string path = dir.Sub("journal.db");
+  WriteVersion3Journal(path);
+
+  auto journal = OpenJournal(path);
+  CHECK(journal->schema_version() == 4);
+  CHECK(UserVersion(path) == 4);
+
+  auto events = Must(journal->ListEvents({}));
+  REQUIRE(events.size() == 2);
+  const EventRecord& pending = events[1];
+  CHECK(pending.seq == 1);
+  CHECK(pending.path == kOldPath);
+  CHECK(pending.kind == "moved_from");
+  CHECK(pending.state == "pending");
+  CHECK(pending.media_ids == std::vector<int64_t>{4, 5});
+  CHECK(pending.attempts == 2);
+  CHECK(pending.last_error == "deadlock");
+  CHECK(pending.updated_ms == 1500);
+  CHECK(pending.cookie == 0);  // an old move cannot be paired
+  CHECK_FALSE(pending.is_dir);
+  CHECK(events[0].state == "applied");
+
+  auto actions = Must(journal->ListActions({}));
+  REQUIRE(actions.size() == 1);
+  CHECK(actions[0].action == "repath");
+  CHECK(actions[0].detail == "/rec/b.mp4");
+  auto root = Must(journal->GetRoot("/rec"));
+  REQUIRE(root.has_value());
+  CHECK(root->st_dev == 77);
+  CHECK(root->mount_path == "/rec");
+
+  // The pruned seq 3 is not reused, and version-4 columns work.
+  CHECK(Must(journal->LastSeq()) == 3);
+  NewEvent moved = Event(2000, "/rec/new", "moved_to");
+  moved.cookie = 42;
+  moved.is_dir = true;
+  const int64_t seq = Append(*journal, {moved})[0];
+  CHECK(seq == 4);
+  auto found = Must(journal->FindPendingMovedTo(42, 0));
+  REQUIRE(found.has_value());
+  CHECK(found->seq == seq);
+  CHECK(found->is_dir);
+  CHECK(Must(journal->CountEvents("pending")) == 2);
 }
 
 TEST_CASE("a failed migration leaves the journal at its old version") {

@@ -1,0 +1,138 @@
+// Catalog: the writing side (archiving and re-pointing rows). Connecting,
+// retries and the reads are in catalog.cc.
+#include <algorithm>
+#include <map>
+
+#include "catalog/catalog.h"
+#include "catalog/mysql_handle.h"
+
+namespace recsync {
+
+using mysql::ColumnType;
+using mysql::Param;
+using mysql::Session;
+using mysql::ToMediaRows;
+
+Result<std::vector<int64_t>> Catalog::ArchiveBatch(const std::vector<int64_t>& ids) {
+  return Archive(ids, nullptr);
+}
+
+Result<std::vector<int64_t>> Catalog::ArchiveRows(const std::vector<MediaRow>& rows) {
+  std::vector<int64_t> ids;
+  std::map<int64_t, std::string> expected;
+  for (const auto& r : rows) {
+    ids.push_back(r.id);
+    expected[r.id] = r.filepath;
+  }
+  return Archive(ids, &expected);
+}
+
+Result<std::vector<int64_t>> Catalog::Archive(const std::vector<int64_t>& ids,
+                                              const std::map<int64_t, std::string>* expected) {
+  std::vector<int64_t> changed;
+  if (ids.empty()) return changed;
+  const std::string listed = mysql::JoinIds(ids);
+  // Rows whose COMMIT was sent but not acknowledged: they may be archived
+  // already when the retry looks, by this call.
+  std::vector<int64_t> unacknowledged;
+  RECSYNC_RETURN_IF_ERROR(WithRetry("archiving Media rows", [&]() -> Status {
+    Session session(mysql_, config_, "archiving Media rows");
+    mysql::Transaction txn(session);
+    RECSYNC_RETURN_IF_ERROR(txn.Begin());
+    // Locking the rows first makes "which rows did we change" exact even
+    // when Bluecherry archives some of them at the same time.
+    auto rows = session.Query("SELECT id, start, filepath FROM Media WHERE id IN (" + listed +
+                                  ") AND archive = 0 ORDER BY id FOR UPDATE",
+                              {}, {ColumnType::kInt, ColumnType::kInt, ColumnType::kBytes});
+    if (!rows.ok()) return rows.status();
+    changed.clear();
+    for (const MediaRow& row : ToMediaRows(*rows)) {
+      // A row whose path changed since it was checked (a rename, a storage
+      // migration) is not the file that was found missing: leave it.
+      if (expected) {
+        auto it = expected->find(row.id);
+        if (it == expected->end() || it->second != row.filepath) continue;
+      }
+      changed.push_back(row.id);
+    }
+    if (changed.empty()) return Status::Ok();  // nothing to do; the guard rolls back
+    const std::string changing = mysql::JoinIds(changed);
+    RECSYNC_RETURN_IF_ERROR(session.Exec("UPDATE Media SET archive = 1 WHERE id IN (" + changing +
+                                         ") AND archive = 0"));
+    RECSYNC_RETURN_IF_ERROR(session.Exec("UPDATE EventsCam SET archive = 1 WHERE media_id IN (" +
+                                         changing + ") AND archive = 0"));
+    if (before_commit_) before_commit_();
+    Status committed = txn.Commit();
+    if (committed.code() == Code::kUnavailable) {
+      unacknowledged.insert(unacknowledged.end(), changed.begin(), changed.end());
+    }
+    return committed;
+  }));
+  changed.insert(changed.end(), unacknowledged.begin(), unacknowledged.end());
+  std::sort(changed.begin(), changed.end());
+  changed.erase(std::unique(changed.begin(), changed.end()), changed.end());
+  return changed;
+}
+
+Result<bool> Catalog::UpdateFilepath(int64_t id, const std::string& new_path) {
+  uint64_t affected = 0;
+  RECSYNC_RETURN_IF_ERROR(WithRetry("updating a Media path", [&]() -> Status {
+    Session session(mysql_, config_, "updating a Media path");
+    auto rows = session.Query("UPDATE Media SET filepath = ? WHERE id = ? AND archive = 0",
+                              {Param::Bytes(new_path), Param::Int(id)}, {}, &affected);
+    return rows.status();
+  }));
+  return affected > 0;
+}
+
+Result<std::vector<int64_t>> Catalog::RepathRows(const std::vector<MediaRow>& rows,
+                                                 const std::vector<std::string>& new_paths) {
+  if (rows.size() != new_paths.size()) {
+    return Status(Code::kInvalid, "re-pointing Media rows: " + std::to_string(rows.size()) +
+                                      " rows but " + std::to_string(new_paths.size()) +
+                                      " new paths");
+  }
+  std::vector<int64_t> changed;
+  if (rows.empty()) return changed;
+  std::vector<int64_t> ids;
+  for (const auto& r : rows) ids.push_back(r.id);
+  const std::string listed = mysql::JoinIds(ids);
+  std::vector<int64_t> unacknowledged;  // as in Archive()
+  RECSYNC_RETURN_IF_ERROR(WithRetry("re-pointing Media rows", [&]() -> Status {
+    Session session(mysql_, config_, "re-pointing Media rows");
+    mysql::Transaction txn(session);
+    RECSYNC_RETURN_IF_ERROR(txn.Begin());
+    // Locked first, so that a row Bluecherry archives or rewrites at the same
+    // time is either seen here as it ends up or waits for this transaction.
+    auto locked = session.Query("SELECT id, start, filepath FROM Media WHERE id IN (" + listed +
+                                    ") AND archive = 0 ORDER BY id FOR UPDATE",
+                                {}, {ColumnType::kInt, ColumnType::kInt, ColumnType::kBytes});
+    if (!locked.ok()) return locked.status();
+    std::map<int64_t, std::string> current;
+    for (MediaRow& row : ToMediaRows(*locked)) current[row.id] = std::move(row.filepath);
+    changed.clear();
+    for (size_t i = 0; i < rows.size(); ++i) {
+      auto it = current.find(rows[i].id);
+      // Archived, or no longer the file that was renamed: leave it.
+      if (it == current.end() || it->second != rows[i].filepath) continue;
+      auto updated = session.Query("UPDATE Media SET filepath = ? WHERE id = ?",
+                                   {Param::Bytes(new_paths[i]), Param::Int(rows[i].id)}, {});
+      if (!updated.ok()) return updated.status();
+      it->second = new_paths[i];  // a repeated id must match its new path
+      changed.push_back(rows[i].id);
+    }
+    if (changed.empty()) return Status::Ok();  // nothing to do; the guard rolls back
+    if (before_commit_) before_commit_();
+    Status committed = txn.Commit();
+    if (committed.code() == Code::kUnavailable) {
+      unacknowledged.insert(unacknowledged.end(), changed.begin(), changed.end());
+    }
+    return committed;
+  }));
+  changed.insert(changed.end(), unacknowledged.begin(), unacknowledged.end());
+  std::sort(changed.begin(), changed.end());
+  changed.erase(std::unique(changed.begin(), changed.end()), changed.end());
+  return changed;
+}
+
+}  // namespace recsync

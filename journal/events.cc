@@ -1,0 +1,250 @@
+// Journal: the events table (appending, the pending queue, settling, lookups).
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
+#include <SQLiteCpp/Transaction.h>
+
+#include <algorithm>
+#include <charconv>
+#include <string>
+#include <string_view>
+
+#include "journal/internal.h"
+#include "journal/journal.h"
+
+namespace recsync {
+
+using journal_internal::BindBytes;
+using journal_internal::ColumnBytes;
+using journal_internal::Guarded;
+using journal_internal::SqlLimit;
+
+namespace {
+
+constexpr const char* kEventColumns =
+    "seq, time_ms, path, kind, state, media_ids, attempts, last_error, updated_ms, cookie, "
+    "is_dir";
+
+std::string JoinIds(const std::vector<int64_t>& ids) {
+  std::string text;
+  for (int64_t id : ids) {
+    if (!text.empty()) text += ',';
+    text += std::to_string(id);
+  }
+  return text;
+}
+
+std::vector<int64_t> SplitIds(std::string_view text) {
+  std::vector<int64_t> ids;
+  while (!text.empty()) {
+    size_t comma = std::min(text.find(','), text.size());
+    std::string_view piece = text.substr(0, comma);
+    int64_t id = 0;
+    auto [end, ec] = std::from_chars(piece.data(), piece.data() + piece.size(), id);
+    if (ec == std::errc() && end == piece.data() + piece.size() && !piece.empty()) {
+      ids.push_back(id);
+    }
+    text.remove_prefix(std::min(comma + 1, text.size()));
+  }
+  return ids;
+}
+
+EventRecord ReadEvent(SQLite::Statement& st) {
+  EventRecord e;
+  e.seq = st.getColumn(0).getInt64();
+  e.time_ms = st.getColumn(1).getInt64();
+  e.path = ColumnBytes(st.getColumn(2));
+  e.kind = st.getColumn(3).getString();
+  e.state = st.getColumn(4).getString();
+  e.media_ids = SplitIds(st.getColumn(5).getString());
+  e.attempts = st.getColumn(6).getInt();
+  e.last_error = st.getColumn(7).getString();
+  e.updated_ms = st.getColumn(8).getInt64();
+  // Written from a uint32_t, so the value always fits.
+  e.cookie = static_cast<uint32_t>(st.getColumn(9).getInt64());
+  e.is_dir = st.getColumn(10).getInt() != 0;
+  return e;
+}
+
+// Runs a query for at most one event.
+std::optional<EventRecord> OneEvent(SQLite::Statement& st) {
+  if (!st.executeStep()) return std::nullopt;
+  return ReadEvent(st);
+}
+
+bool IsEventState(std::string_view state) {
+  return std::find(std::begin(kEventStates), std::end(kEventStates), state) !=
+         std::end(kEventStates);
+}
+
+}  // namespace
+
+Result<std::vector<int64_t>> Journal::AppendEvents(const std::vector<NewEvent>& events) {
+  return Guarded(path_, [&]() -> Result<std::vector<int64_t>> {
+    std::vector<int64_t> seqs;
+    seqs.reserve(events.size());
+    SQLite::Transaction txn(*db_, SQLite::TransactionBehavior::IMMEDIATE);
+    SQLite::Statement st(*db_,
+                         "INSERT INTO events(time_ms, path, kind, state, updated_ms, cookie, "
+                         "is_dir) VALUES (?, ?, ?, 'pending', ?, ?, ?)");
+    for (const NewEvent& e : events) {
+      st.bind(1, static_cast<int64_t>(e.time_ms));
+      BindBytes(st, 2, e.path);
+      st.bind(3, e.kind);
+      st.bind(4, static_cast<int64_t>(e.time_ms));
+      st.bind(5, static_cast<int64_t>(e.cookie));
+      st.bind(6, static_cast<int32_t>(e.is_dir ? 1 : 0));
+      st.exec();
+      st.reset();
+      seqs.push_back(db_->getLastInsertRowid());
+    }
+    txn.commit();
+    return seqs;
+  });
+}
+
+Result<std::vector<EventRecord>> Journal::PendingEvents(int64_t after_seq, int64_t limit) {
+  return Guarded(path_, [&]() -> Result<std::vector<EventRecord>> {
+    SQLite::Statement st(*db_, std::string("SELECT ") + kEventColumns +
+                                   " FROM events WHERE state = 'pending' AND seq > ?"
+                                   " ORDER BY seq LIMIT ?");
+    st.bind(1, static_cast<int64_t>(after_seq));
+    st.bind(2, SqlLimit(limit));
+    std::vector<EventRecord> out;
+    while (st.executeStep()) out.push_back(ReadEvent(st));
+    return out;
+  });
+}
+
+Status Journal::SettleEvents(const std::vector<EventOutcome>& outcomes, int64_t now_ms) {
+  for (const EventOutcome& o : outcomes) {
+    if (!IsEventState(o.state)) {
+      return Status(Code::kInvalid, "journal " + path_ + ": event " + std::to_string(o.seq) +
+                                        " cannot be settled as '" + o.state + "'");
+    }
+  }
+  return Guarded(path_, [&]() -> Status {
+    SQLite::Transaction txn(*db_, SQLite::TransactionBehavior::IMMEDIATE);
+    SQLite::Statement st(*db_,
+                         "UPDATE events SET state = ?, media_ids = ?, last_error = ?, "
+                         "attempts = attempts + 1, updated_ms = ? WHERE seq = ?");
+    for (const EventOutcome& o : outcomes) {
+      st.bind(1, o.state);
+      st.bind(2, JoinIds(o.media_ids));
+      st.bind(3, o.error);
+      st.bind(4, static_cast<int64_t>(now_ms));
+      st.bind(5, static_cast<int64_t>(o.seq));
+      if (st.exec() == 0) {
+        return Status(Code::kNotFound,
+                      "journal " + path_ + ": no event " + std::to_string(o.seq) + " to settle");
+      }
+      st.reset();
+    }
+    txn.commit();
+    return Status::Ok();
+  });
+}
+
+Result<int64_t> Journal::SettlePending(const std::string& kind, const std::string& path,
+                                       int64_t up_to_seq, const std::string& state,
+                                       int64_t now_ms) {
+  if (!IsEventState(state)) {
+    return Status(Code::kInvalid, "journal " + path_ + ": '" + kind +
+                                      "' events cannot be settled as '" + state + "'");
+  }
+  return Guarded(path_, [&]() -> Result<int64_t> {
+    std::string sql =
+        "UPDATE events SET state = ?, attempts = attempts + 1, updated_ms = ? "
+        "WHERE state = 'pending' AND kind = ? AND seq <= ?";
+    if (!path.empty()) sql += " AND path = ?";
+    SQLite::Statement st(*db_, sql);
+    st.bind(1, state);
+    st.bind(2, static_cast<int64_t>(now_ms));
+    st.bind(3, kind);
+    st.bind(4, static_cast<int64_t>(up_to_seq));
+    if (!path.empty()) BindBytes(st, 5, path);
+    return static_cast<int64_t>(st.exec());
+  });
+}
+
+Result<std::optional<EventRecord>> Journal::FindPendingMovedTo(uint32_t cookie, int64_t after_seq) {
+  return Guarded(path_, [&]() -> Result<std::optional<EventRecord>> {
+    // "cookie <> 0" repeats the partial index's condition so SQLite uses it.
+    SQLite::Statement st(*db_, std::string("SELECT ") + kEventColumns +
+                                   " FROM events WHERE cookie = ? AND cookie <> 0 AND seq > ?"
+                                   " AND kind = 'moved_to' AND state = 'pending'"
+                                   " ORDER BY seq LIMIT 1");
+    st.bind(1, static_cast<int64_t>(cookie));
+    st.bind(2, static_cast<int64_t>(after_seq));
+    return OneEvent(st);
+  });
+}
+
+Result<std::optional<EventRecord>> Journal::FindPendingMovedFrom(uint32_t cookie,
+                                                                 int64_t before_seq) {
+  return Guarded(path_, [&]() -> Result<std::optional<EventRecord>> {
+    SQLite::Statement st(*db_, std::string("SELECT ") + kEventColumns +
+                                   " FROM events WHERE cookie = ? AND cookie <> 0 AND seq < ?"
+                                   " AND kind = 'moved_from' AND state = 'pending'"
+                                   " ORDER BY seq DESC LIMIT 1");
+    st.bind(1, static_cast<int64_t>(cookie));
+    st.bind(2, static_cast<int64_t>(before_seq));
+    return OneEvent(st);
+  });
+}
+
+Result<int64_t> Journal::LastSeq() {
+  return Guarded(path_, [&]() -> Result<int64_t> {
+    // sqlite_sequence remembers the highest seq AUTOINCREMENT handed out even
+    // after those rows are pruned; max(seq) covers a file whose
+    // sqlite_sequence row is missing.
+    return db_
+        ->execAndGet(
+            "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0), "
+            "coalesce((SELECT max(seq) FROM events), 0))")
+        .getInt64();
+  });
+}
+
+Result<int64_t> Journal::CountEvents(const std::string& state) {
+  if (!IsEventState(state)) {
+    return Status(Code::kInvalid, "journal " + path_ + ": no event state '" + state + "'");
+  }
+  return Guarded(path_, [&]() -> Result<int64_t> {
+    SQLite::Statement st(*db_, "SELECT count(*) FROM events WHERE state = ?");
+    st.bind(1, state);
+    st.executeStep();
+    return st.getColumn(0).getInt64();
+  });
+}
+
+Result<std::vector<EventRecord>> Journal::ListEvents(const EventFilter& filter) {
+  return Guarded(path_, [&]() -> Result<std::vector<EventRecord>> {
+    std::string sql = std::string("SELECT ") + kEventColumns + " FROM events WHERE 1";
+    if (filter.state) sql += " AND state = ?";
+    if (filter.kind) sql += " AND kind = ?";
+    if (filter.since_ms) sql += " AND time_ms >= ?";
+    if (filter.path_glob) sql += " AND CAST(path AS TEXT) GLOB ?";
+    sql += " ORDER BY seq DESC LIMIT ?";
+    SQLite::Statement st(*db_, sql);
+    int i = 0;
+    if (filter.state) st.bind(++i, *filter.state);
+    if (filter.kind) st.bind(++i, *filter.kind);
+    if (filter.since_ms) st.bind(++i, static_cast<int64_t>(*filter.since_ms));
+    if (filter.path_glob) st.bind(++i, *filter.path_glob);
+    st.bind(++i, SqlLimit(filter.limit));
+    std::vector<EventRecord> out;
+    while (st.executeStep()) out.push_back(ReadEvent(st));
+    return out;
+  });
+}
+
+Result<std::optional<EventRecord>> Journal::GetEvent(int64_t seq) {
+  return Guarded(path_, [&]() -> Result<std::optional<EventRecord>> {
+    SQLite::Statement st(*db_,
+                         std::string("SELECT ") + kEventColumns + " FROM events WHERE seq = ?");
+    st.bind(1, static_cast<int64_t>(seq));
+    return OneEvent(st);
+  });
+}
+
+}  // namespace recsync

@@ -1,0 +1,170 @@
+// Version-4 event columns (cookie, is_dir) and the queries the daemon uses:
+// SettlePending, FindPendingMovedTo/From, LastSeq, CountEvents.
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
+
+#include <catch2/catch.hpp>
+#include <string>
+#include <vector>
+
+#include "journal/journal.h"
+#include "tests/journal/journal_test_util.h"
+#include "tests/support/temp_dir.h"
+
+namespace recsync::testing {
+namespace {
+
+NewEvent Move(int64_t time_ms, std::string path, std::string kind, uint32_t cookie,
+              bool is_dir = false) {
+  NewEvent e = Event(time_ms, std::move(path), std::move(kind));
+  e.cookie = cookie;
+  e.is_dir = is_dir;
+  return e;
+}
+
+TEST_CASE("cookie and is_dir are stored and read back by every event reader") {
+  TempDir dir;
+  auto journal = OpenJournal(dir.Sub("journal.db"));
+  // The largest cookie must not come back negative or truncated.
+  auto seqs =
+      Append(*journal, {Move(1, "/rec/a", "moved_from", 0xFFFFFFFFu, true),
+                        Move(2, "/rec/b", "moved_to", 0xFFFFFFFFu, true), Event(3, "/rec/c")});
+  auto pending = Must(journal->PendingEvents(0, 0));
+  REQUIRE(pending.size() == 3);
+  CHECK(pending[0].cookie == 0xFFFFFFFFu);
+  CHECK(pending[0].is_dir);
+  CHECK(pending[2].cookie == 0);
+  CHECK_FALSE(pending[2].is_dir);
+
+  auto one = Must(journal->GetEvent(seqs[1]));
+  REQUIRE(one.has_value());
+  CHECK(one->cookie == 0xFFFFFFFFu);
+  CHECK(one->is_dir);
+
+  auto listed = Must(journal->ListEvents({}));
+  REQUIRE(listed.size() == 3);
+  CHECK(listed[2].cookie == 0xFFFFFFFFu);  // newest first
+  CHECK(listed[2].is_dir);
+
+  // Settling keeps them.
+  MustOk(journal->SettleEvents({{seqs[0], "applied", {1}, ""}}, 10));
+  CHECK(Must(journal->GetEvent(seqs[0]))->cookie == 0xFFFFFFFFu);
+}
+
+TEST_CASE("SettlePending settles pending events of one kind up to a seq, optionally one path") {
+  TempDir dir;
+  auto journal = OpenJournal(dir.Sub("journal.db"));
+  const std::string root = "/mnt/it's a\nroot";
+  auto seqs = Append(*journal, {Event(1, "", "overflow"), Event(2, root, "unmounted"),
+                                Event(3, "/mnt/other", "unmounted"), Event(4, "", "overflow"),
+                                Event(5, "/rec/x.mp4"), Event(6, root, "unmounted")});
+
+  CHECK(Must(journal->SettlePending("overflow", "", seqs[3] - 1, "applied", 100)) == 1);
+  auto first = Must(journal->GetEvent(seqs[0]));
+  CHECK(first->state == "applied");
+  CHECK(first->attempts == 1);
+  CHECK(first->updated_ms == 100);
+  CHECK(Must(journal->GetEvent(seqs[3]))->state == "pending");  // after up_to_seq
+
+  // Exactly that path, byte for byte: the other root and the later one stay.
+  CHECK(Must(journal->SettlePending("unmounted", root, seqs[4], "ignored", 200)) == 1);
+  CHECK(Must(journal->GetEvent(seqs[1]))->state == "ignored");
+  CHECK(Must(journal->GetEvent(seqs[2]))->state == "pending");
+  CHECK(Must(journal->GetEvent(seqs[5]))->state == "pending");
+  CHECK(Must(journal->GetEvent(seqs[4]))->state == "pending");  // another kind
+
+  // Only pending events: settling again changes nothing.
+  CHECK(Must(journal->SettlePending("overflow", "", seqs[0], "failed", 300)) == 0);
+  CHECK(Must(journal->GetEvent(seqs[0]))->state == "applied");
+
+  auto bad = journal->SettlePending("overflow", "", seqs[5], "done", 400);
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.status().code() == Code::kInvalid);
+  CHECK(Must(journal->GetEvent(seqs[3]))->state == "pending");
+}
+
+TEST_CASE("FindPendingMovedTo and FindPendingMovedFrom find the pending half of a rename") {
+  TempDir dir;
+  auto journal = OpenJournal(dir.Sub("journal.db"));
+  auto seqs = Append(*journal, {Move(1, "/r/a", "moved_from", 7), Move(1, "/r/b", "moved_to", 8),
+                                Move(2, "/r/c", "moved_to", 7), Move(3, "/r/d", "moved_to", 7),
+                                Move(4, "/r/e", "moved_from", 7), Event(5, "/r/f")});
+
+  auto to = Must(journal->FindPendingMovedTo(7, seqs[0]));
+  REQUIRE(to.has_value());
+  CHECK(to->seq == seqs[2]);  // the first one after after_seq
+  CHECK(to->path == "/r/c");
+  CHECK(Must(journal->FindPendingMovedTo(7, seqs[2]))->seq == seqs[3]);
+  CHECK_FALSE(Must(journal->FindPendingMovedTo(7, seqs[3])).has_value());
+  CHECK_FALSE(Must(journal->FindPendingMovedTo(9, 0)).has_value());
+  // Cookie 0 is "no rename": never a pair.
+  Append(*journal, {Move(6, "/r/g", "moved_to", 0)});
+  CHECK_FALSE(Must(journal->FindPendingMovedTo(0, 0)).has_value());
+
+  auto from = Must(journal->FindPendingMovedFrom(7, seqs[5]));
+  REQUIRE(from.has_value());
+  CHECK(from->seq == seqs[4]);  // the last one before before_seq
+  CHECK(Must(journal->FindPendingMovedFrom(7, seqs[4]))->seq == seqs[0]);
+  CHECK_FALSE(Must(journal->FindPendingMovedFrom(7, seqs[0])).has_value());
+
+  // Settled events are not pending any more.
+  MustOk(journal->SettleEvents({{seqs[2], "applied", {}, ""}, {seqs[0], "applied", {}, ""}}, 9));
+  CHECK(Must(journal->FindPendingMovedTo(7, seqs[0]))->seq == seqs[3]);
+  CHECK_FALSE(Must(journal->FindPendingMovedFrom(7, seqs[4])).has_value());
+}
+
+TEST_CASE("rename lookups use the cookie index") {
+  TempDir dir;
+  const std::string path = dir.Sub("journal.db");
+  OpenJournal(path);
+  SQLite::Database db(path, SQLite::OPEN_READONLY);
+  // The statements FindPendingMovedTo/From run, as SQLite plans them.
+  for (const char* where : {"cookie = 1 AND cookie <> 0 AND seq > 0 AND kind = 'moved_to' "
+                            "AND state = 'pending' ORDER BY seq",
+                            "cookie = 1 AND cookie <> 0 AND seq < 9 AND kind = 'moved_from' "
+                            "AND state = 'pending' ORDER BY seq DESC"}) {
+    SQLite::Statement plan(
+        db, std::string("EXPLAIN QUERY PLAN SELECT * FROM events WHERE ") + where + " LIMIT 1");
+    std::string detail;
+    while (plan.executeStep()) detail += plan.getColumn(3).getString() + "\n";
+    INFO(detail);
+    CHECK(detail.find("events_by_cookie") != std::string::npos);
+  }
+}
+
+TEST_CASE("LastSeq is the highest seq ever assigned, also after Prune") {
+  TempDir dir;
+  const std::string path = dir.Sub("journal.db");
+  auto journal = OpenJournal(path);
+  CHECK(Must(journal->LastSeq()) == 0);
+  auto seqs = Append(*journal, {Event(1, "/a"), Event(2, "/b")});
+  CHECK(Must(journal->LastSeq()) == seqs[1]);
+
+  std::vector<EventOutcome> all;
+  for (int64_t seq : seqs) all.push_back({seq, "applied", {}, ""});
+  MustOk(journal->SettleEvents(all, 3));
+  CHECK(Must(journal->Prune(0, 1000)) == 2);
+  CHECK(Must(journal->ListEvents({})).empty());
+  CHECK(Must(journal->LastSeq()) == seqs[1]);
+
+  // And from another connection, e.g. a reopened journal.
+  journal.reset();
+  auto reopened = OpenJournal(path, Journal::Mode::kReadOnly);
+  CHECK(Must(reopened->LastSeq()) == seqs[1]);
+}
+
+TEST_CASE("CountEvents counts one state and refuses an unknown one") {
+  TempDir dir;
+  auto journal = OpenJournal(dir.Sub("journal.db"));
+  auto seqs = Append(*journal, {Event(1, "/a"), Event(2, "/b"), Event(3, "/c")});
+  MustOk(journal->SettleEvents({{seqs[0], "failed", {}, "x"}}, 5));
+  CHECK(Must(journal->CountEvents("pending")) == 2);
+  CHECK(Must(journal->CountEvents("failed")) == 1);
+  CHECK(Must(journal->CountEvents("applied")) == 0);
+  auto bad = journal->CountEvents("Pending");
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.status().code() == Code::kInvalid);
+}
+
+}  // namespace
+}  // namespace recsync::testing

@@ -1,0 +1,189 @@
+// Storage trouble never loses an event: held (offline) roots are passed over
+// without using attempts, unknown presence retries forever, and only catalog
+// errors can make an event fail. Plus when a pass counts as caught up.
+#include <cerrno>
+
+#include "common/path.h"
+#include "tests/reconcile/applier_fixture.h"
+#include "tests/support/virtual_disk.h"
+
+using namespace recsync;
+using namespace recsync::testing;
+
+TEST_CASE_METHOD(ApplierFixture, "held events stay pending untouched and apply once not held") {
+  const std::string root2 = tmp.Sub("recordings2");
+  bool offline = true;
+  ApplierOptions options;
+  options.held = [&](const std::string& path) { return offline && IsUnder(path, root); };
+
+  const int64_t a = AddRecording("10-00-00.mp4");
+  const int64_t b = AddRecording("10-00-00.mp4", 1, true, root2);
+  const int64_t c = AddRecording("11-00-00.mp4");
+  RemoveFile(RecordingPath("10-00-00.mp4"));
+  RemoveFile(RecordingPath("10-00-00.mp4", 1, root2));
+  const std::string c_to = RecordingPath("11-00-00.mp4", 1, root2);
+  Rename(RecordingPath("11-00-00.mp4"), c_to);
+  std::vector<int64_t> held = {Add("deleted", RecordingPath("10-00-00.mp4")),
+                               // A rename out of the held root: held as a whole.
+                               Add("moved_from", RecordingPath("11-00-00.mp4"), 9),
+                               Add("moved_to", c_to, 9)};
+  const int64_t sb = Add("deleted", RecordingPath("10-00-00.mp4", 1, root2));
+
+  auto applier = Applier(options);
+  for (int pass = 0; pass < 3; ++pass) {
+    ApplyStats stats = Pass(applier);
+    CHECK(stats.held == 3);
+    CHECK(stats.retried == 0);
+    CHECK(stats.caught_up);  // held events are not waited for
+    for (int64_t seq : held) {
+      CHECK(Get(seq).state == "pending");
+      CHECK(Get(seq).attempts == 0);
+    }
+  }
+  CHECK(Get(sb).state == "applied");
+  CHECK(db.ArchivedMediaIds() == std::vector<int64_t>{b});
+  CHECK(db.MediaPath(c) == RecordingPath("11-00-00.mp4"));
+
+  offline = false;
+  ApplyStats back = Pass(applier);
+  CHECK(back.held == 0);
+  CHECK(back.applied == 3);
+  CHECK(db.ArchivedMediaIds() == std::vector<int64_t>{a, b});
+  CHECK(db.MediaPath(c) == c_to);
+  for (int64_t seq : held) CHECK(Get(seq).attempts == 1);
+}
+
+TEST_CASE_METHOD(ApplierFixture, "a moved_to waits for its held moved_from in an earlier pass") {
+  const std::string root2 = tmp.Sub("recordings2");
+  bool offline = true;
+  ApplierOptions options;
+  options.max_events = 1;
+  options.held = [&](const std::string& path) { return offline && IsUnder(path, root); };
+  const int64_t id = AddRecording("10-00-00.mp4");
+  const std::string to = RecordingPath("10-00-00.mp4", 1, root2);
+  Rename(RecordingPath("10-00-00.mp4"), to);
+  const int64_t s1 = Add("moved_from", RecordingPath("10-00-00.mp4"), 5);
+  const int64_t s2 = Add("moved_to", to, 5);
+
+  auto applier = Applier(options);
+  ApplyStats first = Pass(applier);
+  CHECK(first.held == 1);
+  CHECK(first.last_seq == s1);
+  ApplyStats second = Pass(applier, first.last_seq);
+  CHECK(second.held == 1);  // not taken for a move into the roots
+  CHECK(second.last_seq == s2);
+  CHECK(Get(s2).state == "pending");
+  CHECK(Get(s2).attempts == 0);
+  CHECK(Pass(applier, second.last_seq).caught_up);
+
+  offline = false;
+  CHECK(Pass(applier).repathed == 1);
+  CHECK(db.MediaPath(id) == to);
+  CHECK(Get(s2).state == "applied");
+}
+
+TEST_CASE_METHOD(ApplierFixture,
+                 "a file whose presence cannot be told never makes its event fail") {
+  auto disk = std::make_shared<VirtualDisk>();
+  const std::string path = RecordingPath("10-00-00.mp4");
+  const int64_t id = db.InsertMedia(path);
+  disk->errors[path] = EIO;
+  // A directory moved out with one gone file and one that answers EIO.
+  const std::string dir = root + "/2026/11/23/000002";
+  const int64_t gone = db.InsertMedia(dir + "/a.mp4");
+  const int64_t eio = db.InsertMedia(dir + "/b.mp4");
+  disk->errors[dir + "/b.mp4"] = EIO;
+  ApplierOptions options;
+  options.max_attempts = 2;
+  const int64_t s1 = Add("deleted", path);
+  const int64_t s2 = Add("moved_from", dir, 0, 0, true);
+
+  auto applier = Applier(options, disk);
+  for (int pass = 1; pass <= 6; ++pass) {
+    ApplyStats stats = Pass(applier);
+    CHECK(stats.retried == 2);
+    CHECK(stats.failed == 0);
+    CHECK_FALSE(stats.caught_up);
+    CHECK(Get(s1).state == "pending");
+    CHECK(Get(s1).attempts == pass);
+    CHECK(Get(s1).last_error == "cannot tell whether the file exists: " + ErrnoText(EIO));
+    CHECK(Get(s2).state == "pending");
+  }
+  CHECK(db.ArchivedMediaIds() == std::vector<int64_t>{gone});
+
+  disk->errors.clear();  // the storage answers again: both files are gone
+  ApplyStats stats = Pass(applier);
+  CHECK(stats.applied == 2);
+  CHECK(stats.caught_up);
+  CHECK(db.ArchivedMediaIds() == std::vector<int64_t>{id, gone, eio});
+  CHECK(Get(s2).media_ids == std::vector<int64_t>{eio});
+  CHECK(Actions().size() == 3);  // one archive action per row, never twice
+}
+
+TEST_CASE_METHOD(ApplierFixture, "hung storage leaves events pending, never failed") {
+  auto disk = std::make_shared<VirtualDisk>();
+  disk->hung.insert(root);
+  const int64_t id = db.InsertMedia(RecordingPath("10-00-00.mp4"));
+  ApplierOptions options;
+  options.max_attempts = 1;
+  options.probe_timeout = std::chrono::milliseconds(20);
+  const int64_t seq = Add("deleted", RecordingPath("10-00-00.mp4"));
+  auto applier = Applier(options, disk);
+  for (int pass = 0; pass < 3; ++pass) CHECK(Pass(applier).retried == 1);
+  CHECK(Get(seq).state == "pending");
+  CHECK_FALSE(db.MediaArchived(id));
+  disk->Unblock();  // from now on every probe answers at once
+  CHECK(Pass(applier).applied == 1);
+  CHECK(db.MediaArchived(id));
+}
+
+TEST_CASE_METHOD(ApplierFixture, "a non-transient catalog error uses up attempts, then fails") {
+  // utf8mb4 cannot hold this name, so re-pointing the row is refused.
+  const int64_t id = AddRecording("10-00-00.mp4");
+  const std::string to = RecordingPath("bad \xff.mp4");
+  Rename(RecordingPath("10-00-00.mp4"), to);
+  const int64_t s1 = Add("moved_from", RecordingPath("10-00-00.mp4"), 8);
+  const int64_t s2 = Add("moved_to", to, 8);
+  ApplierOptions options;
+  options.max_attempts = 2;
+  auto applier = Applier(options);
+  CHECK(Pass(applier).retried == 2);
+  CHECK(Get(s1).state == "pending");
+  ApplyStats last = Pass(applier);
+  CHECK(last.failed == 2);
+  CHECK(last.caught_up);
+  CHECK(Get(s1).state == "failed");
+  CHECK(Get(s2).state == "failed");
+  CHECK(Get(s1).last_error.find("database") != std::string::npos);
+  CHECK(db.MediaPath(id) == RecordingPath("10-00-00.mp4"));
+  CHECK_FALSE(db.MediaArchived(id));
+}
+
+TEST_CASE_METHOD(ApplierFixture, "a pass is caught up once it saw fewer than max_events events") {
+  auto applier0 = Applier();
+  ApplyStats empty = Pass(applier0);
+  CHECK(empty.caught_up);
+  CHECK(empty.last_seq == 0);
+
+  ApplierOptions options;
+  options.max_events = 2;
+  auto applier = Applier(options);
+  std::vector<int64_t> seqs;
+  for (const char* name : {"a.jpg", "b.jpg", "c.jpg"})
+    seqs.push_back(Add("deleted", RecordingPath(name)));
+  // Not ours: left pending for the daemon, and not a reason to loop.
+  const int64_t overflow = Add("overflow", "");
+
+  ApplyStats first = Pass(applier);
+  CHECK(first.ignored == 2);
+  CHECK_FALSE(first.caught_up);
+  CHECK(first.last_seq == seqs[1]);
+  ApplyStats second = Pass(applier, first.last_seq);
+  CHECK(second.ignored == 1);
+  CHECK(second.last_seq == overflow);
+  CHECK_FALSE(second.caught_up);  // two events seen: there may be more
+  ApplyStats third = Pass(applier, second.last_seq);
+  CHECK(third.caught_up);
+  CHECK(Get(overflow).state == "pending");
+  CHECK(Get(overflow).attempts == 0);
+}
