@@ -1,11 +1,13 @@
 #include "cli/app.h"
 
+#include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
 #include <ostream>
 
+#include "cli/daemon_commands.h"
 #include "cli/journal_commands.h"
 #include "cli/sweep_command.h"
 #include "config/config.h"
@@ -14,19 +16,30 @@ namespace recsync {
 namespace {
 
 // Logs go to the same stream as errors (stderr in the binary, which journald
-// collects under systemd).
-void SetUpLogging(const std::string& level, std::ostream& err) {
-  auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(err, /*force_flush=*/true);
-  auto logger = std::make_shared<spdlog::logger>("recsync", sink);
+// collects under systemd) and, when log_file is set, to that file as well.
+Status SetUpLogging(const Settings& settings, std::ostream& err) {
+  std::vector<spdlog::sink_ptr> sinks;
+  sinks.push_back(std::make_shared<spdlog::sinks::ostream_sink_mt>(err, /*force_flush=*/true));
+  if (!settings.log_file.empty()) {
+    try {
+      sinks.push_back(std::make_shared<spdlog::sinks::basic_file_sink_mt>(settings.log_file));
+    } catch (const spdlog::spdlog_ex& e) {
+      return Status(Code::kInvalid, "cannot open log_file " + settings.log_file + ": " +
+                                        e.what() + " (fix the path or its permissions)");
+    }
+  }
+  auto logger = std::make_shared<spdlog::logger>("recsync", sinks.begin(), sinks.end());
   logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");
-  logger->set_level(spdlog::level::from_str(level));
+  logger->set_level(spdlog::level::from_str(settings.log_level));
+  logger->flush_on(spdlog::level::info);
   spdlog::set_default_logger(logger);
+  return Status::Ok();
 }
 
 // Command-line values for every config key; applied only when given.
 struct GlobalFlags {
   std::string config = kDefaultRecsyncConf;
-  std::string bluecherry_conf, journal, control_socket, log_level, fstab;
+  std::string bluecherry_conf, journal, control_socket, log_level, log_file, fstab;
   std::vector<std::string> storage;
   int64_t min_age = 0, batch_size = 0, sweep_interval = 0, journal_retention_days = 0,
           probe_timeout = 0;
@@ -75,6 +88,8 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
       [&](SettingsOverrides& o) { o.journal_retention_days = g.journal_retention_days; });
   add("--log-level", g.log_level, "trace, debug, info, warn, error or off",
       [&](SettingsOverrides& o) { o.log_level = g.log_level; });
+  add("--log-file", g.log_file, "Also append logs to this file",
+      [&](SettingsOverrides& o) { o.log_file = g.log_file; });
   add("--probe-timeout", g.probe_timeout,
       "Seconds a storage probe may take before the root counts as unresponsive",
       [&](SettingsOverrides& o) { o.probe_timeout = g.probe_timeout; });
@@ -89,6 +104,14 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   CommandRunner runner;
   AddSweepCommand(app, &runner);
   AddJournalCommands(app, &runner);
+  SettingsOverrides ov;
+  // Re-reads the file and re-applies the flags: what SIGHUP does for `run`.
+  auto reload = [&]() -> Result<Settings> {
+    auto loaded = LoadSettings(g.config, /*required=*/config->count() > 0);
+    if (!loaded.ok()) return loaded.status();
+    return ApplyOverrides(*loaded, ov);
+  };
+  AddDaemonCommands(app, &runner, reload);
 
   try {
     app.parse(argc, argv);
@@ -108,7 +131,6 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
     err << "recsync: " << settings.status().message() << "\n";
     return kExitUsage;
   }
-  SettingsOverrides ov;
   for (auto& o : overrides) {
     if (o.option->count() > 0) o.apply(ov);
   }
@@ -123,7 +145,10 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
     std::shared_ptr<spdlog::logger> previous = spdlog::default_logger();
     ~RestoreLogger() { spdlog::set_default_logger(previous); }
   } restore_logger;
-  SetUpLogging(final_settings->log_level, err);
+  if (Status logging = SetUpLogging(*final_settings, err); !logging.ok()) {
+    err << "recsync: " << logging.message() << "\n";
+    return kExitUsage;
+  }
   if (!runner) {
     err << "recsync: no command given (see recsync --help)\n";
     return kExitUsage;

@@ -1,12 +1,16 @@
 #include "cli/sweep_command.h"
 
 #include <CLI/CLI.hpp>
+#include <optional>
 #include <ostream>
 
 #include "catalog/catalog.h"
 #include "cli/app.h"
 #include "common/clock.h"
+#include "common/instance_lock.h"
 #include "common/json.h"
+#include "control/control_client.h"
+#include "daemon/daemon.h"
 #include "journal/journal.h"
 #include "reconcile/sweep.h"
 #include "reconcile/sweep_report.h"
@@ -20,8 +24,49 @@ struct SweepFlags {
   bool json = false;
 };
 
+// A running daemon sweeps for us, so two sweepers never race; nullopt when
+// none answers.
+std::optional<int> SweepViaDaemon(const SweepFlags& flags, const Settings& settings,
+                                  std::ostream& out, std::ostream& err) {
+  // A sweep of a large catalog on slow storage can take long; the daemon
+  // answers when it is done.
+  constexpr std::chrono::hours kSweepTimeout{24};
+  auto answer = ControlRequest(
+      settings.control_socket,
+      {{"cmd", "sweep"}, {"dry_run", flags.dry_run}, {"force", flags.force}}, kSweepTimeout);
+  if (!answer.ok()) {
+    if (answer.status().code() == Code::kNotFound) return std::nullopt;
+    err << "recsync: asking the daemon to sweep: " << answer.status().message() << "\n";
+    return kExitError;
+  }
+  if (!answer->value("ok", false)) {
+    err << "recsync: " << answer->value("error", std::string("the daemon refused")) << "\n";
+    return answer->value("exit", kExitError);
+  }
+  if (flags.json) {
+    out << DumpJson((*answer)["report"]) << "\n";
+  } else {
+    out << answer->value("summary", "");
+  }
+  return answer->value("exit", kExitOk);
+}
+
 int RunSweep(const SweepFlags& flags, const Settings& settings, std::ostream& out,
              std::ostream& err) {
+  if (auto via_daemon = SweepViaDaemon(flags, settings, out, err)) return *via_daemon;
+  // No daemon answers. Hold the journal's lock while we sweep, so a daemon
+  // started meanwhile waits for us instead of sweeping alongside. A lock file
+  // we cannot create is left to the journal's own clearer error below.
+  std::optional<InstanceLock> lock;
+  auto locked = InstanceLock::Acquire(JournalLockPath(settings.journal));
+  if (locked.ok()) {
+    lock.emplace(std::move(*locked));
+  } else if (locked.status().code() == Code::kBusy) {
+    err << "recsync: another recsync holds journal " << settings.journal << " ("
+        << locked.status().message() << ") but no daemon answers on " << settings.control_socket
+        << "; check that both use the same control_socket, or wait for the other sweep\n";
+    return kExitError;
+  }
   auto db = LoadBluecherryDb(settings.bluecherry_conf);
   if (!db.ok()) {
     err << "recsync: " << db.status().message() << "\n";
@@ -39,15 +84,9 @@ int RunSweep(const SweepFlags& flags, const Settings& settings, std::ostream& ou
     err << "recsync: " << catalog.status().message() << "\n";
     return kExitError;
   }
-  SweepOptions options;
-  options.trigger = "manual";
+  SweepOptions options = SweepOptionsFor(settings, "manual");
   options.dry_run = flags.dry_run;
   options.force = flags.force;
-  options.min_age_s = settings.min_age;
-  options.max_missing_ratio = settings.max_missing_ratio;
-  options.batch_size = settings.batch_size;
-  options.probe_timeout = std::chrono::seconds(settings.probe_timeout);
-  options.roots = settings.storage;
 
   SystemClock clock;
   Sweeper sweeper(**catalog, **journal, MakeRealDisk(settings.fstab), clock);

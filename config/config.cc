@@ -114,6 +114,10 @@ Status Validate(const Settings& s, const std::string& origin) {
   for (const char* l : kLevels) level_ok |= (s.log_level == l);
   if (!level_ok) return bad("log_level must be one of trace, debug, info, warn, error, off");
   if (s.journal.empty()) return bad("journal must not be empty");
+  if (!s.log_file.empty() && s.log_file[0] != '/') return bad("log_file must be an absolute path");
+  if (s.control_socket.empty() || s.control_socket[0] != '/') {
+    return bad("control_socket must be an absolute path");
+  }
   for (const auto& root : s.storage) {
     if (root.empty() || root[0] != '/') return bad("storage root \"" + root + "\" must be an absolute path");
     if (root.find_first_not_of('/') == std::string::npos) return bad("\"/\" cannot be a storage root");
@@ -146,6 +150,7 @@ Result<Settings> LoadSettings(const std::string& path, bool required) {
       {"control_socket", [&](auto& s) { return ReadString(path, s, settings.control_socket); }},
       {"journal_retention_days", [&](auto& s) { return ReadInt(path, s, settings.journal_retention_days); }},
       {"log_level", [&](auto& s) { return ReadString(path, s, settings.log_level); }},
+      {"log_file", [&](auto& s) { return ReadString(path, s, settings.log_file); }},
       {"probe_timeout", [&](auto& s) { return ReadInt(path, s, settings.probe_timeout); }},
       {"fstab", [&](auto& s) { return ReadString(path, s, settings.fstab); }},
   };
@@ -167,6 +172,7 @@ Result<Settings> ApplyOverrides(Settings s, const SettingsOverrides& o) {
   if (o.journal) s.journal = *o.journal;
   if (o.control_socket) s.control_socket = *o.control_socket;
   if (o.log_level) s.log_level = *o.log_level;
+  if (o.log_file) s.log_file = *o.log_file;
   if (o.fstab) s.fstab = *o.fstab;
   if (o.storage) s.storage = *o.storage;
   if (o.min_age) s.min_age = *o.min_age;

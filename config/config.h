@@ -32,6 +32,8 @@ struct Settings {
   std::string control_socket = "/run/recsync/control.sock";
   int64_t journal_retention_days = 30;
   std::string log_level = "info";  // trace, debug, info, warn, error, off
+  // Where logs go besides stderr ("" = stderr only, which journald collects).
+  std::string log_file;
   // Seconds a filesystem probe of a storage root may take before the root is
   // treated as unresponsive (hung network storage).
   int64_t probe_timeout = 10;
@@ -42,7 +44,7 @@ struct Settings {
 
 // Settings overrides from the command line; unset fields keep the file's value.
 struct SettingsOverrides {
-  std::optional<std::string> bluecherry_conf, journal, control_socket, log_level, fstab;
+  std::optional<std::string> bluecherry_conf, journal, control_socket, log_level, log_file, fstab;
   std::optional<std::vector<std::string>> storage;
   std::optional<int64_t> min_age, batch_size, sweep_interval, journal_retention_days,
       probe_timeout;

@@ -105,6 +105,17 @@ void ApplyGuards(RootWork& w, const SweepOptions& opt) {
 
 }  // namespace
 
+SweepOptions SweepOptionsFor(const Settings& settings, std::string trigger) {
+  SweepOptions options;
+  options.trigger = std::move(trigger);
+  options.min_age_s = settings.min_age;
+  options.max_missing_ratio = settings.max_missing_ratio;
+  options.batch_size = settings.batch_size;
+  options.probe_timeout = std::chrono::seconds(settings.probe_timeout);
+  options.roots = settings.storage;
+  return options;
+}
+
 Result<SweepReport> Sweeper::Run(const SweepOptions& opt) {
   const auto started = std::chrono::steady_clock::now();
   SweepReport rep;
@@ -220,7 +231,10 @@ Result<SweepReport> Sweeper::Run(const SweepOptions& opt) {
 
   const int64_t young_after = clock_.NowSeconds() - opt.min_age_s;
   int64_t total_rows = 0;
+  const Status cancelled(Code::kUnavailable, "sweep cancelled: recsync is stopping");
+  auto is_cancelled = [&] { return opt.cancel && opt.cancel->load(); };
   for (int64_t after = 0;;) {
+    if (is_cancelled()) return fail(cancelled);
     auto page = catalog_.ActiveRowsAfter(after, kPageSize);
     if (!page.ok()) return fail(page.status());
     if (page->empty()) break;
@@ -263,6 +277,7 @@ Result<SweepReport> Sweeper::Run(const SweepOptions& opt) {
   const size_t batch = static_cast<size_t>(std::max<int64_t>(1, opt.batch_size));
   for (auto& w : works) {
     for (size_t begin = 0; begin < w->candidates.size(); begin += batch) {
+      if (is_cancelled()) return fail(cancelled);
       std::vector<MediaRow> chunk(
           w->candidates.begin() + static_cast<std::ptrdiff_t>(begin),
           w->candidates.begin() + static_cast<std::ptrdiff_t>(std::min(begin + batch, w->candidates.size())));

@@ -15,6 +15,7 @@
 // candidates are held in memory.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -23,6 +24,7 @@
 
 #include "catalog/catalog.h"
 #include "common/clock.h"
+#include "config/config.h"
 #include "journal/journal.h"
 #include "reconcile/disk.h"
 #include "reconcile/storage_root.h"
@@ -39,7 +41,15 @@ struct SweepOptions {
   std::chrono::milliseconds probe_timeout{10000};
   // Roots to sweep; empty means Storage.path from the catalog.
   std::vector<std::string> roots;
+  // Set by another thread to stop the sweep early (the daemon is stopping):
+  // checked between pages and batches, so the batch in flight commits or
+  // rolls back as a whole; the sweep then fails with kUnavailable.
+  const std::atomic<bool>* cancel = nullptr;
 };
+
+// Options for a sweep with `trigger` as `settings` configure it (min_age,
+// ratio, batch size, probe timeout, configured roots); flags are left off.
+SweepOptions SweepOptionsFor(const Settings& settings, std::string trigger);
 
 // The figures of one root (or of one inferred root outside the configured ones).
 struct RootReport {

@@ -6,7 +6,9 @@
 #   3. deletes some of them behind the database's back (a camera's whole day,
 #      and a scattering of single files), as a crash or a manual rm would;
 #   4. runs `recsync sweep --dry-run`, then `recsync sweep`, and shows the
-#      summary, `recsync journal sweeps`, the audit trail and the archived rows.
+#      summary, `recsync journal sweeps`, the audit trail and the archived rows;
+#   5. starts the daemon (`recsync run`) and shows it archiving a deletion and
+#      following a rename live, then stops it with SIGTERM.
 # Nothing outside a temp dir is touched; everything is removed on exit
 # (RECSYNC_DEMO_KEEP=1 keeps it).
 set -euo pipefail
@@ -20,7 +22,9 @@ recsync_bin="$repo/build/release/recsync"
 # shellcheck source=lib/mariadb.sh
 source scripts/lib/mariadb.sh
 demo=$(mktemp -d /tmp/recsync-demo.XXXXXX)
+daemon_pid=
 cleanup() {
+  if [[ -n "$daemon_pid" ]]; then kill "$daemon_pid" 2>/dev/null || true; wait "$daemon_pid" 2>/dev/null || true; fi
   mariadb_stop
   if [[ -n "${RECSYNC_DEMO_KEEP:-}" ]]; then echo "demo: kept $demo"; else rm -rf "$demo"; fi
 }
@@ -91,7 +95,11 @@ echo "rm of 10 single clips on other cameras (their .jpg sidecars stay)"
 find "$storage" -name '*.mp4' | sort | awk 'NR % 29 == 0 && n++ < 10' | xargs rm -f
 echo "$(find "$storage" -name '*.mp4' | wc -l) clips left on disk; the database still lists $(sql -N bluecherry -e 'SELECT COUNT(*) FROM Media WHERE archive=0') as active"
 
-run() { echo "\$ recsync $*"; "$recsync_bin" --bluecherry-conf "$demo/bluecherry.conf" --journal "$demo/journal.db" "$@"; }
+run() {
+  echo "\$ recsync $*"
+  "$recsync_bin" --bluecherry-conf "$demo/bluecherry.conf" --journal "$demo/journal.db" \
+    --control-socket "$demo/control.sock" "$@"
+}
 
 step "What a sweep would do (nothing changes)"
 run sweep --dry-run >"$demo/dry-run.txt" || true
@@ -114,3 +122,42 @@ sql bluecherry -t -e "SELECT archive, COUNT(*) AS media_rows FROM Media GROUP BY
 
 step "A second sweep finds nothing more to do"
 run sweep
+
+step "The daemon: recsync run (in the background; under systemd it is the service)"
+"$recsync_bin" --bluecherry-conf "$demo/bluecherry.conf" --journal "$demo/journal.db" \
+  --control-socket "$demo/control.sock" run 2>"$demo/daemon.log" &
+daemon_pid=$!
+for _ in $(seq 100); do
+  "$recsync_bin" --control-socket "$demo/control.sock" status >/dev/null 2>&1 && break
+  kill -0 "$daemon_pid" 2>/dev/null || { cat "$demo/daemon.log"; exit 1; }
+  sleep 0.1
+done
+run status
+
+victim=$(find "$storage" -name '*.mp4' | sort | head -1)
+victim_id=$(sql -N bluecherry -e "SELECT id FROM Media WHERE filepath='$victim'")
+step "rm of a recording while the daemon runs"
+echo "\$ rm $victim"
+rm "$victim"
+# `recsync sync` returns once every earlier file event is journaled and applied.
+run sync
+sql bluecherry -t -e "SELECT id, archive, filepath FROM Media WHERE id=$victim_id;
+                      SELECT media_id, archive FROM EventsCam WHERE media_id=$victim_id;"
+
+moved=$(find "$storage" -name '*.mp4' | sort | sed -n 2p)
+moved_id=$(sql -N bluecherry -e "SELECT id FROM Media WHERE filepath='$moved'")
+step "A recording renamed within the storage: its row follows it"
+echo "\$ mv $moved ${moved%.mp4}-kept.mp4"
+mv "$moved" "${moved%.mp4}-kept.mp4"
+run sync
+sql bluecherry -t -e "SELECT id, archive, filepath FROM Media WHERE id=$moved_id;"
+
+step "recsync journal list (the events the daemon journaled and applied)"
+run journal list --limit 5
+
+step "SIGTERM: the daemon stops cleanly"
+kill -TERM "$daemon_pid"
+wait "$daemon_pid" && echo "recsync run exited with status $?"
+daemon_pid=
+echo "--- the daemon's log ---"
+cat "$demo/daemon.log"

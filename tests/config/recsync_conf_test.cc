@@ -47,6 +47,7 @@ TEST_CASE("every key in recsync.conf is read") {
   control_socket = "/tmp/c.sock";
   journal_retention_days = 7;
   log_level = "debug";
+  log_file = "/var/log/recsync.log";
   probe_timeout = 3;
   fstab = "/srv/fstab";
 };
@@ -63,6 +64,7 @@ TEST_CASE("every key in recsync.conf is read") {
   CHECK(s->control_socket == "/tmp/c.sock");
   CHECK(s->journal_retention_days == 7);
   CHECK(s->log_level == "debug");
+  CHECK(s->log_file == "/var/log/recsync.log");
   CHECK(s->probe_timeout == 3);
   CHECK(s->fstab == "/srv/fstab");
 }
@@ -92,6 +94,19 @@ TEST_CASE("out-of-range values are rejected") {
   auto s = LoadSettings(path, true);
   REQUIRE_FALSE(s.ok());
   CHECK_THAT(s.status().message(), Catch::Contains("max_missing_ratio must be between 0 and 1"));
+}
+
+TEST_CASE("the daemon's paths must be absolute: a relative log_file or control_socket is refused") {
+  TempDir dir;
+  const std::string path = dir.Sub("recsync.conf");
+  WriteFile(path, "recsync: { log_file = \"recsync.log\"; };\n");
+  auto s = LoadSettings(path, true);
+  REQUIRE_FALSE(s.ok());
+  CHECK_THAT(s.status().message(), Catch::Contains("log_file must be an absolute path"));
+  WriteFile(path, "recsync: { control_socket = \"ctl.sock\"; };\n");
+  s = LoadSettings(path, true);
+  REQUIRE_FALSE(s.ok());
+  CHECK_THAT(s.status().message(), Catch::Contains("control_socket must be an absolute path"));
 }
 
 TEST_CASE("command-line overrides win over the file and are validated") {

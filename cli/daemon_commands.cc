@@ -1,0 +1,145 @@
+#include "cli/daemon_commands.h"
+
+#include <ostream>
+
+#include "cli/app.h"
+#include "common/json.h"
+#include "common/time_text.h"
+#include "control/control_client.h"
+#include "daemon/daemon.h"
+
+namespace recsync {
+namespace {
+
+constexpr std::chrono::seconds kStatusTimeout{10};
+
+void PrintStatus(const nlohmann::json& s, std::ostream& out) {
+  const auto& w = s["watcher"];
+  const auto& db = s["database"];
+  const auto& ev = s["events"];
+  out << "recsync " << s.value("version", "") << ": running, pid " << s.value("pid", 0)
+      << ", up " << s.value("uptime_s", int64_t{0}) << " s"
+      << (s.value("ready", false) ? "" : " (starting)") << "\n";
+  out << "watcher:  " << w.value("backend", "") << ", " << w.value("watches", 0) << " watches";
+  if (w.value("overflows", 0) > 0) out << ", " << w.value("overflows", 0) << " overflows";
+  out << "\n";
+  out << "database: " << db.value("server", "") << ", "
+      << (db.value("connected", false) ? std::string("connected")
+                                       : "not connected: " + db.value("error", std::string()))
+      << "\n";
+  out << "events:   " << ev.value("pending", 0) << " pending, " << ev.value("failed", 0)
+      << " failed, " << ev.value("received", 0) << " received since start, "
+      << ev.value("rows_archived", 0) << " rows archived\n";
+  out << "roots:\n";
+  for (const auto& r : s["roots"]) {
+    out << "  " << r.value("path", "") << "  " << r.value("state", "");
+    if (!r.value("fs_type", std::string()).empty()) out << "  " << r.value("fs_type", "");
+    if (r.contains("used_percent")) {
+      out << "  " << static_cast<int>(r["used_percent"].get<double>() + 0.5) << "% used";
+    }
+    if (!r.value("watched", false)) out << "  (not watched)";
+    if (!r.value("reason", std::string()).empty()) out << "  " << r.value("reason", "");
+    out << "\n";
+  }
+  const auto& sw = s["sweep"];
+  if (sw.value("running", false)) {
+    out << "sweep:    " << sw.value("running_trigger", "") << " sweep running\n";
+  }
+  const auto& last = sw["last"];
+  if (last.is_object()) {
+    out << "last sweep: " << last.value("trigger", "");
+    if (last.value("ok", false)) {
+      out << " #" << last.value("sweep_id", 0) << " at "
+          << FormatTimeIso(last.value("started_ms", int64_t{0})) << ": "
+          << last.value("checked", 0) << " checked, " << last.value("missing", 0)
+          << " missing, " << last.value("unknown", 0) << " unknown, "
+          << last.value("archived", 0) << " archived"
+          << (last.value("incomplete", false) ? " (incomplete)" : "") << "\n";
+    } else {
+      out << " failed: " << last.value("error", "") << "\n";
+    }
+  } else {
+    out << "last sweep: none since start\n";
+  }
+  for (const auto& d : s["degraded"]) out << "degraded: " << d.get<std::string>() << "\n";
+}
+
+int RunStatus(bool json, const Settings& settings, std::ostream& out, std::ostream& err) {
+  auto answer = ControlRequest(settings.control_socket, {{"cmd", "status"}}, kStatusTimeout);
+  if (!answer.ok()) {
+    if (json) out << DumpJson({{"ok", false}, {"running", false}, {"error", answer.status().message()}}) << "\n";
+    err << "recsync: "
+        << (answer.status().code() == Code::kNotFound ? NoDaemonMessage(settings.control_socket)
+                                                       : answer.status().message())
+        << "\n";
+    return kExitError;
+  }
+  if (json) {
+    out << DumpJson(*answer) << "\n";
+  } else {
+    PrintStatus(*answer, out);
+  }
+  return kExitOk;
+}
+
+int RunSync(int64_t timeout_s, const Settings& settings, std::ostream& err) {
+  auto answer = ControlRequest(settings.control_socket, {{"cmd", "sync"}},
+                               std::chrono::seconds(timeout_s));
+  if (!answer.ok()) {
+    if (answer.status().code() == Code::kNotFound) {
+      err << "recsync: " << NoDaemonMessage(settings.control_socket) << "\n";
+    } else if (answer.status().code() == Code::kTimeout) {
+      err << "recsync: sync did not complete within " << timeout_s
+          << " s: the daemon has not yet applied every earlier event (see recsync status)\n";
+    } else {
+      err << "recsync: " << answer.status().message() << "\n";
+    }
+    return kExitError;
+  }
+  if (!answer->value("ok", false)) {
+    err << "recsync: sync failed: " << answer->value("error", "") << "\n";
+    return kExitError;
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+std::string NoDaemonMessage(const std::string& socket) {
+  return "no recsync daemon answers on " + socket +
+         " (start it with systemctl start recsync, or check control_socket)";
+}
+
+void AddDaemonCommands(CLI::App& app, CommandRunner* runner,
+                       std::function<Result<Settings>()> reload) {
+  CLI::App* run = app.add_subcommand(
+      "run", "Run the daemon in the foreground: watch the roots, archive deleted recordings");
+  run->callback([runner, reload] {
+    *runner = [reload](const Settings& s, std::ostream&, std::ostream& err) {
+      return RunDaemon({s, reload}, err);
+    };
+  });
+
+  auto json = std::make_shared<bool>(false);
+  CLI::App* status = app.add_subcommand("status", "Show what the running daemon is doing");
+  status->add_flag("--json", *json, "Print one JSON object");
+  status->callback([runner, json] {
+    *runner = [json](const Settings& s, std::ostream& out, std::ostream& err) {
+      return RunStatus(*json, s, out, err);
+    };
+  });
+
+  auto timeout = std::make_shared<int64_t>(60);
+  CLI::App* sync = app.add_subcommand(
+      "sync", "Wait until every file event before now has been journaled and applied");
+  sync->add_option("--timeout", *timeout, "Seconds to wait at most")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{86400}));
+  sync->callback([runner, timeout] {
+    *runner = [timeout](const Settings& s, std::ostream&, std::ostream& err) {
+      return RunSync(*timeout, s, err);
+    };
+  });
+}
+
+}  // namespace recsync

@@ -1,0 +1,173 @@
+// Daemon: `recsync run`, the always-on reconciler.
+//
+// Threads and who owns what
+// - The libuv loop thread owns all daemon state (roots, sweeps, syncs,
+//   status) and only dispatches: inotify reads, the control socket, timers
+//   and signals. It never waits on the database, the journal or storage.
+// - EventIngest commits watcher events to the journal (group commit).
+// - Reconciler applies committed events to the catalog.
+// - The sweep worker runs one sweep at a time; the probe worker arms
+//   watches, assesses roots, measures fullness and writes sync cookies.
+//   Each has its own journal connection and, where needed, its own catalog
+//   connection; they report back through the LoopMailbox.
+//
+// Start-up order: lock the journal, open it, listen on the control socket,
+// arm the watches on every root, then replay pending events, then sweep,
+// so nothing deleted meanwhile falls between the watches and the sweep.
+#pragma once
+
+#include <uv.h>
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <ostream>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "catalog/catalog.h"
+#include "common/clock.h"
+#include "common/instance_lock.h"
+#include "config/config.h"
+#include "control/control_server.h"
+#include "daemon/event_ingest.h"
+#include "daemon/loop_mailbox.h"
+#include "daemon/reconciler.h"
+#include "daemon/serial_worker.h"
+#include "daemon/sweep_queue.h"
+#include "daemon/sync_tracker.h"
+#include "reconcile/storage_root.h"
+#include "watcher/inotify_watcher.h"
+
+namespace recsync {
+
+struct DaemonOptions {
+  Settings settings;
+  // Re-reads the configuration (file and command-line flags) on SIGHUP.
+  std::function<Result<Settings>()> reload;
+};
+
+// The lock file that keeps two daemons off one journal.
+std::string JournalLockPath(const std::string& journal);
+
+// Runs the daemon until SIGTERM or SIGINT; returns the exit code (0 after a
+// clean stop). Start-up failures are one line on `err`.
+int RunDaemon(DaemonOptions options, std::ostream& err);
+
+class Daemon {
+ public:
+  explicit Daemon(DaemonOptions options);
+  ~Daemon();
+  Daemon(const Daemon&) = delete;
+  Daemon& operator=(const Daemon&) = delete;
+
+  int Run(std::ostream& err);
+
+ private:
+  // What the loop knows of one storage root.
+  struct RootView {
+    std::string path;
+    RootStatus status;          // the last assessment
+    bool armed = false;         // watched by inotify
+    std::string arm_error;      // why arming failed, if it did
+    int64_t max_thresh = 0;     // Storage.max_thresh, 0 when unknown
+    double used_percent = -1;   // the last statvfs, -1 when not measured
+    int64_t last_pressure_sweep_ms = 0;
+  };
+
+  Status Start();
+  void Stop();
+
+  // Watcher events (loop).
+  void OnWatchEvents(std::vector<WatchEvent> events);
+  void OnCommitted(int64_t total, int64_t last_seq);
+
+  // Roots (daemon_roots.cc).
+  void LoadAndArmRoots(const std::string& why, bool startup);
+  void OnRootsArmed(std::vector<RootView> roots, bool startup);
+  void RearmAll();
+  void CheckRoots(bool all);
+  void OnRootsAssessed(std::vector<RootView> assessed);
+  void MarkOffline(const std::string& root, const std::string& reason);
+  void CheckPressure();
+  void PushRootsToReconciler();
+  std::vector<std::string> RootPaths() const;
+
+  // Sweeps (daemon_sweeps.cc).
+  void RequestSweep(SweepRequest request);
+  void MaybeStartSweep();
+  // Sweep worker. `everything`: all roots were asked for, so the sweep
+  // accounts for events an overflow lost.
+  SweepOutcome RunSweepJob(const SweepOptions& options, bool everything);
+  void OnSweepDone(const SweepOutcome& outcome);
+  void SchedulePeriodicSweep();
+
+  // Control socket (daemon_control.cc).
+  void OnControl(const nlohmann::json& request, ControlServer::Reply reply);
+  nlohmann::json StatusJson() const;
+  void StartSync(ControlServer::Reply reply);
+
+  void OnSignal(int signum);
+  void Reload();
+
+  DaemonOptions options_;
+  Settings settings_;
+  SystemClock clock_;
+  std::shared_ptr<DiskInterface> disk_;
+  DbConfig db_;
+  std::optional<InstanceLock> lock_;
+  int64_t started_ms_ = 0;
+  int64_t startup_last_seq_ = 0;
+
+  uv_loop_t loop_{};
+  bool loop_ready_ = false;
+  std::unique_ptr<LoopMailbox> mailbox_;
+  std::unique_ptr<InotifyWatcher> watcher_;
+  std::unique_ptr<ControlServer> control_;
+  std::unique_ptr<EventIngest> ingest_;
+  std::unique_ptr<Reconciler> reconciler_;
+  std::unique_ptr<SerialWorker> sweep_worker_;
+  std::unique_ptr<SerialWorker> probe_worker_;
+  // Owned by their workers once started.
+  std::unique_ptr<Journal> sweep_journal_, probe_journal_, reconciler_journal_;
+  std::unique_ptr<Catalog> sweep_catalog_, probe_catalog_;
+  std::atomic<bool> cancel_{false};
+
+  // Loop-thread state.
+  std::map<std::string, RootView> roots_;
+  bool roots_loaded_ = false;
+  bool full_check_in_flight_ = false, full_check_again_ = false;
+  SweepQueue sweeps_;
+  std::vector<std::function<void(const SweepOutcome&)>> running_waiters_;
+  std::string running_trigger_;
+  std::string retry_trigger_;
+  std::optional<SweepOutcome> last_sweep_;
+  std::unique_ptr<SyncTracker> syncs_;
+  int64_t submitted_ = 0;
+  int64_t committed_ = 0;
+  bool db_connected_ = false;
+  std::string db_error_;
+  std::string journal_error_;
+  int64_t pending_ = 0, failed_ = 0;
+  int64_t archived_by_events_ = 0;
+  int64_t overflows_ = 0;
+  bool stopping_ = false;
+  int exit_code_ = 0;
+
+  uv_timer_t periodic_timer_{}, roots_timer_{}, pressure_timer_{}, watchdog_timer_{},
+      prune_timer_{}, retry_timer_{};
+  uv_signal_t sigterm_{}, sigint_{}, sighup_{};
+  // /proc/self/mountinfo polls readable-priority when the mount table
+  // changes: an unmount the watches cannot see (a bind mount, a lazily
+  // detached NFS share) is noticed at once.
+  UniqueFd mountinfo_fd_;
+  uv_poll_t mountinfo_poll_{};
+  bool mountinfo_polled_ = false;
+};
+
+}  // namespace recsync

@@ -1,0 +1,137 @@
+// The daemon's sweeps: one at a time, requests coalesced (SweepQueue), run
+// on the sweep worker with its own catalog connection and journal.
+#include <spdlog/spdlog.h>
+
+#include <random>
+
+#include "daemon/daemon.h"
+
+namespace recsync {
+namespace {
+// A sweep that failed for want of the database is tried again after this.
+constexpr uint64_t kRetrySweepMs = 30 * 1000;
+}  // namespace
+
+void Daemon::RequestSweep(SweepRequest request) {
+  if (stopping_) {
+    SweepOutcome refused{Status(Code::kUnavailable, "recsync is stopping"), {}};
+    for (auto& w : request.waiters) w(refused);
+    return;
+  }
+  sweeps_.Add(std::move(request));
+  MaybeStartSweep();
+}
+
+void Daemon::MaybeStartSweep() {
+  auto next = sweeps_.StartNext();
+  if (!next) return;
+  running_waiters_ = std::move(next->waiters);
+  next->waiters.clear();
+  running_trigger_ = next->trigger;
+  // With no roots known yet (the Storage table was unreadable), the sweep
+  // reads them itself.
+  // The options are fixed here, on the loop: a reload may change settings_
+  // while the sweep runs.
+  SweepOptions options = SweepOptionsFor(settings_, next->trigger);
+  options.dry_run = next->dry_run;
+  options.force = next->force;
+  options.roots = next->roots.empty() ? RootPaths() : next->roots;
+  options.cancel = &cancel_;
+  const bool everything = next->roots.empty();
+  spdlog::info("{} sweep starting{}", next->trigger, next->dry_run ? " (dry run)" : "");
+  sweep_worker_->Post([this, options, everything] {
+    auto outcome = std::make_shared<SweepOutcome>(RunSweepJob(options, everything));
+    mailbox_->Post([this, outcome] { OnSweepDone(*outcome); });
+  });
+}
+
+SweepOutcome Daemon::RunSweepJob(const SweepOptions& options, bool everything) {
+  SweepOutcome out;
+  if (!sweep_catalog_) {
+    auto connected = Catalog::Connect(db_, CatalogOptions{});
+    if (!connected.ok()) {
+      out.status = connected.status();
+      return out;
+    }
+    sweep_catalog_ = std::move(*connected);
+  }
+  // Events up to here are covered by this sweep once it has seen every root.
+  auto seq_before = sweep_journal_->LastSeq();
+  Sweeper sweeper(*sweep_catalog_, *sweep_journal_, disk_, clock_);
+  auto report = sweeper.Run(options);
+  if (!report.ok()) {
+    out.status = report.status();
+    return out;
+  }
+  out.report = std::move(*report);
+  if (!options.dry_run && seq_before.ok()) {
+    bool all_online = true;
+    const int64_t now = clock_.NowMs();
+    for (const auto& root : out.report.roots) {
+      if (root.state == RootState::kOffline) {
+        all_online = false;
+        continue;
+      }
+      auto settled = sweep_journal_->SettlePending("unmounted", root.path, *seq_before,
+                                                   "applied", now);
+      if (!settled.ok()) spdlog::warn("{}", settled.status().message());
+    }
+    // Lost events anywhere are accounted for only by a sweep of everything.
+    if (all_online && everything) {
+      auto settled = sweep_journal_->SettlePending("overflow", "", *seq_before, "applied", now);
+      if (!settled.ok()) spdlog::warn("{}", settled.status().message());
+    }
+  }
+  return out;
+}
+
+void Daemon::OnSweepDone(const SweepOutcome& outcome) {
+  sweeps_.Finished();
+  auto waiters = std::move(running_waiters_);
+  running_waiters_.clear();
+  for (auto& w : waiters) w(outcome);
+  if (outcome.status.ok()) {
+    const auto& r = outcome.report;
+    spdlog::info("{} sweep {} done in {} ms: {} checked, {} missing, {} unknown, {} archived",
+                 r.trigger, r.sweep_id, r.duration_ms, r.checked(), r.missing(), r.unknown(),
+                 r.archived());
+    // A dry run's would-be list can be long; status needs only the figures.
+    last_sweep_ = outcome;
+    last_sweep_->report.archived_rows.clear();
+  } else {
+    spdlog::error("{} sweep failed: {}", running_trigger_, outcome.status.message());
+    last_sweep_ = outcome;
+    last_sweep_->report.trigger = running_trigger_;
+    if (outcome.status.code() == Code::kUnavailable && running_trigger_ != "manual" &&
+        !stopping_) {
+      // The database is away; the sweep still has to happen.
+      retry_trigger_ = running_trigger_;
+      uv_timer_start(
+          &retry_timer_,
+          [](uv_timer_t* t) {
+            auto* self = static_cast<Daemon*>(t->data);
+            self->RequestSweep({self->retry_trigger_, false, false, {}, {}});
+          },
+          kRetrySweepMs, 0);
+    }
+  }
+  if (!stopping_) MaybeStartSweep();
+}
+
+void Daemon::SchedulePeriodicSweep() {
+  // +-10% jitter, so servers restarted together do not sweep a shared NAS together.
+  static std::mt19937_64 rng{std::random_device{}()};
+  const double base = static_cast<double>(settings_.sweep_interval) * 1000.0;
+  std::uniform_real_distribution<double> jitter(0.9, 1.1);
+  const auto ms = static_cast<uint64_t>(base * jitter(rng));
+  uv_timer_start(
+      &periodic_timer_,
+      [](uv_timer_t* t) {
+        auto* self = static_cast<Daemon*>(t->data);
+        self->RequestSweep({"periodic", false, false, {}, {}});
+        self->SchedulePeriodicSweep();
+      },
+      ms, 0);
+}
+
+}  // namespace recsync

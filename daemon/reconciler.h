@@ -1,0 +1,105 @@
+// Reconciler: the daemon's thread that settles journaled events against the
+// catalog (EventApplier), with its own database connection and journal.
+//
+// Contract
+// - Notify(seq) says events up to `seq` are committed; the reconciler runs
+//   passes until every pending file event is settled, held (its root is
+//   offline) or waiting for the other half of a rename, and then reports the
+//   seq it caught up to. Events are taken in seq order, so a backlog drains
+//   in the order things happened.
+// - A database outage (kUnavailable) leaves events pending; passes are
+//   retried with capped exponential backoff and `on_db` reports the state.
+// - Held events: an event under a root the daemon marked offline, or whose
+//   root does not pass the sweep's online checks at the time of the pass
+//   (an unmount the watcher has not reported yet), is never applied: on an
+//   unmounted root every file looks deleted.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "catalog/catalog.h"
+#include "common/clock.h"
+#include "journal/journal.h"
+#include "reconcile/disk.h"
+#include "reconcile/event_applier.h"
+#include "reconcile/storage_root.h"
+
+namespace recsync {
+
+struct ReconcilerOptions {
+  DbConfig db;
+  CatalogOptions catalog;
+  std::chrono::milliseconds probe_timeout{10000};
+  std::chrono::milliseconds max_backoff{10000};
+};
+
+// What the reconciler reports after each round of passes.
+struct ReconcilerReport {
+  int64_t caught_up_seq = -1;  // >= 0: every event up to it is settled or held
+  int64_t pending = 0;         // events still pending (held ones included)
+  int64_t failed = 0;
+  ApplyStats last;  // the figures of the round's passes, summed
+};
+
+class Reconciler {
+ public:
+  struct Callbacks {
+    // The database state after each attempt: connected, or the last error.
+    std::function<void(bool connected, const std::string& error)> on_db;
+    std::function<void(const ReconcilerReport&)> on_round;
+  };
+
+  Reconciler(ReconcilerOptions options, std::unique_ptr<Journal> journal,
+             std::shared_ptr<DiskInterface> disk, const Clock& clock, Callbacks callbacks);
+  ~Reconciler();  // Shutdown()
+  Reconciler(const Reconciler&) = delete;
+  Reconciler& operator=(const Reconciler&) = delete;
+
+  // Events up to `seq` are in the journal. Any thread.
+  void Notify(int64_t seq);
+  // The managed roots and which of them are offline; a root coming back
+  // makes the next pass start over, so its held events are applied. Any thread.
+  void SetRoots(std::vector<std::string> roots, std::set<std::string> offline);
+  // Finishes the pass in flight and joins the thread.
+  void Shutdown();
+
+ private:
+  void Run();
+  // One round: passes until caught up, a wait, an error or a stop.
+  void Round();
+  // Waits until notified, `until`, or stopped; false when stopping.
+  bool WaitFor(std::chrono::steady_clock::time_point until, bool for_news);
+  bool Held(const std::string& path, const MountTables& tables);
+  std::string RootOf(const std::string& path) const;  // caller holds mu_
+
+  ReconcilerOptions options_;
+  std::unique_ptr<Journal> journal_;
+  std::shared_ptr<DiskInterface> disk_;
+  const Clock& clock_;
+  Callbacks callbacks_;
+  std::unique_ptr<Catalog> catalog_;
+  std::unique_ptr<PathResolver> resolver_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  bool news_ = true;  // replay whatever is pending at start
+  int64_t known_seq_ = 0;
+  std::vector<std::string> roots_;
+  std::set<std::string> offline_;
+  // Per-pass cache of root assessments (reconciler thread only).
+  std::map<std::string, bool> pass_online_;
+  std::thread thread_;
+};
+
+}  // namespace recsync

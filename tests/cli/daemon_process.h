@@ -1,0 +1,72 @@
+// A real `recsync run` process for tests: its own database, storage root,
+// journal, control socket and log, driven the way an operator drives it
+// (the CLI, signals, kill -9). Waits are conditions with deadlines.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "tests/support/temp_dir.h"
+#include "tests/support/test_database.h"
+
+namespace recsync::testing {
+
+// Polls `condition` every few milliseconds until it holds or `deadline`
+// passes; returns whether it held.
+bool Eventually(const std::function<bool()>& condition,
+                std::chrono::milliseconds deadline = std::chrono::seconds(30));
+
+struct DaemonSetup {
+  // Database server socket ("" = the shared test server).
+  std::string db_socket;
+  bool filepath_index = false;
+  // Use this directory as the storage root instead of <tmp>/rec.
+  std::string storage;
+};
+
+class DaemonProcess {
+ public:
+  explicit DaemonProcess(DaemonSetup setup = {});
+  // SIGKILL if still running.
+  ~DaemonProcess();
+
+  // Starts `recsync run` with the common flags plus `extra`, and waits until
+  // its status says ready (fails the test with the log if it exits first).
+  void Start(const std::vector<std::string>& extra = {});
+  // Sends `sig`; waits up to `deadline` for the exit; returns the exit code
+  // (-1 if it did not exit, 128+n when killed by signal n).
+  int Signal(int sig, std::chrono::milliseconds deadline = std::chrono::seconds(10));
+  void Kill9();
+  bool running() const { return pid_ > 0; }
+  pid_t pid() const { return pid_; }
+
+  // Runs `recsync <args>` with the common flags.
+  ProcessResult Cli(const std::vector<std::string>& args);
+  // `recsync sync`; fails the test unless it succeeds.
+  void Sync(int timeout_s = 30);
+  nlohmann::json Status();
+  std::string Log() const;
+
+  // A recording: its file under the root (relative path) and its Media row.
+  std::string PathOf(const std::string& relative) const { return root + "/" + relative; }
+  int64_t AddRecording(const std::string& relative);
+  // Many at once (bulk insert).
+  std::vector<int64_t> AddRecordings(const std::vector<std::string>& relatives);
+
+  TempDir tmp;
+  std::unique_ptr<TestDatabase> db;
+  std::string root;
+  std::string conf, journal, socket, log, fstab;
+
+ private:
+  std::vector<std::string> Common() const;
+  pid_t pid_ = -1;
+};
+
+}  // namespace recsync::testing

@@ -1,0 +1,171 @@
+// Nothing that happens to the daemon, the database or the storage loses an
+// event or archives a file that exists: kill -9, a database outage, an
+// unmounted root, an overflowing kernel queue.
+#include <signal.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <fstream>
+#include <map>
+
+#include "journal/journal.h"
+#include "tests/cli/daemon_process.h"
+#include "tests/support/mariadb_server.h"
+
+using namespace recsync;
+using namespace recsync::testing;
+
+namespace {
+
+std::vector<std::string> Names(const std::string& dir, int n, int first = 0) {
+  std::vector<std::string> out;
+  for (int i = first; i < first + n; ++i) out.push_back(dir + "/clip-" + std::to_string(i) + ".mp4");
+  return out;
+}
+
+// How many "archive" actions the journal holds for each Media id.
+std::map<int64_t, int> ArchiveActions(const std::string& journal) {
+  auto j = Journal::Open(journal, Journal::Mode::kReadOnly);
+  REQUIRE(j.ok());
+  auto actions = (*j)->ListActions({});
+  REQUIRE(actions.ok());
+  std::map<int64_t, int> out;
+  for (const auto& a : *actions) {
+    if (a.action == "archive") ++out[a.media_id];
+  }
+  return out;
+}
+
+std::string RootState(DaemonProcess& d) { return d.Status()["roots"][0]["state"]; }
+
+}  // namespace
+
+TEST_CASE("kill -9 during deletions, more deletions while down: every row archived once") {
+  DaemonProcess d;
+  const auto first = d.AddRecordings(Names("2026/11/20/000001", 300));
+  const auto second = d.AddRecordings(Names("2026/11/20/000002", 100));
+  // Enough survivors that the start-up sweep's ratio guard lets it act.
+  const auto kept = d.AddRecordings(Names("2026/11/20/000003", 400));
+  d.Start();
+
+  // The daemon dies in the middle of a burst.
+  auto burst = RunProcess({"/bin/rm", "-rf", d.PathOf("2026/11/20/000001")});
+  REQUIRE(burst.exit_code == 0);
+  d.Kill9();
+  // Deleted while nothing watches: only the start-up sweep can find these.
+  REQUIRE(RunProcess({"/bin/rm", "-rf", d.PathOf("2026/11/20/000002")}).exit_code == 0);
+
+  d.Start();
+  d.Sync();
+  REQUIRE(Eventually([&] { return d.Status()["sweep"]["last"].is_object(); }));
+
+  std::vector<int64_t> gone = first;
+  gone.insert(gone.end(), second.begin(), second.end());
+  CHECK(d.db->ArchivedMediaIds() == gone);
+  CHECK(d.db->MediaIdsWithArchivedEvents() == gone);
+  auto actions = ArchiveActions(d.journal);
+  CHECK(actions.size() == gone.size());
+  for (const auto& [id, n] : actions) {
+    INFO("media id " << id);
+    CHECK(n == 1);
+  }
+  for (int64_t id : kept) CHECK_FALSE(d.db->MediaArchived(id));
+}
+
+TEST_CASE("deletions while MariaDB is down are archived once it is back") {
+  PrivateMariaDB server;
+  DaemonSetup setup;
+  setup.db_socket = server.socket();
+  DaemonProcess d(setup);
+  const auto ids = d.AddRecordings(Names("2026/11/20/000001", 20));
+  const int64_t kept = d.AddRecording("2026/11/20/000002/10-00-00.mp4");
+  d.Start();
+
+  server.Stop();
+  REQUIRE(RunProcess({"/bin/rm", "-rf", d.PathOf("2026/11/20/000001")}).exit_code == 0);
+  // The events are journaled but cannot be applied: sync cannot finish, and
+  // status says why.
+  auto blocked = d.Cli({"sync", "--timeout", "2"});
+  CHECK(blocked.exit_code == 1);
+  CHECK(blocked.err.find("did not complete") != std::string::npos);
+  REQUIRE(Eventually([&] { return d.Status()["database"]["connected"] == false; }));
+  CHECK(d.Status()["events"]["pending"].get<int>() == 20);
+
+  server.Start();
+  d.Sync(60);
+  CHECK(d.db->ArchivedMediaIds() == ids);
+  CHECK_FALSE(d.db->MediaArchived(kept));
+  CHECK(d.Status()["database"]["connected"] == true);
+}
+
+TEST_CASE("an unmounted root is offline: nothing archived, and it comes back when remounted") {
+  if (geteuid() != 0) {
+    WARN("needs root for mount(2); skipped");
+    return;
+  }
+  TempDir disk;  // what the mount shows
+  TempDir mnt;
+  const std::string root = mnt.Sub("rec");
+  MakeDirs(root);
+  REQUIRE(::mount(disk.path().c_str(), root.c_str(), nullptr, MS_BIND, nullptr) == 0);
+  struct Unmount {
+    std::string path;
+    ~Unmount() { ::umount2(path.c_str(), MNT_DETACH); }
+  } unmount{root};
+
+  DaemonSetup setup;
+  setup.storage = root;
+  DaemonProcess d(setup);
+  const auto ids = d.AddRecordings(Names("2026/11/20/000001", 10));
+  d.Start();
+  REQUIRE(Eventually([&] { return d.Status()["sweep"]["last"].is_object(); }));
+
+  REQUIRE(::umount2(root.c_str(), 0) == 0);
+  REQUIRE(Eventually([&] { return RootState(d) == "offline"; }));
+  // Every file now looks deleted; neither a sweep nor anything else may act.
+  auto sweep = d.Cli({"sweep", "--force"});
+  CHECK(sweep.exit_code == 3);
+  d.Sync();
+  CHECK(d.db->ArchivedMediaIds().empty());
+  CHECK_FALSE(d.Status()["degraded"].empty());
+
+  REQUIRE(::mount(disk.path().c_str(), root.c_str(), nullptr, MS_BIND, nullptr) == 0);
+  REQUIRE(Eventually([&] {
+    auto r = d.Status()["roots"][0];
+    return r["state"] == "online" && r["watched"] == true;
+  }));
+  // Watched again: a deletion is seen.
+  RemoveFile(d.PathOf("2026/11/20/000001/clip-3.mp4"));
+  d.Sync();
+  CHECK(d.db->ArchivedMediaIds() == std::vector<int64_t>{ids[3]});
+}
+
+TEST_CASE("a kernel queue overflow ends in a sweep that leaves every row right") {
+  int max_queued = 16384;
+  std::ifstream("/proc/sys/fs/inotify/max_queued_events") >> max_queued;
+  const int deleted = max_queued + 1000;
+  DaemonProcess d;
+  const auto gone = d.AddRecordings(Names("2026/11/20/000001", deleted));
+  const auto kept = d.AddRecordings(Names("2026/11/20/000002", 200));
+  // All but a few files vanish: let the overflow sweep act on that share.
+  d.Start({"--max-missing-ratio", "1"});
+  REQUIRE(Eventually([&] { return d.Status()["sweep"]["last"].is_object(); }));
+
+  // Hold the reader: the kernel queues events until it overflows.
+  ::kill(d.pid(), SIGSTOP);
+  auto rm = RunProcess({"/bin/rm", "-rf", d.PathOf("2026/11/20/000001")});
+  ::kill(d.pid(), SIGCONT);
+  REQUIRE(rm.exit_code == 0);
+
+  REQUIRE(Eventually(
+      [&] {
+        auto s = d.Status();
+        return s["watcher"]["overflows"].get<int>() >= 1 && !s["sweep"]["running"].get<bool>() &&
+               s["sweep"]["queued"].get<int>() == 0 && s["sweep"]["last"]["trigger"] == "overflow";
+      },
+      std::chrono::seconds(120)));
+  d.Sync(60);
+  CHECK(d.db->ArchivedMediaIds() == gone);
+  for (int64_t id : kept) CHECK_FALSE(d.db->MediaArchived(id));
+}

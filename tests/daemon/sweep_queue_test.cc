@@ -1,0 +1,168 @@
+#include <catch2/catch.hpp>
+#include <string>
+#include <vector>
+
+#include "daemon/sweep_queue.h"
+
+namespace recsync::testing {
+namespace {
+
+SweepRequest Request(std::string trigger, std::vector<std::string> roots = {},
+                     bool dry_run = false, bool force = false) {
+  SweepRequest r;
+  r.trigger = std::move(trigger);
+  r.roots = std::move(roots);
+  r.dry_run = dry_run;
+  r.force = force;
+  return r;
+}
+
+// A request whose waiter records `name` in `answered` when the sweep ends.
+SweepRequest Waiting(std::vector<std::string>& answered, std::string name,
+                     std::vector<std::string> roots = {}, bool dry_run = false) {
+  SweepRequest r = Request("manual", std::move(roots), dry_run);
+  r.waiters.push_back([&answered, name](const SweepOutcome&) { answered.push_back(name); });
+  return r;
+}
+
+void Answer(const SweepRequest& request) {
+  SweepOutcome outcome;
+  for (const auto& w : request.waiters) w(outcome);
+}
+
+TEST_CASE("only one sweep runs at a time; the next starts when the running one finishes") {
+  SweepQueue q;
+  CHECK_FALSE(q.StartNext().has_value());  // nothing asked for
+
+  q.Add(Request("startup"));
+  auto first = q.StartNext();
+  REQUIRE(first.has_value());
+  CHECK(first->trigger == "startup");
+  CHECK(q.running());
+
+  q.Add(Request("overflow", {"/rec/a"}));
+  CHECK_FALSE(q.StartNext().has_value());
+  CHECK(q.queued() == 1);
+
+  q.Finished();
+  CHECK_FALSE(q.running());
+  auto second = q.StartNext();
+  REQUIRE(second.has_value());
+  CHECK(second->trigger == "overflow");
+  CHECK(q.running());
+  CHECK(q.queued() == 0);
+}
+
+TEST_CASE("a request made while a sweep runs gets a sweep of its own after it") {
+  // The running sweep may already be past the files the new request is
+  // about, so the request must not be folded into it.
+  std::vector<std::string> answered;
+  SweepQueue q;
+  q.Add(Waiting(answered, "running", {"/rec/a"}));
+  auto running = q.StartNext();
+  REQUIRE(running.has_value());
+
+  q.Add(Waiting(answered, "late", {"/rec/a"}));
+  CHECK(q.queued() == 1);
+  Answer(*running);
+  CHECK(answered == std::vector<std::string>{"running"});
+
+  q.Finished();
+  auto next = q.StartNext();
+  REQUIRE(next.has_value());
+  Answer(*next);
+  CHECK(answered == std::vector<std::string>{"running", "late"});
+}
+
+TEST_CASE("queued requests that agree on dry_run and force coalesce into one sweep for all "
+          "waiters, their roots united") {
+  std::vector<std::string> answered;
+  SweepQueue q;
+  q.Add(Request("startup"));
+  REQUIRE(q.StartNext().has_value());
+
+  SweepRequest overflow = Request("overflow", {"/rec/a"});
+  overflow.waiters.push_back([&](const SweepOutcome&) { answered.push_back("overflow"); });
+  q.Add(std::move(overflow));
+  q.Add(Waiting(answered, "client1", {"/rec/b", "/rec/a"}));
+  q.Add(Waiting(answered, "client2", {"/rec/c"}));
+  CHECK(q.queued() == 1);
+
+  q.Finished();
+  auto merged = q.StartNext();
+  REQUIRE(merged.has_value());
+  CHECK(merged->trigger == "overflow");  // the first trigger named is kept
+  CHECK_FALSE(merged->dry_run);
+  CHECK(merged->roots == std::vector<std::string>{"/rec/a", "/rec/b", "/rec/c"});
+  REQUIRE(merged->waiters.size() == 3);
+  Answer(*merged);
+  CHECK(answered == std::vector<std::string>{"overflow", "client1", "client2"});
+  CHECK(q.queued() == 0);
+}
+
+TEST_CASE("an empty root list means every root and covers any list it coalesces with") {
+  SECTION("all roots first, then some") {
+    SweepQueue q;
+    q.Add(Request("periodic"));
+    q.Add(Request("overflow", {"/rec/a"}));
+    auto next = q.StartNext();
+    REQUIRE(next.has_value());
+    CHECK(next->roots.empty());
+    CHECK(q.queued() == 0);
+  }
+  SECTION("some roots first, then all") {
+    SweepQueue q;
+    q.Add(Request("overflow", {"/rec/a"}));
+    q.Add(Request("periodic"));
+    auto next = q.StartNext();
+    REQUIRE(next.has_value());
+    CHECK(next->roots.empty());
+    CHECK(next->trigger == "overflow");
+    CHECK(q.queued() == 0);
+  }
+}
+
+TEST_CASE("a dry-run request never merges with a real one, nor a forced with an unforced, and "
+          "order is kept") {
+  std::vector<std::string> answered;
+  SweepQueue q;
+  q.Add(Waiting(answered, "real1", {"/rec/a"}));
+  q.Add(Waiting(answered, "dry1", {"/rec/b"}, /*dry_run=*/true));
+  SweepRequest forced = Request("manual", {"/rec/c"}, /*dry_run=*/false, /*force=*/true);
+  forced.waiters.push_back([&](const SweepOutcome&) { answered.push_back("forced"); });
+  q.Add(std::move(forced));
+  q.Add(Waiting(answered, "dry2", {"/rec/d"}, /*dry_run=*/true));
+  q.Add(Waiting(answered, "real2", {"/rec/e"}));
+  CHECK(q.queued() == 3);
+
+  auto a = q.StartNext();
+  REQUIRE(a.has_value());
+  CHECK_FALSE(a->dry_run);
+  CHECK_FALSE(a->force);
+  CHECK(a->roots == std::vector<std::string>{"/rec/a", "/rec/e"});
+  Answer(*a);
+  CHECK(answered == std::vector<std::string>{"real1", "real2"});
+  q.Finished();
+
+  auto b = q.StartNext();
+  REQUIRE(b.has_value());
+  CHECK(b->dry_run);
+  CHECK(b->roots == std::vector<std::string>{"/rec/b", "/rec/d"});
+  Answer(*b);
+  CHECK(answered == std::vector<std::string>{"real1", "real2", "dry1", "dry2"});
+  q.Finished();
+
+  auto c = q.StartNext();
+  REQUIRE(c.has_value());
+  CHECK(c->force);
+  CHECK_FALSE(c->dry_run);
+  CHECK(c->roots == std::vector<std::string>{"/rec/c"});
+  Answer(*c);
+  CHECK(answered.back() == "forced");
+  q.Finished();
+
+  CHECK_FALSE(q.StartNext().has_value());
+}
+
+}  // namespace
+}  // namespace recsync::testing
