@@ -168,6 +168,9 @@ void Daemon::OnRootsArmed(std::vector<RootView> views, bool startup) {
   uv_timer_start(
       &pressure_timer_, [](uv_timer_t* t) { static_cast<Daemon*>(t->data)->CheckRoots(true); },
       kFullCheckMs, kFullCheckMs);
+  // How full each root is, now rather than in a minute: a daemon restarted
+  // on a full disk should not wait to help.
+  CheckRoots(/*all=*/true);
   size_t online = 0;
   for (const auto& [p, v] : roots_) online += v.status.state != RootState::kOffline;
   NotifyReady(fmt::format("watching {} of {} storage roots", online, roots_.size()));

@@ -169,3 +169,35 @@ TEST_CASE("a kernel queue overflow ends in a sweep that leaves every row right")
   CHECK(d.db->ArchivedMediaIds() == gone);
   for (int64_t id : kept) CHECK_FALSE(d.db->MediaArchived(id));
 }
+
+TEST_CASE("a root fuller than Storage.max_thresh + 5 gets a pressure sweep") {
+  if (geteuid() != 0) {
+    WARN("needs root for mount(2); skipped");
+    return;
+  }
+  TempDir mnt;
+  const std::string root = mnt.Sub("rec");
+  MakeDirs(root);
+  REQUIRE(::mount("tmpfs", root.c_str(), "tmpfs", 0, "size=4m") == 0);
+  struct Unmount {
+    std::string path;
+    ~Unmount() { ::umount2(path.c_str(), MNT_DETACH); }
+  } unmount{root};
+  // 3 MiB of 4: 75 % used, above the 50 + 5 this storage allows.
+  WriteFile(root + "/filler", std::string(3 << 20, 'x'));
+
+  DaemonSetup setup;
+  setup.storage = root;
+  DaemonProcess d(setup);
+  d.db->Exec("UPDATE Storage SET max_thresh = 50.00");
+  const int64_t gone = d.db->InsertMedia(root + "/2026/11/20/000001/10-00-00.mp4");
+  d.AddRecording("2026/11/20/000001/10-15-00.mp4");
+  d.Start();
+
+  REQUIRE(Eventually([&] {
+    auto sweeps = d.Cli({"journal", "sweeps", "--json"});
+    return sweeps.exit_code == 0 && sweeps.out.find("\"pressure\"") != std::string::npos;
+  }));
+  CHECK(d.db->MediaArchived(gone));
+  CHECK(d.Status()["roots"][0]["used_percent"].get<double>() > 55.0);
+}
