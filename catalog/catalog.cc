@@ -1,5 +1,7 @@
 #include "catalog/catalog.h"
 
+#include <cstdlib>
+
 #include <mysqld_error.h>
 #include <spdlog/spdlog.h>
 
@@ -196,6 +198,29 @@ Result<std::vector<MediaRow>> Catalog::ActiveRowsAfter(int64_t after_id, size_t 
     return Status::Ok();
   }));
   return out;
+}
+
+Status Catalog::StreamActiveRows(int64_t after_id,
+                                 const std::function<bool(MediaRow&& row)>& fn) {
+  int64_t last = after_id;
+  bool stopped = false;
+  return WithRetry("reading active Media rows", [&]() -> Status {
+    if (stopped) return Status::Ok();
+    Session session(mysql_, config_, "reading active Media rows");
+    // Only an integer goes into the text: no escaping needed.
+    const std::string sql =
+        "SELECT id, start, filepath FROM Media WHERE archive = 0 AND filepath <> '' AND id > " +
+        std::to_string(last) + " ORDER BY id";
+    return session.Stream(sql, [&](MYSQL_ROW row, const unsigned long* lengths) {
+      MediaRow r;
+      r.id = std::strtoll(row[0], nullptr, 10);
+      r.start = row[1] ? std::strtoll(row[1], nullptr, 10) : 0;
+      r.filepath.assign(row[2], lengths[2]);
+      last = r.id;
+      if (!fn(std::move(r))) stopped = true;
+      return !stopped;
+    });
+  });
 }
 
 Result<std::vector<MediaRow>> Catalog::ActiveRowsByPath(const std::string& path) {

@@ -69,6 +69,13 @@ struct StorageInfo {
   int64_t min_thresh = 0;  // ... and stops below this one
 };
 
+// Called inside ArchiveRows/RepathRows after the UPDATEs and before COMMIT
+// with the ids the transaction changes; a non-OK Status rolls it back and is
+// returned. The journal writes its intents here (see Journal::RecordIntents),
+// so no COMMIT can happen without a trace. It may be called again for the
+// same ids when a transaction is retried.
+using ChangeHook = std::function<Status(const std::vector<int64_t>& changed)>;
+
 // Called inside ArchiveBatch/ArchiveRows/RepathRows after the UPDATEs and before COMMIT; tests use it
 // to kill the server at the worst moment. Null in production.
 using BeforeCommitHook = std::function<void()>;
@@ -105,6 +112,15 @@ class Catalog {
   // memory and a long sweep does not hold a long-running read.
   Result<std::vector<MediaRow>> ActiveRowsAfter(int64_t after_id, size_t limit);
 
+  // Every active row with id > after_id, in id order, streamed from one
+  // query (no page round trips, the whole set never in memory): `fn` gets
+  // each row and returns false to stop. A lost connection resumes after the
+  // last row delivered. The connection is busy until this returns, so `fn`
+  // must not use this Catalog. Holds one read view for the duration, which
+  // delays InnoDB purge by about as long as the sweep reads (a second or two
+  // per million rows).
+  Status StreamActiveRows(int64_t after_id, const std::function<bool(MediaRow&& row)>& fn);
+
   // Active rows whose filepath is exactly `path`, byte for byte: rows equal
   // only under the column's (often case-insensitive) collation are left out,
   // and a path the column's charset cannot hold matches nothing.
@@ -130,7 +146,8 @@ class Catalog {
 
   // Like ArchiveBatch, but a row is archived only while its filepath is still
   // byte-for-byte the one given: a row renamed since it was checked is left.
-  Result<std::vector<int64_t>> ArchiveRows(const std::vector<MediaRow>& rows);
+  Result<std::vector<int64_t>> ArchiveRows(const std::vector<MediaRow>& rows,
+                                           const ChangeHook& before_commit = nullptr);
 
   // Rewrites Media.filepath of an active row (a file renamed within the
   // managed roots). Returns whether a row changed.
@@ -145,7 +162,8 @@ class Catalog {
   // hold fails with kDatabase and changes nothing. `rows` go into the SQL
   // text: keep a call to a few thousand.
   Result<std::vector<int64_t>> RepathRows(const std::vector<MediaRow>& rows,
-                                          const std::vector<std::string>& new_paths);
+                                          const std::vector<std::string>& new_paths,
+                                          const ChangeHook& before_commit = nullptr);
 
   void SetBeforeCommitHook(BeforeCommitHook hook) { before_commit_ = std::move(hook); }
   void SetRetryHook(RetryHook hook) { on_retry_ = std::move(hook); }
@@ -154,7 +172,8 @@ class Catalog {
   Catalog(DbConfig config, CatalogOptions options);
   Status EnsureConnected();
   Result<std::vector<int64_t>> Archive(const std::vector<int64_t>& ids,
-                                       const std::map<int64_t, std::string>* expected);
+                                       const std::map<int64_t, std::string>* expected,
+                                       const ChangeHook& before_commit);
   // Runs `op` with reconnect-and-retry for transient errors.
   Status WithRetry(const char* what, const std::function<Status()>& op);
 

@@ -14,21 +14,23 @@ using mysql::Session;
 using mysql::ToMediaRows;
 
 Result<std::vector<int64_t>> Catalog::ArchiveBatch(const std::vector<int64_t>& ids) {
-  return Archive(ids, nullptr);
+  return Archive(ids, nullptr, nullptr);
 }
 
-Result<std::vector<int64_t>> Catalog::ArchiveRows(const std::vector<MediaRow>& rows) {
+Result<std::vector<int64_t>> Catalog::ArchiveRows(const std::vector<MediaRow>& rows,
+                                                  const ChangeHook& before_commit) {
   std::vector<int64_t> ids;
   std::map<int64_t, std::string> expected;
   for (const auto& r : rows) {
     ids.push_back(r.id);
     expected[r.id] = r.filepath;
   }
-  return Archive(ids, &expected);
+  return Archive(ids, &expected, before_commit);
 }
 
 Result<std::vector<int64_t>> Catalog::Archive(const std::vector<int64_t>& ids,
-                                              const std::map<int64_t, std::string>* expected) {
+                                              const std::map<int64_t, std::string>* expected,
+                                              const ChangeHook& before_commit) {
   std::vector<int64_t> changed;
   if (ids.empty()) return changed;
   const std::string listed = mysql::JoinIds(ids);
@@ -61,6 +63,7 @@ Result<std::vector<int64_t>> Catalog::Archive(const std::vector<int64_t>& ids,
                                          ") AND archive = 0"));
     RECSYNC_RETURN_IF_ERROR(session.Exec("UPDATE EventsCam SET archive = 1 WHERE media_id IN (" +
                                          changing + ") AND archive = 0"));
+    if (before_commit) RECSYNC_RETURN_IF_ERROR(before_commit(changed));
     if (before_commit_) before_commit_();
     Status committed = txn.Commit();
     if (committed.code() == Code::kUnavailable) {
@@ -86,7 +89,8 @@ Result<bool> Catalog::UpdateFilepath(int64_t id, const std::string& new_path) {
 }
 
 Result<std::vector<int64_t>> Catalog::RepathRows(const std::vector<MediaRow>& rows,
-                                                 const std::vector<std::string>& new_paths) {
+                                                 const std::vector<std::string>& new_paths,
+                                                 const ChangeHook& before_commit) {
   if (rows.size() != new_paths.size()) {
     return Status(Code::kInvalid, "re-pointing Media rows: " + std::to_string(rows.size()) +
                                       " rows but " + std::to_string(new_paths.size()) +
@@ -122,6 +126,7 @@ Result<std::vector<int64_t>> Catalog::RepathRows(const std::vector<MediaRow>& ro
       changed.push_back(rows[i].id);
     }
     if (changed.empty()) return Status::Ok();  // nothing to do; the guard rolls back
+    if (before_commit) RECSYNC_RETURN_IF_ERROR(before_commit(changed));
     if (before_commit_) before_commit_();
     Status committed = txn.Commit();
     if (committed.code() == Code::kUnavailable) {

@@ -189,6 +189,22 @@ Result<std::vector<std::vector<std::optional<std::string>>>> Session::Select(
   return rows;
 }
 
+Status Session::Stream(std::string_view sql,
+                       const std::function<bool(MYSQL_ROW, const unsigned long*)>& fn) {
+  if (mysql_real_query(mysql_, sql.data(), sql.size()) != 0) {
+    return Fail(mysql_errno(mysql_), mysql_error(mysql_));
+  }
+  ResultPtr result(mysql_use_result(mysql_));
+  if (!result) return Fail(mysql_errno(mysql_), mysql_error(mysql_));
+  bool wanted = true;
+  while (MYSQL_ROW row = mysql_fetch_row(result.get())) {
+    if (wanted) wanted = fn(row, mysql_fetch_lengths(result.get()));
+  }
+  // A NULL row is the end, or a lost connection mid-way.
+  if (mysql_errno(mysql_) != 0) return Fail(mysql_errno(mysql_), mysql_error(mysql_));
+  return Status::Ok();
+}
+
 Result<std::vector<Row>> Session::Query(std::string_view sql, const std::vector<Param>& params,
                                         const std::vector<ColumnType>& columns,
                                         uint64_t* affected) {

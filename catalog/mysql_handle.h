@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -89,6 +90,11 @@ class Session {
   // Prepares and runs `sql` with `params`; each result column is read as
   // `columns` says. For statements without a result, pass no columns and
   // read affected rows from `affected` when it is not null.
+  // Runs `sql` unbuffered (mysql_use_result): rows reach `fn` as the server
+  // sends them, never all in memory. `fn` returns false to stop early (the
+  // rest is read and dropped, as the protocol requires).
+  Status Stream(std::string_view sql,
+                const std::function<bool(MYSQL_ROW row, const unsigned long* lengths)>& fn);
   Result<std::vector<Row>> Query(std::string_view sql, const std::vector<Param>& params,
                                  const std::vector<ColumnType>& columns,
                                  uint64_t* affected = nullptr);

@@ -84,11 +84,13 @@ int RunSweep(const SweepFlags& flags, const Settings& settings, std::ostream& ou
     err << "recsync: " << catalog.status().message() << "\n";
     return kExitError;
   }
+  SystemClock clock;
   SweepOptions options = SweepOptionsFor(settings, "manual");
+  // We hold the journal's lock: intents older than now are from a crash.
+  options.settle_intents_before_ms = clock.NowMs();
   options.dry_run = flags.dry_run;
   options.force = flags.force;
 
-  SystemClock clock;
   Sweeper sweeper(**catalog, **journal, MakeRealDisk(settings.fstab), clock);
   auto report = sweeper.Run(options);
   if (!report.ok()) {

@@ -37,6 +37,7 @@ void Daemon::MaybeStartSweep() {
   options.force = next->force;
   options.roots = next->roots.empty() ? RootPaths() : next->roots;
   options.cancel = &cancel_;
+  options.settle_intents_before_ms = started_ms_;
   const bool everything = next->roots.empty();
   spdlog::info("{} sweep starting{}", next->trigger, next->dry_run ? " (dry run)" : "");
   sweep_worker_->Post([this, options, everything] {

@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "common/path.h"
+#include "reconcile/audited_change.h"
 #include "reconcile/storage_root.h"
 
 namespace recsync {
@@ -117,6 +118,11 @@ void Reconciler::Run() {
       }
       catalog_ = std::move(*connected);
       resolver_ = std::make_unique<PathResolver>(*catalog_);
+      // A crash may have left catalog changes without their audit record.
+      if (auto settled = SettleIntents(*catalog_, *journal_, options_.settle_intents_before_ms);
+          !settled.ok()) {
+        spdlog::warn("settling unfinished changes: {}", settled.status().message());
+      }
     }
     int64_t target;
     {

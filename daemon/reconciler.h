@@ -41,6 +41,8 @@ struct ReconcilerOptions {
   CatalogOptions catalog;
   std::chrono::milliseconds probe_timeout{10000};
   std::chrono::milliseconds max_backoff{10000};
+  // Intents older than this (the daemon's start) are a crash's; settle them.
+  int64_t settle_intents_before_ms = 0;
 };
 
 // What the reconciler reports after each round of passes.

@@ -222,7 +222,7 @@ Result<JournalStats> Journal::Stats() {
           db_->execAndGet("SELECT coalesce(min(time_ms), 0) FROM events WHERE state = 'pending'")
               .getInt64();
       stats.sweeps = db_->execAndGet("SELECT count(*) FROM sweeps").getInt64();
-      stats.actions = db_->execAndGet("SELECT count(*) FROM actions").getInt64();
+      stats.actions = db_->execAndGet("SELECT count(*) FROM actions WHERE confirmed = 1").getInt64();
       auto last = ListSweeps(1);
       if (!last.ok()) return last.status();
       if (!last->empty()) stats.last_sweep = last->front();

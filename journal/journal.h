@@ -44,6 +44,10 @@
 //         fs_type TEXT, seen_ms INTEGER, mount_path BLOB)
 //     mount_path: where the filesystem the root lay on was mounted.
 //
+// Version 5 adds actions.confirmed (1 for every action a version-4 journal
+// holds; 0 for an intent, see RecordIntents()). Version 4 is described below
+// as "current" apart from that.
+//
 // Version 3 differs from version 4 in that events have no cookie and no
 // is_dir (migration 3->4 sets 0 for both: such a "moved_from" cannot be paired
 // and counts as a move out of the roots, as version 3 treated it).
@@ -77,7 +81,7 @@ class Database;
 
 namespace recsync {
 
-inline constexpr int kJournalSchemaVersion = 4;
+inline constexpr int kJournalSchemaVersion = 5;
 // PRAGMA application_id of a recsync journal ("RcSy"); tells our file apart
 // from any other SQLite database at the configured path.
 inline constexpr int32_t kJournalApplicationId = 0x52635379;
@@ -259,8 +263,22 @@ class Journal {
   Result<std::optional<SweepRecord>> GetSweep(int64_t id);
 
   // ---- actions (the audit trail) ----
+  // Records actions that have happened (confirmed).
   Status RecordActions(const std::vector<ActionRecord>& actions);
+  // Confirmed actions only: what recsync did.
   Result<std::vector<ActionRecord>> ListActions(const ActionFilter& filter);
+
+  // Intents close the crash window between a catalog COMMIT and its audit
+  // record: RecordIntents() runs inside the catalog transaction, before its
+  // COMMIT (Catalog::ChangeHook), writing the actions unconfirmed;
+  // ConfirmIntents() confirms them once the COMMIT returned. After a crash,
+  // Intents() lists what is left and ResolveIntent() keeps (confirms) or
+  // drops each one, as the catalog shows it happened or not.
+  // Returns the new actions' ids, in order, for ConfirmIntents().
+  Result<std::vector<int64_t>> RecordIntents(const std::vector<ActionRecord>& actions);
+  Status ConfirmIntents(const std::vector<int64_t>& action_ids);
+  Result<std::vector<ActionRecord>> Intents();
+  Status ResolveIntent(int64_t action_id, bool happened);
 
   // ---- roots ----
   // PutRoot inserts or replaces the record for root.path.

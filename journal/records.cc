@@ -113,12 +113,16 @@ Result<std::optional<SweepRecord>> Journal::GetSweep(int64_t id) {
 
 // ---- actions ----
 
-Status Journal::RecordActions(const std::vector<ActionRecord>& actions) {
-  return Guarded(path_, [&]() -> Status {
-    SQLite::Transaction txn(*db_, SQLite::TransactionBehavior::IMMEDIATE);
-    SQLite::Statement st(*db_,
+namespace {
+
+Status InsertActions(SQLite::Database& db, const std::string& path,
+                     const std::vector<ActionRecord>& actions, bool confirmed,
+                     std::vector<int64_t>* ids = nullptr) {
+  return Guarded(path, [&]() -> Status {
+    SQLite::Transaction txn(db, SQLite::TransactionBehavior::IMMEDIATE);
+    SQLite::Statement st(db,
                          "INSERT INTO actions(media_id, path, time_ms, action, cause, "
-                         "cause_id, detail) VALUES (?, ?, ?, ?, ?, ?, ?)");
+                         "cause_id, detail, confirmed) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
     for (const ActionRecord& a : actions) {
       st.bind(1, static_cast<int64_t>(a.media_id));
       BindBytes(st, 2, a.path);
@@ -127,6 +131,37 @@ Status Journal::RecordActions(const std::vector<ActionRecord>& actions) {
       st.bind(5, a.cause);
       st.bind(6, static_cast<int64_t>(a.cause_id));
       st.bind(7, a.detail);
+      st.bind(8, confirmed ? 1 : 0);
+      st.exec();
+      st.reset();
+      if (ids) ids->push_back(db.getLastInsertRowid());
+    }
+    txn.commit();
+    return Status::Ok();
+  });
+}
+
+}  // namespace
+
+Status Journal::RecordActions(const std::vector<ActionRecord>& actions) {
+  if (actions.empty()) return Status::Ok();
+  return InsertActions(*db_, path_, actions, /*confirmed=*/true);
+}
+
+Result<std::vector<int64_t>> Journal::RecordIntents(const std::vector<ActionRecord>& actions) {
+  std::vector<int64_t> ids;
+  if (actions.empty()) return ids;
+  RECSYNC_RETURN_IF_ERROR(InsertActions(*db_, path_, actions, /*confirmed=*/false, &ids));
+  return ids;
+}
+
+Status Journal::ConfirmIntents(const std::vector<int64_t>& action_ids) {
+  if (action_ids.empty()) return Status::Ok();
+  return Guarded(path_, [&]() -> Status {
+    SQLite::Transaction txn(*db_, SQLite::TransactionBehavior::IMMEDIATE);
+    SQLite::Statement st(*db_, "UPDATE actions SET confirmed = 1 WHERE id = ?");
+    for (int64_t id : action_ids) {
+      st.bind(1, static_cast<int64_t>(id));
       st.exec();
       st.reset();
     }
@@ -135,9 +170,29 @@ Status Journal::RecordActions(const std::vector<ActionRecord>& actions) {
   });
 }
 
+Result<std::vector<ActionRecord>> Journal::Intents() {
+  return Guarded(path_, [&]() -> Result<std::vector<ActionRecord>> {
+    SQLite::Statement st(*db_, std::string("SELECT ") + kActionColumns +
+                                   " FROM actions WHERE confirmed = 0 ORDER BY id");
+    std::vector<ActionRecord> out;
+    while (st.executeStep()) out.push_back(ReadAction(st));
+    return out;
+  });
+}
+
+Status Journal::ResolveIntent(int64_t action_id, bool happened) {
+  return Guarded(path_, [&]() -> Status {
+    SQLite::Statement st(*db_, happened ? "UPDATE actions SET confirmed = 1 WHERE id = ?"
+                                        : "DELETE FROM actions WHERE id = ? AND confirmed = 0");
+    st.bind(1, static_cast<int64_t>(action_id));
+    st.exec();
+    return Status::Ok();
+  });
+}
+
 Result<std::vector<ActionRecord>> Journal::ListActions(const ActionFilter& filter) {
   return Guarded(path_, [&]() -> Result<std::vector<ActionRecord>> {
-    std::string sql = std::string("SELECT ") + kActionColumns + " FROM actions WHERE 1";
+    std::string sql = std::string("SELECT ") + kActionColumns + " FROM actions WHERE confirmed = 1";
     if (filter.sweep_id) sql += " AND cause = 'sweep' AND cause_id = ?";
     if (filter.since_ms) sql += " AND time_ms >= ?";
     sql += " ORDER BY id LIMIT ?";

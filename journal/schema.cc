@@ -75,6 +75,13 @@ constexpr Migration kMigrations[] = {
       ALTER TABLE events ADD COLUMN is_dir INTEGER NOT NULL DEFAULT 0;
       CREATE INDEX events_by_cookie ON events(cookie, seq) WHERE cookie <> 0;
     )sql"},
+    // Intents: an action is written unconfirmed before the catalog COMMIT and
+    // confirmed after it, so a crash between the two leaves a trace that the
+    // next start settles against the catalog. Released actions are confirmed.
+    {5, R"sql(
+      ALTER TABLE actions ADD COLUMN confirmed INTEGER NOT NULL DEFAULT 1;
+      CREATE INDEX actions_unconfirmed ON actions(id) WHERE confirmed = 0;
+    )sql"},
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kJournalSchemaVersion,
               "one migration step per schema version");

@@ -1,5 +1,7 @@
 #include "reconcile/disk.h"
 
+#include <algorithm>
+
 #include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -44,6 +46,29 @@ class RealDisk final : public DiskInterface {
     if (::lstat(path.c_str(), &st) == 0) return {Presence::kPresent, 0};
     int err = errno;
     return {err == ENOENT ? Presence::kMissing : Presence::kUnknown, err};
+  }
+
+  DirListing ListDir(const std::string& path) override {
+    DirListing listing;
+    DirHandle dir(::opendir(path.c_str()));
+    if (!dir) {
+      listing.err = errno;
+      return listing;
+    }
+    for (;;) {
+      errno = 0;
+      dirent* entry = ::readdir(dir.get());
+      if (!entry) {
+        listing.err = errno;  // 0 at the end; an error mid-way makes it unusable
+        break;
+      }
+      std::string_view name = entry->d_name;
+      if (name == "." || name == "..") continue;
+      listing.names.emplace_back(name);
+    }
+    if (listing.err != 0) listing.names.clear();
+    std::sort(listing.names.begin(), listing.names.end());
+    return listing;
   }
 
   DirProbe ProbeDir(const std::string& path) override {

@@ -36,6 +36,12 @@ struct DirProbe {
   std::string real_path; // realpath() of the root, for the mount table lookup
 };
 
+// The names in one directory, as readdir(3) (getdents) gives them.
+struct DirListing {
+  int err = 0;                     // errno of opendir/readdir; 0 when listed whole
+  std::vector<std::string> names;  // sorted bytewise; no "." or ".."
+};
+
 struct MountEntry {
   std::string mount_point;
   std::string fs_type;
@@ -48,6 +54,10 @@ class DiskInterface {
   virtual PathCheck Check(const std::string& path) = 0;
   // stat + opendir + the first directory entry of `path`.
   virtual DirProbe ProbeDir(const std::string& path) = 0;
+  // Lists `dir` (opendir + readdir, following a symlink to a directory as a
+  // path walk would). One listing answers for every file in the directory,
+  // which is what makes a sweep cheap (see presence_check.h).
+  virtual DirListing ListDir(const std::string& dir) = 0;
   // The mounted filesystems now (/proc/self/mountinfo), in mount order.
   virtual Result<std::vector<MountEntry>> Mounts() = 0;
   // Mount points declared in fstab (second field; swap and "none" skipped).
@@ -79,6 +89,22 @@ std::string FormatTimeout(std::chrono::milliseconds timeout);
 // treats the storage as unresponsive.
 template <typename T>
 std::optional<T> RunBounded(std::function<T()> fn, std::chrono::milliseconds timeout);
+
+// RunBounded in two halves, so the caller can work meanwhile: Start() runs
+// `fn` on its own thread; Wait() waits until the deadline given at Start and
+// returns nullopt if it had not finished by then (the thread is left behind,
+// as with RunBounded).
+template <typename T>
+class BoundedTask {
+ public:
+  static BoundedTask Start(std::function<T()> fn, std::chrono::milliseconds timeout);
+  std::optional<T> Wait();
+
+ private:
+  struct State;
+  std::shared_ptr<State> state_;
+  std::chrono::steady_clock::time_point deadline_;
+};
 
 }  // namespace recsync
 

@@ -1,5 +1,7 @@
 #include "reconcile/event_applier.h"
 
+#include "reconcile/audited_change.h"
+
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -210,29 +212,33 @@ class EventApplier::Pass {
       rows.insert(rows.end(), r.begin(), r.end());
       events.push_back(e);
     }
-    auto changed = a_.catalog_.ArchiveRows(rows);
+    // One path deleted twice in a pass (or a row archived by an earlier
+    // event of it): one action, for the first event.
+    const int64_t now = a_.clock_.NowMs();
+    std::map<int64_t, ActionRecord> actions;
+    for (const auto& [e, entry_rows] : batch_) {
+      for (const auto& r : entry_rows) {
+        if (!recorded_.count(r.id) && !actions.count(r.id)) {
+          actions[r.id] = {0, r.id, r.filepath, now, "archive", "event", e->seq, ""};
+        }
+      }
+    }
+    auto changed = ArchiveAudited(a_.catalog_, a_.journal_, rows, actions);
     if (!changed.ok()) {
       batch_.clear();
       return CatalogError(events, changed.status());
     }
     const std::set<int64_t> done(changed->begin(), changed->end());
-    std::vector<ActionRecord> actions;
-    const int64_t now = a_.clock_.NowMs();
+    for (int64_t id : done) recorded_.insert(id);
     for (const auto& [e, entry_rows] : batch_) {
       std::vector<int64_t> ids;
-      for (const auto& r : entry_rows) {
-        ids.push_back(r.id);
-        // One path deleted twice in a pass: one action.
-        if (done.count(r.id) && recorded_.insert(r.id).second) {
-          actions.push_back({0, r.id, r.filepath, now, "archive", "event", e->seq, ""});
-        }
-      }
+      for (const auto& r : entry_rows) ids.push_back(r.id);
       a_.resolver_.Forget(e->path, ids);
       outcomes_.push_back({e->seq, "applied", std::move(ids), ""});
     }
     batch_.clear();
     stats_.archived += static_cast<int64_t>(changed->size());
-    return a_.journal_.RecordActions(actions);
+    return Status::Ok();
   }
 
   // Every active row under a directory that left the roots whose file is
@@ -267,21 +273,21 @@ class EventApplier::Pass {
     }
     std::vector<int64_t> archived;
     for (const auto& chunk : Chunks(missing)) {
-      auto changed = a_.catalog_.ArchiveRows(chunk);
+      std::map<int64_t, ActionRecord> actions;
+      for (const auto& r : chunk) {
+        if (recorded_.count(r.id)) continue;
+        actions[r.id] = {0, r.id, r.filepath, a_.clock_.NowMs(), "archive", "event", e.seq, ""};
+      }
+      auto changed = ArchiveAudited(a_.catalog_, a_.journal_, chunk, actions);
       if (!changed.ok()) return CatalogError({&e}, changed.status());
       const std::set<int64_t> done(changed->begin(), changed->end());
-      std::vector<ActionRecord> actions;
       for (const auto& r : chunk) {
         if (!done.count(r.id)) continue;
         archived.push_back(r.id);
+        recorded_.insert(r.id);
         a_.resolver_.Forget(r.filepath, {r.id});
-        if (recorded_.insert(r.id).second) {
-          actions.push_back(
-              {0, r.id, r.filepath, a_.clock_.NowMs(), "archive", "event", e.seq, ""});
-        }
       }
       stats_.archived += static_cast<int64_t>(changed->size());
-      RECSYNC_RETURN_IF_ERROR(a_.journal_.RecordActions(actions));
     }
     if (unknown > 0) {
       Decide(e, "pending", std::move(archived),
@@ -310,21 +316,23 @@ class EventApplier::Pass {
       const std::vector<MediaRow> chunk(rows->begin() + start, rows->begin() + end);
       const std::vector<std::string> chunk_paths(new_paths.begin() + start,
                                                  new_paths.begin() + end);
-      auto changed = a_.catalog_.RepathRows(chunk, chunk_paths);
+      std::map<int64_t, ActionRecord> actions;
+      for (size_t k = 0; k < chunk.size(); ++k) {
+        const MediaRow& r = chunk[k];
+        actions[r.id] = {0,      r.id,    r.filepath, a_.clock_.NowMs(), "repath",
+                         "event", from.seq, chunk_paths[k]};
+      }
+      auto changed = RepathAudited(a_.catalog_, a_.journal_, chunk, chunk_paths, actions);
       if (!changed.ok()) return CatalogError({&from, &to}, changed.status());
       const std::set<int64_t> done(changed->begin(), changed->end());
-      std::vector<ActionRecord> actions;
       for (size_t k = 0; k < chunk.size(); ++k) {
         const MediaRow& r = chunk[k];
         if (!done.count(r.id)) continue;
         repathed.push_back(r.id);
         a_.resolver_.Forget(r.filepath, {r.id});
         a_.resolver_.Remember(chunk_paths[k], {r.id});
-        actions.push_back(
-            {0, r.id, r.filepath, a_.clock_.NowMs(), "repath", "event", from.seq, chunk_paths[k]});
       }
       stats_.repathed += static_cast<int64_t>(changed->size());
-      RECSYNC_RETURN_IF_ERROR(a_.journal_.RecordActions(actions));
     }
     const char* state = repathed.empty() ? "ignored" : "applied";
     Decide(from, state, repathed, "");

@@ -1,10 +1,14 @@
 #include "reconcile/path_resolver.h"
 
 #include <algorithm>
+#include <climits>
 
 namespace recsync {
 namespace {
 constexpr size_t kLoadPage = 20000;
+// Additions kept unsorted before they are merged into the sorted array; a
+// lookup scans them, so they stay few.
+constexpr size_t kRecentMax = 4096;
 }  // namespace
 
 uint64_t PathResolver::Hash(const std::string& path) {
@@ -21,11 +25,27 @@ Status PathResolver::Prepare() {
   auto has_index = catalog_.HasFilepathIndex();
   if (!has_index.ok()) return has_index.status();
   uses_index_ = *has_index;
-  by_hash_.clear();
-  rows_ = 0;
+  sorted_.clear();
+  sorted_.shrink_to_fit();
+  recent_.clear();
+  rows_ = tombstones_ = 0;
   watermark_ = 0;
   prepared_ = true;
-  return uses_index_ ? Status::Ok() : Refresh();
+  if (uses_index_) return Status::Ok();
+  // The first load goes straight into the sorted array, sorted once.
+  for (;;) {
+    auto page = catalog_.ActiveRowsAfter(watermark_, kLoadPage);
+    if (!page.ok()) return page.status();
+    if (page->empty()) break;
+    for (const auto& row : *page) {
+      sorted_.push_back({Hash(row.filepath), row.id});
+      watermark_ = row.id;
+      ++rows_;
+    }
+  }
+  std::sort(sorted_.begin(), sorted_.end());
+  sorted_.shrink_to_fit();
+  return Status::Ok();
 }
 
 Status PathResolver::Refresh() {
@@ -34,30 +54,57 @@ Status PathResolver::Refresh() {
     if (!page.ok()) return page.status();
     if (page->empty()) return Status::Ok();
     for (const auto& row : *page) {
-      by_hash_[Hash(row.filepath)].push_back(row.id);
+      Add(Hash(row.filepath), row.id);
       watermark_ = row.id;
-      ++rows_;
     }
   }
 }
 
-std::vector<int64_t>* PathResolver::Candidates(const std::string& path) {
-  auto it = by_hash_.find(Hash(path));
-  return it == by_hash_.end() ? nullptr : &it->second;
+void PathResolver::Add(uint64_t hash, int64_t id) {
+  recent_.push_back({hash, id});
+  ++rows_;
+  if (recent_.size() >= kRecentMax) Compact();
+}
+
+void PathResolver::Compact() {
+  std::sort(recent_.begin(), recent_.end());
+  const auto middle = static_cast<std::ptrdiff_t>(sorted_.size());
+  sorted_.insert(sorted_.end(), recent_.begin(), recent_.end());
+  std::inplace_merge(sorted_.begin(), sorted_.begin() + middle, sorted_.end());
+  recent_.clear();
+  if (tombstones_ > 0) {
+    sorted_.erase(std::remove_if(sorted_.begin(), sorted_.end(),
+                                 [](const Entry& e) { return e.id == 0; }),
+                  sorted_.end());
+    tombstones_ = 0;
+  }
+}
+
+std::vector<int64_t> PathResolver::Candidates(const std::string& path) const {
+  const uint64_t h = Hash(path);
+  std::vector<int64_t> ids;
+  auto it = std::lower_bound(sorted_.begin(), sorted_.end(), Entry{h, INT64_MIN});
+  for (; it != sorted_.end() && it->hash == h; ++it) {
+    if (it->id != 0) ids.push_back(it->id);
+  }
+  for (const auto& e : recent_) {
+    if (e.hash == h && e.id != 0) ids.push_back(e.id);
+  }
+  return ids;
 }
 
 Result<std::vector<MediaRow>> PathResolver::Resolve(const std::string& path) {
   if (!prepared_) RECSYNC_RETURN_IF_ERROR(Prepare());
   if (uses_index_) return catalog_.ActiveRowsByPath(path);
 
-  auto* ids = Candidates(path);
-  if (!ids) {
+  auto ids = Candidates(path);
+  if (ids.empty()) {
     // Perhaps a recording newer than the map: fetch what was added since.
     RECSYNC_RETURN_IF_ERROR(Refresh());
     ids = Candidates(path);
-    if (!ids) return std::vector<MediaRow>{};
+    if (ids.empty()) return std::vector<MediaRow>{};
   }
-  auto rows = catalog_.ActiveRowsByIds(*ids);
+  auto rows = catalog_.ActiveRowsByIds(ids);
   if (!rows.ok()) return rows.status();
   std::vector<MediaRow> exact;
   for (auto& row : *rows) {
@@ -68,28 +115,27 @@ Result<std::vector<MediaRow>> PathResolver::Resolve(const std::string& path) {
 
 void PathResolver::Forget(const std::string& path, const std::vector<int64_t>& forgotten) {
   if (uses_index_) return;
-  auto it = by_hash_.find(Hash(path));
-  if (it == by_hash_.end()) return;
-  auto& ids = it->second;
-  const size_t before = ids.size();
-  ids.erase(std::remove_if(ids.begin(), ids.end(),
-                           [&](int64_t id) {
-                             return std::find(forgotten.begin(), forgotten.end(), id) !=
-                                    forgotten.end();
-                           }),
-            ids.end());
-  rows_ -= before - ids.size();
-  if (ids.empty()) by_hash_.erase(it);
+  const uint64_t h = Hash(path);
+  auto drop = [&](Entry& e) {
+    if (e.hash != h || e.id == 0) return;
+    if (std::find(forgotten.begin(), forgotten.end(), e.id) == forgotten.end()) return;
+    e.id = 0;
+    --rows_;
+    ++tombstones_;
+  };
+  auto it = std::lower_bound(sorted_.begin(), sorted_.end(), Entry{h, INT64_MIN});
+  for (; it != sorted_.end() && it->hash == h; ++it) drop(*it);
+  for (auto& e : recent_) drop(e);
+  if (tombstones_ > sorted_.size() / 4 + kRecentMax) Compact();
 }
 
 void PathResolver::Remember(const std::string& path, const std::vector<int64_t>& remembered) {
   if (uses_index_ || !prepared_) return;
+  const auto known = Candidates(path);
   for (int64_t id : remembered) {
     if (id > watermark_) continue;  // Refresh() will load it where it is
-    auto& ids = by_hash_[Hash(path)];
-    if (std::find(ids.begin(), ids.end(), id) != ids.end()) continue;
-    ids.push_back(id);
-    ++rows_;
+    if (std::find(known.begin(), known.end(), id) != known.end()) continue;
+    Add(Hash(path), id);
   }
 }
 

@@ -14,7 +14,6 @@
 
 #include <cstdint>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "catalog/catalog.h"
@@ -44,16 +43,30 @@ class PathResolver {
   size_t mapped_rows() const { return rows_; }
 
  private:
+  // 16 bytes per active row, so a million rows cost 16 MB: a sorted array
+  // of (hash, id) pairs, a small unsorted tail of recent additions merged in
+  // when it grows, and tombstones (id 0) for forgotten rows, swept out when
+  // they pile up.
+  struct Entry {
+    uint64_t hash;
+    int64_t id;
+    bool operator<(const Entry& o) const { return hash != o.hash ? hash < o.hash : id < o.id; }
+  };
+
   static uint64_t Hash(const std::string& path);
   Status Refresh();  // rows with id > watermark_ into the map
-  std::vector<int64_t>* Candidates(const std::string& path);
+  void Add(uint64_t hash, int64_t id);
+  std::vector<int64_t> Candidates(const std::string& path) const;
+  void Compact();
 
   Catalog& catalog_;
   bool prepared_ = false;
   bool uses_index_ = false;
   int64_t watermark_ = 0;
   size_t rows_ = 0;
-  std::unordered_map<uint64_t, std::vector<int64_t>> by_hash_;
+  size_t tombstones_ = 0;
+  std::vector<Entry> sorted_;
+  std::vector<Entry> recent_;
 };
 
 }  // namespace recsync

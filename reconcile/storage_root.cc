@@ -94,8 +94,9 @@ std::string CheckRootPath(const std::string& root) {
 }
 
 
-std::optional<std::string> InferRoot(const std::string& filepath) {
+std::optional<std::string_view> InferRootView(std::string_view filepath) {
   // Walk back over <file>, <device>, DD, MM, YYYY and check their shapes.
+  // No allocation: the sweep calls this for every row.
   auto is_digits = [](std::string_view s, size_t n) {
     if (s.size() != n) return false;
     for (char c : s) {
@@ -103,24 +104,28 @@ std::optional<std::string> InferRoot(const std::string& filepath) {
     }
     return true;
   };
-  std::vector<size_t> slashes;
-  for (size_t i = filepath.size(); i-- > 0;) {
-    if (filepath[i] == '/') {
-      slashes.push_back(i);
-      if (slashes.size() == 5) break;
-    }
+  size_t slashes[5];
+  size_t found = 0;
+  for (size_t i = filepath.size(); i-- > 0 && found < 5;) {
+    if (filepath[i] == '/') slashes[found++] = i;
   }
-  if (slashes.size() < 5 || filepath.empty() || filepath[0] != '/') return std::nullopt;
+  if (found < 5 || filepath.empty() || filepath[0] != '/') return std::nullopt;
   auto part = [&](size_t k) {  // k-th component counted from the file's parent
     size_t begin = slashes[k + 1] + 1;
-    return std::string_view(filepath).substr(begin, slashes[k] - begin);
+    return filepath.substr(begin, slashes[k] - begin);
   };
   if (!is_digits(part(0), 6) || !is_digits(part(1), 2) || !is_digits(part(2), 2) ||
       !is_digits(part(3), 4)) {
     return std::nullopt;
   }
-  std::string root = filepath.substr(0, slashes[4]);
-  return root.empty() ? std::string("/") : root;
+  if (slashes[4] == 0) return std::string_view("/");
+  return filepath.substr(0, slashes[4]);
+}
+
+std::optional<std::string> InferRoot(const std::string& filepath) {
+  auto view = InferRootView(filepath);
+  if (!view) return std::nullopt;
+  return std::string(*view);
 }
 
 }  // namespace recsync

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "journal/journal.h"
@@ -57,5 +58,7 @@ std::string CheckRootPath(const std::string& root);
 // For a path in Bluecherry's layout, <root>/YYYY/MM/DD/<device>/<file>, the
 // <root> part; nullopt when the path is not in that layout.
 std::optional<std::string> InferRoot(const std::string& filepath);
+// The same, as a view into `filepath` (no allocation).
+std::optional<std::string_view> InferRootView(std::string_view filepath);
 
 }  // namespace recsync

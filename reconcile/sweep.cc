@@ -6,15 +6,18 @@
 #include <map>
 
 #include "common/json.h"
+#include "reconcile/audited_change.h"
+#include "reconcile/presence_check.h"
 #include "reconcile/sweep_report.h"
 
 namespace recsync {
 namespace {
 
 // Files are checked in chunks on a bounded worker, so a hung mount costs one
-// probe timeout per root rather than one per row.
-constexpr size_t kCheckChunk = 256;
-constexpr size_t kPageSize = 5000;
+// probe timeout per root rather than one per row; while a chunk is checked
+// (by directory listings, see presence_check.h) the next page of rows is
+// read from the catalog.
+constexpr size_t kCheckChunk = 4096;
 
 // One root's state while the sweep runs.
 struct RootWork {
@@ -22,6 +25,11 @@ struct RootWork {
   RootReport report;
   std::vector<MediaRow> pending;     // rows waiting to be checked
   std::vector<MediaRow> candidates;  // rows whose file gave ENOENT
+  // The chunk being checked, at most one per root (the PresenceCheck is
+  // used by one task at a time).
+  std::shared_ptr<PresenceCheck> presence;
+  std::shared_ptr<std::vector<MediaRow>> checking;
+  std::optional<BoundedTask<std::vector<PathCheck>>> inflight;
 };
 
 void MarkUnresponsive(RootWork& w, std::chrono::milliseconds timeout) {
@@ -50,27 +58,49 @@ std::optional<std::vector<PathCheck>> CheckRows(const std::shared_ptr<DiskInterf
       timeout);
 }
 
-void CheckPending(RootWork& w, const std::shared_ptr<DiskInterface>& disk,
-                  std::chrono::milliseconds timeout) {
-  if (w.pending.empty() || w.report.state == RootState::kOffline) return;
-  auto checks = CheckRows(disk, w.pending, timeout);
-  if (!checks) return MarkUnresponsive(w, timeout);
-  for (size_t i = 0; i < w.pending.size(); ++i) {
+// Collects the chunk in flight, if any.
+void FinishCheck(RootWork& w, std::chrono::milliseconds timeout) {
+  if (!w.inflight) return;
+  auto checks = w.inflight->Wait();
+  w.inflight.reset();
+  std::vector<MediaRow> rows = std::move(*w.checking);
+  w.checking.reset();
+  if (!checks) {
+    w.presence.reset();  // a thread stuck in the storage may still hold it
+    return MarkUnresponsive(w, timeout);
+  }
+  if (w.report.state == RootState::kOffline) return;
+  for (size_t i = 0; i < rows.size(); ++i) {
     ++w.report.checked;
     switch ((*checks)[i].presence) {
       case Presence::kPresent: break;
       case Presence::kMissing:
         ++w.report.missing;
-        w.candidates.push_back(std::move(w.pending[i]));
+        w.candidates.push_back(std::move(rows[i]));
         break;
       case Presence::kUnknown:
         ++w.report.unknown;
-        spdlog::debug("cannot tell whether {} exists: {}", w.pending[i].filepath,
+        spdlog::debug("cannot tell whether {} exists: {}", rows[i].filepath,
                       ErrnoText((*checks)[i].err));
         break;
     }
   }
+}
+
+// Starts checking the pending rows (after collecting the previous chunk).
+void StartCheck(RootWork& w, const std::shared_ptr<DiskInterface>& disk,
+                std::chrono::milliseconds timeout) {
+  FinishCheck(w, timeout);
+  if (w.pending.empty() || w.report.state == RootState::kOffline) {
+    w.pending.clear();
+    return;
+  }
+  if (!w.presence) w.presence = std::make_shared<PresenceCheck>(disk);
+  // Shared with the task: a task abandoned on a hung mount keeps its rows.
+  w.checking = std::make_shared<std::vector<MediaRow>>(std::move(w.pending));
   w.pending.clear();
+  w.inflight = BoundedTask<std::vector<PathCheck>>::Start(
+      [presence = w.presence, rows = w.checking] { return presence->Check(*rows); }, timeout);
 }
 
 // Applies the suspect and ratio guards to a root whose rows were all checked.
@@ -144,6 +174,11 @@ Result<SweepReport> Sweeper::Run(const SweepOptions& opt) {
     return st;
   };
 
+  if (!opt.dry_run && opt.settle_intents_before_ms > 0) {
+    // A crash may have left catalog changes without their audit record.
+    auto settled = SettleIntents(catalog_, journal_, opt.settle_intents_before_ms);
+    if (!settled.ok()) return fail(settled.status());
+  }
   std::vector<std::string> roots = opt.roots;
   if (roots.empty()) {
     auto from_catalog = catalog_.StorageRoots();
@@ -187,7 +222,7 @@ Result<SweepReport> Sweeper::Run(const SweepOptions& opt) {
     if (!added.ok()) return fail(added.status());
   }
   const size_t configured_count = works.size();
-  std::map<std::string, RootWork*> inferred;
+  std::map<std::string, RootWork*, std::less<>> inferred;  // found by string_view
 
   // The configured root a path lies under (the longest one), else the root its
   // layout implies; nullptr when neither exists.
@@ -203,15 +238,17 @@ Result<SweepReport> Sweeper::Run(const SweepOptions& opt) {
     // A storage nested below a configured root (an old root, a mount of its
     // own) is assessed as a root in its own right, so that it being
     // unmounted is noticed instead of its rows looking missing.
-    auto root = InferRoot(path);
-    if (best && (!root || *root == best->report.path || !IsUnder(*root, best->report.path))) {
+    auto root = InferRootView(path);
+    if (best && (!root || *root == best->report.path ||
+                 !IsUnder(std::string(*root), best->report.path))) {
       return best;
     }
     if (!root) return static_cast<RootWork*>(nullptr);
     if (auto it = inferred.find(*root); it != inferred.end()) return it->second;
-    auto added = add_root(*root, false);
+    const std::string root_path(*root);
+    auto added = add_root(root_path, false);
     if (!added.ok()) return added.status();
-    inferred[*root] = *added;
+    inferred[root_path] = *added;
     return *added;
   };
 
@@ -233,39 +270,48 @@ Result<SweepReport> Sweeper::Run(const SweepOptions& opt) {
   int64_t total_rows = 0;
   const Status cancelled(Code::kUnavailable, "sweep cancelled: recsync is stopping");
   auto is_cancelled = [&] { return opt.cancel && opt.cancel->load(); };
-  for (int64_t after = 0;;) {
-    if (is_cancelled()) return fail(cancelled);
-    auto page = catalog_.ActiveRowsAfter(after, kPageSize);
-    if (!page.ok()) return fail(page.status());
-    if (page->empty()) break;
-    for (auto& row : *page) {
-      after = row.id;
-      ++total_rows;
-      auto placed = place(row.filepath);
-      if (!placed.ok()) return fail(placed.status());
-      RootWork* w = *placed;
-      if (!w) {
-        ++rep.unplaceable;
-        continue;
-      }
-      ++w->report.rows;
-      if (w->report.state == RootState::kOffline) continue;
-      if (row.start > young_after) {
-        ++w->report.young;
-        continue;
-      }
-      // Only plain components, so that "under this root" means what it says.
-      if (row.filepath == "/" || !HasPlainComponents(row.filepath)) {
-        ++w->report.checked;
-        ++w->report.unknown;
-        continue;
-      }
-      w->pending.push_back(std::move(row));
-      if (w->pending.size() >= kCheckChunk) CheckPending(*w, disk_, opt.probe_timeout);
+  // One streamed SELECT; each root's files are checked on a worker in
+  // chunks while the rows keep coming.
+  Status row_error;
+  auto take = [&](MediaRow&& row) -> bool {
+    ++total_rows;
+    if ((total_rows & 0xfff) == 0 && is_cancelled()) {
+      row_error = cancelled;
+      return false;
     }
-  }
+    auto placed = place(row.filepath);
+    if (!placed.ok()) {
+      row_error = placed.status();
+      return false;
+    }
+    RootWork* w = *placed;
+    if (!w) {
+      ++rep.unplaceable;
+      return true;
+    }
+    ++w->report.rows;
+    if (w->report.state == RootState::kOffline) return true;
+    if (row.start > young_after) {
+      ++w->report.young;
+      return true;
+    }
+    // Only plain components, so that "under this root" means what it says.
+    if (row.filepath == "/" || !HasPlainComponents(row.filepath)) {
+      ++w->report.checked;
+      ++w->report.unknown;
+      return true;
+    }
+    w->pending.push_back(std::move(row));
+    if (w->pending.size() >= kCheckChunk) StartCheck(*w, disk_, opt.probe_timeout);
+    return true;
+  };
+  if (is_cancelled()) return fail(cancelled);
+  Status streamed = catalog_.StreamActiveRows(0, take);
+  if (!row_error.ok()) return fail(row_error);
+  if (!streamed.ok()) return fail(streamed);
   for (auto& w : works) {
-    CheckPending(*w, disk_, opt.probe_timeout);
+    StartCheck(*w, disk_, opt.probe_timeout);
+    FinishCheck(*w, opt.probe_timeout);
     ApplyGuards(*w, opt);
   }
   int64_t total_missing = 0;
@@ -304,21 +350,20 @@ Result<SweepReport> Sweeper::Run(const SweepOptions& opt) {
       }
       if (gone.empty()) continue;
       if (opt.dry_run) {
-        for (const auto& row : gone) rep.archived_rows.push_back({row.id, row.filepath});
+        for (const auto& row : gone) rep.List(row.id, row.filepath);
+        rep.would_archive += static_cast<int64_t>(gone.size());
         continue;
       }
-      auto changed = catalog_.ArchiveRows(gone);
-      if (!changed.ok()) return fail(changed.status());
-      std::vector<ActionRecord> actions;
       const int64_t now = clock_.NowMs();
-      for (int64_t id : *changed) {
-        actions.push_back({0, id, by_id[id]->filepath, now, "archive", "sweep", rep.sweep_id, ""});
-        rep.archived_rows.push_back({id, by_id[id]->filepath});
+      std::map<int64_t, ActionRecord> actions;
+      for (const auto& row : gone) {
+        actions[row.id] = {0, row.id, row.filepath, now, "archive", "sweep", rep.sweep_id, ""};
       }
+      auto changed = ArchiveAudited(catalog_, journal_, gone, actions);
+      if (!changed.ok()) return fail(changed.status());
+      for (int64_t id : *changed) rep.List(id, by_id[id]->filepath);
       w->report.archived += static_cast<int64_t>(changed->size());
       total_archived += static_cast<int64_t>(changed->size());
-      auto recorded = journal_.RecordActions(actions);
-      if (!recorded.ok()) return fail(recorded);
       spdlog::info("Cleaned up batch of {} orphaned entries (total: {})", changed->size(),
                    total_archived);
     }

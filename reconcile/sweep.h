@@ -45,6 +45,9 @@ struct SweepOptions {
   // checked between pages and batches, so the batch in flight commits or
   // rolls back as a whole; the sweep then fails with kUnavailable.
   const std::atomic<bool>* cancel = nullptr;
+  // When > 0, first settle the intents older than this (see
+  // SettleIntents): the start of the process that owns the journal.
+  int64_t settle_intents_before_ms = 0;
 };
 
 // Options for a sweep with `trigger` as `settings` configure it (min_age,
@@ -83,7 +86,17 @@ struct SweepReport {
   int64_t duration_ms = 0;
   std::vector<RootReport> roots;  // configured roots first, then inferred ones
   int64_t unplaceable = 0;        // rows under no root whose path is not in the layout
-  std::vector<ArchivedRow> archived_rows;  // what was (or, dry run, would be) archived
+  // What was (or, dry run, would be) archived: the first kListedRows of
+  // them, so a recovery sweep of a million rows does not hold (or print) a
+  // million paths; `journal actions --sweep ID` lists every archived row.
+  static constexpr size_t kListedRows = 1000;
+  std::vector<ArchivedRow> archived_rows;
+  int64_t rows_not_listed = 0;
+  int64_t would_archive = 0;  // dry run: how many rows would be archived
+  void List(int64_t id, const std::string& path) {
+    if (archived_rows.size() < kListedRows) archived_rows.push_back({id, path});
+    else ++rows_not_listed;
+  }
 
   // Totals over all roots.
   int64_t checked() const;

@@ -68,14 +68,15 @@ nlohmann::json SweepReportToJson(const SweepReport& rep) {
           {"archived", rep.archived()},
           {"incomplete", rep.incomplete()},
           {"duration_ms", rep.duration_ms},
-          {rep.dry_run ? "would_archive" : "archived_rows", rows}};
+          {rep.dry_run ? "would_archive" : "archived_rows", rows},
+          {"rows_not_listed", rep.rows_not_listed}};
 }
 
 void PrintSweepSummary(const SweepReport& rep, std::ostream& out) {
   out << fmt::format("sweep {} ({}{}{}): {} checked, {} missing, {} unknown, {} {} in {} ms\n",
                      rep.sweep_id, rep.trigger, rep.dry_run ? ", dry run" : "",
                      rep.force ? ", forced" : "", rep.checked(), rep.missing(), rep.unknown(),
-                     rep.dry_run ? rep.archived_rows.size() : static_cast<size_t>(rep.archived()),
+                     rep.dry_run ? rep.would_archive : rep.archived(),
                      rep.dry_run ? "would be archived" : "archived", rep.duration_ms);
   size_t width = 4;
   for (const auto& r : rep.roots) width = std::max(width, PrintableText(r.path).size());
@@ -99,6 +100,7 @@ void PrintSweepSummary(const SweepReport& rep, std::ostream& out) {
     for (const auto& a : rep.archived_rows) {
       out << fmt::format("  would archive {}  {}\n", a.id, PrintableText(a.path));
     }
+    if (rep.rows_not_listed > 0) out << "  ... and " << rep.rows_not_listed << " more\n";
   }
 }
 

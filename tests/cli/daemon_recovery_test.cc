@@ -89,8 +89,10 @@ TEST_CASE("deletions while MariaDB is down are archived once it is back") {
   auto blocked = d.Cli({"sync", "--timeout", "2"});
   CHECK(blocked.exit_code == 1);
   CHECK(blocked.err.find("did not complete") != std::string::npos);
-  REQUIRE(Eventually([&] { return d.Status()["database"]["connected"] == false; }));
-  CHECK(d.Status()["events"]["pending"].get<int>() == 20);
+  REQUIRE(Eventually([&] {
+    auto s = d.Status();
+    return s["database"]["connected"] == false && s["events"]["pending"].get<int>() == 20;
+  }));
 
   server.Start();
   d.Sync(60);

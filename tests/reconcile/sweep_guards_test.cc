@@ -166,19 +166,19 @@ TEST_CASE_METHOD(SweepFixture, "a file that reappears before its batch is archiv
 }
 
 TEST_CASE_METHOD(SweepFixture, "a root unmounted in the middle of a sweep archives nothing, even when forced") {
-  // The disk answers "present" until the storage goes away after a few
-  // checks; from then on every file looks deleted, as on a real unmount.
+  // The storage goes away once the sweep has started looking at files;
+  // from then on every file looks deleted, as on a real unmount.
   struct UnmountingDisk : VirtualDisk {
     std::string root;
-    int checks = 0;
-    PathCheck Check(const std::string& path) override {
-      if (++checks == 4) {
-        std::lock_guard<std::mutex> lock(mu);
-        files.clear();
-        mounts = {{"/", "ext4"}};
-        dirs[root].st_dev = 1;
-      }
-      return VirtualDisk::Check(path);
+    void Unmount() {
+      std::lock_guard<std::mutex> lock(mu);
+      files.clear();
+      mounts = {{"/", "ext4"}};
+      dirs[root].st_dev = 1;
+    }
+    DirListing ListDir(const std::string& dir) override {
+      Unmount();
+      return VirtualDisk::ListDir(dir);
     }
     DirProbe ProbeDir(const std::string& path) override {
       std::lock_guard<std::mutex> lock(mu);

@@ -21,6 +21,28 @@ PathCheck VirtualDisk::Check(const std::string& path) {
   return {Presence::kMissing, ENOENT};
 }
 
+DirListing VirtualDisk::ListDir(const std::string& dir) {
+  MaybeHang(dir);
+  DirListing listing;
+  if (auto it = list_errors.find(dir); it != list_errors.end()) {
+    listing.err = it->second;
+    return listing;
+  }
+  std::set<std::string> names;
+  const std::string prefix = dir + "/";
+  for (const auto& f : files) {
+    if (f.compare(0, prefix.size(), prefix) != 0) continue;
+    const std::string rest = f.substr(prefix.size());
+    names.insert(rest.substr(0, rest.find('/')));
+  }
+  if (names.empty() && !dirs.count(dir)) {
+    listing.err = ENOENT;
+    return listing;
+  }
+  listing.names.assign(names.begin(), names.end());
+  return listing;
+}
+
 DirProbe VirtualDisk::ProbeDir(const std::string& path) {
   MaybeHang(path);
   if (auto it = dirs.find(path); it != dirs.end()) return it->second;

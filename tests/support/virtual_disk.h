@@ -25,7 +25,14 @@ class VirtualDisk : public DiskInterface {
   // Paths (or directories) whose every probe blocks until Unblock().
   std::set<std::string> hung;
 
+  // Directories whose listing fails with this errno (lstat of their files
+  // still answers from `files` and `errors`).
+  std::map<std::string, int> list_errors;
+
   PathCheck Check(const std::string& path) override;
+  // The entries of `files` (and of the directories leading to them) directly
+  // in `dir`; ENOENT when nothing is under it and it is not in `dirs`.
+  DirListing ListDir(const std::string& dir) override;
   DirProbe ProbeDir(const std::string& path) override;
   Result<std::vector<MountEntry>> Mounts() override { return mounts; }
   Result<std::vector<std::string>> DeclaredMountPoints() override { return declared; }
