@@ -39,7 +39,7 @@ Status SetUpLogging(const Settings& settings, std::ostream& err) {
 // Command-line values for every config key; applied only when given.
 struct GlobalFlags {
   std::string config = kDefaultRecsyncConf;
-  std::string bluecherry_conf, journal, control_socket, log_level, log_file, fstab;
+  std::string bluecherry_conf, journal, control_socket, log_level, log_file, fstab, watcher;
   std::vector<std::string> storage;
   int64_t min_age = 0, batch_size = 0, sweep_interval = 0, journal_retention_days = 0,
           probe_timeout = 0;
@@ -95,6 +95,8 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
       [&](SettingsOverrides& o) { o.probe_timeout = g.probe_timeout; });
   add("--fstab", g.fstab, "The fstab whose declared mount points must be mounted",
       [&](SettingsOverrides& o) { o.fstab = g.fstab; });
+  add("--watcher", g.watcher, "The daemon's file-event backend: auto, inotify or fanotify",
+      [&](SettingsOverrides& o) { o.watcher = g.watcher; });
   for (auto& o : overrides) {
     // One value per occurrence; --storage may be repeated.
     o.option->expected(1)->allow_extra_args(false);

@@ -114,6 +114,9 @@ Status Validate(const Settings& s, const std::string& origin) {
   for (const char* l : kLevels) level_ok |= (s.log_level == l);
   if (!level_ok) return bad("log_level must be one of trace, debug, info, warn, error, off");
   if (s.journal.empty()) return bad("journal must not be empty");
+  if (s.watcher != "auto" && s.watcher != "inotify" && s.watcher != "fanotify") {
+    return bad("watcher must be one of auto, inotify, fanotify");
+  }
   if (!s.log_file.empty() && s.log_file[0] != '/') return bad("log_file must be an absolute path");
   if (s.control_socket.empty() || s.control_socket[0] != '/') {
     return bad("control_socket must be an absolute path");
@@ -153,6 +156,7 @@ Result<Settings> LoadSettings(const std::string& path, bool required) {
       {"log_file", [&](auto& s) { return ReadString(path, s, settings.log_file); }},
       {"probe_timeout", [&](auto& s) { return ReadInt(path, s, settings.probe_timeout); }},
       {"fstab", [&](auto& s) { return ReadString(path, s, settings.fstab); }},
+      {"watcher", [&](auto& s) { return ReadString(path, s, settings.watcher); }},
   };
   for (int i = 0; i < group.getLength(); ++i) {
     const libconfig::Setting& s = group[i];
@@ -174,6 +178,7 @@ Result<Settings> ApplyOverrides(Settings s, const SettingsOverrides& o) {
   if (o.log_level) s.log_level = *o.log_level;
   if (o.log_file) s.log_file = *o.log_file;
   if (o.fstab) s.fstab = *o.fstab;
+  if (o.watcher) s.watcher = *o.watcher;
   if (o.storage) s.storage = *o.storage;
   if (o.min_age) s.min_age = *o.min_age;
   if (o.batch_size) s.batch_size = *o.batch_size;

@@ -27,7 +27,7 @@ struct Settings {
   std::vector<std::string> storage;  // empty: every Storage.path in the catalog
   int64_t min_age = 120;             // seconds
   double max_missing_ratio = 0.5;    // 0..1
-  int64_t batch_size = 500;
+  int64_t batch_size = 5000;  // rows per archive transaction (IN lists of this size)
   int64_t sweep_interval = 3600;  // seconds
   std::string control_socket = "/run/recsync/control.sock";
   int64_t journal_retention_days = 30;
@@ -40,11 +40,16 @@ struct Settings {
   // Where to look for declared mount points; a root below one that is not
   // mounted is offline.
   std::string fstab = "/etc/fstab";
+  // The daemon's file-event backend: "auto" (fanotify when it can watch
+  // every root, else inotify), "inotify" or "fanotify" (an error when it
+  // cannot be used). See watcher/watcher.h.
+  std::string watcher = "auto";
 };
 
 // Settings overrides from the command line; unset fields keep the file's value.
 struct SettingsOverrides {
-  std::optional<std::string> bluecherry_conf, journal, control_socket, log_level, log_file, fstab;
+  std::optional<std::string> bluecherry_conf, journal, control_socket, log_level, log_file, fstab,
+      watcher;
   std::optional<std::vector<std::string>> storage;
   std::optional<int64_t> min_age, batch_size, sweep_interval, journal_retention_days,
       probe_timeout;

@@ -146,11 +146,6 @@ Status Daemon::Start() {
   startup_last_seq_ = *last_seq;
   syncs_ = std::make_unique<SyncTracker>(startup_last_seq_);
 
-  auto watcher = InotifyWatcher::Create(
-      &loop_, [this](std::vector<WatchEvent> events) { OnWatchEvents(std::move(events)); });
-  if (!watcher.ok()) return watcher.status();
-  watcher_ = std::move(*watcher);
-
   auto control = ControlServer::Listen(
       &loop_, settings_.control_socket,
       [this](const nlohmann::json& request, ControlServer::Reply reply) {
@@ -310,8 +305,9 @@ void Daemon::OnWatchEvents(std::vector<WatchEvent> events) {
   ingest_->Submit(std::move(batch));
   if (overflow) {
     ++overflows_;
-    spdlog::warn("the kernel's event queue overflowed (raise fs.inotify.max_queued_events if "
-                 "this recurs); re-arming watches and sweeping");
+    spdlog::warn("the kernel's event queue overflowed (raise fs.{}.max_queued_events if "
+                 "this recurs); re-arming watches and sweeping",
+                 watcher_ ? watcher_->backend() : "inotify");
     RearmAll();
   }
 }
@@ -347,6 +343,7 @@ void Daemon::Reload() {
       keep(next.bluecherry_conf, settings_.bluecherry_conf, "bluecherry_conf");
       keep(next.fstab, settings_.fstab, "fstab");
       keep(next.log_file, settings_.log_file, "log_file");
+      keep(next.watcher, settings_.watcher, "watcher");
       const bool interval_changed = next.sweep_interval != settings_.sweep_interval;
       settings_ = next;
       spdlog::set_level(spdlog::level::from_str(settings_.log_level));

@@ -2,7 +2,7 @@
 //
 // Threads and who owns what
 // - The libuv loop thread owns all daemon state (roots, sweeps, syncs,
-//   status) and only dispatches: inotify reads, the control socket, timers
+//   status) and only dispatches: watcher reads, the control socket, timers
 //   and signals. It never waits on the database, the journal or storage.
 // - EventIngest commits watcher events to the journal (group commit).
 // - Reconciler applies committed events to the catalog.
@@ -12,8 +12,10 @@
 //   connection; they report back through the LoopMailbox.
 //
 // Start-up order: lock the journal, open it, listen on the control socket,
-// arm the watches on every root, then replay pending events, then sweep,
-// so nothing deleted meanwhile falls between the watches and the sweep.
+// read the roots and pick the watcher backend for them (`watcher`: auto,
+// inotify or fanotify; see watcher/watcher.h), arm the watches on every root,
+// then replay pending events, then sweep, so nothing deleted meanwhile falls
+// between the watches and the sweep.
 #pragma once
 
 #include <uv.h>
@@ -42,7 +44,8 @@
 #include "daemon/sweep_queue.h"
 #include "daemon/sync_tracker.h"
 #include "reconcile/storage_root.h"
-#include "watcher/inotify_watcher.h"
+#include "watcher/unique_fd.h"
+#include "watcher/watcher.h"
 
 namespace recsync {
 
@@ -73,7 +76,7 @@ class Daemon {
   struct RootView {
     std::string path;
     RootStatus status;          // the last assessment
-    bool armed = false;         // watched by inotify
+    bool armed = false;         // watched by the watcher
     std::string arm_error;      // why arming failed, if it did
     int64_t max_thresh = 0;     // Storage.max_thresh, 0 when unknown
     double used_percent = -1;   // the last statvfs, -1 when not measured
@@ -89,6 +92,9 @@ class Daemon {
 
   // Roots (daemon_roots.cc).
   void LoadAndArmRoots(const std::string& why, bool startup);
+  // Creates the watcher `choice` names (loop), then loads and arms the roots;
+  // a watcher that cannot be created stops the daemon with exit code 1.
+  void StartWatcher(const Result<WatcherChoice>& choice);
   void OnRootsArmed(std::vector<RootView> roots, bool startup);
   void RearmAll();
   void CheckRoots(bool all);
@@ -127,7 +133,9 @@ class Daemon {
   uv_loop_t loop_{};
   bool loop_ready_ = false;
   std::unique_ptr<LoopMailbox> mailbox_;
-  std::unique_ptr<InotifyWatcher> watcher_;
+  // Created once the roots are first read (the backend may depend on them).
+  std::unique_ptr<Watcher> watcher_;
+  bool watcher_requested_ = false;
   std::unique_ptr<ControlServer> control_;
   std::unique_ptr<EventIngest> ingest_;
   std::unique_ptr<Reconciler> reconciler_;

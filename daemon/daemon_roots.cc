@@ -31,7 +31,12 @@ std::vector<std::string> Daemon::RootPaths() const {
 
 void Daemon::LoadAndArmRoots(const std::string& why, bool startup) {
   std::vector<std::string> previous = RootPaths();
-  probe_worker_->Post([this, settings = settings_, why, startup, previous] {
+  // The first load only decides the backend (it may depend on the roots'
+  // filesystems); StartWatcher then loads again with the watcher in place.
+  if (watcher_requested_ && !watcher_) return;  // StartWatcher loads them when it is up
+  const bool choose = !watcher_requested_;
+  watcher_requested_ = true;
+  probe_worker_->Post([this, settings = settings_, why, startup, previous, choose] {
     std::vector<StorageInfo> infos;
     auto backoff = std::chrono::milliseconds(500);
     for (;;) {
@@ -68,6 +73,11 @@ void Daemon::LoadAndArmRoots(const std::string& why, bool startup) {
       for (const auto& p : settings.storage) paths.push_back(NormalizeRoot(p));
     } else {
       for (const auto& info : infos) paths.push_back(NormalizeRoot(info.path));
+    }
+    if (choose) {
+      auto choice = ChooseWatcher(settings.watcher, paths);
+      mailbox_->Post([this, choice] { StartWatcher(choice); });
+      return;
     }
     for (const auto& old : previous) {
       if (std::find(paths.begin(), paths.end(), old) == paths.end()) {
@@ -111,6 +121,28 @@ void Daemon::LoadAndArmRoots(const std::string& why, bool startup) {
   });
 }
 
+void Daemon::StartWatcher(const Result<WatcherChoice>& choice) {
+  if (stopping_) return;
+  Result<std::unique_ptr<Watcher>> watcher =
+      choice.ok() ? CreateWatcher(
+                        &loop_,
+                        [this](std::vector<WatchEvent> events) { OnWatchEvents(std::move(events)); },
+                        choice->backend, {})
+                  : Result<std::unique_ptr<Watcher>>(choice.status());
+  if (!watcher.ok()) {
+    spdlog::error("cannot start the watcher: {}", watcher.status().message());
+    exit_code_ = 1;
+    Stop();
+    return;
+  }
+  watcher_ = std::move(*watcher);
+  if (!choice->reason.empty()) {
+    spdlog::info("watcher = \"{}\": using inotify, since {}", settings_.watcher, choice->reason);
+  }
+  spdlog::info("watcher: {}", watcher_->backend());
+  LoadAndArmRoots("start-up", /*startup=*/true);
+}
+
 void Daemon::OnRootsArmed(std::vector<RootView> views, bool startup) {
   std::map<std::string, RootView> next;
   std::vector<std::string> added;
@@ -137,6 +169,7 @@ void Daemon::OnRootsArmed(std::vector<RootView> views, bool startup) {
   ro.db = db_;
   ro.catalog.retry_for = std::chrono::milliseconds(2000);
   ro.probe_timeout = std::chrono::seconds(settings_.probe_timeout);
+  ro.settle_intents_before_ms = started_ms_;
   Reconciler::Callbacks rc;
   rc.on_db = [this](bool connected, const std::string& error) {
     mailbox_->Post([this, connected, error] {

@@ -28,10 +28,6 @@ struct DirCloser {
 
 }  // namespace
 
-std::string CookiePath(const std::string& root, const std::string& token) {
-  return JoinPath(NormalizeRoot(root), std::string(kCookiePrefix).append(token));
-}
-
 std::optional<uint64_t> ReadMaxUserWatches(const std::string& file) {
   std::ifstream in(file);
   std::string text;

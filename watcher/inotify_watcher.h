@@ -65,18 +65,9 @@
 #include "watcher/unique_fd.h"
 #include "watcher/watch_event.h"
 #include "watcher/watch_table.h"
+#include "watcher/watcher.h"
 
 namespace recsync {
-
-// The file name prefix of sync cookies.
-inline constexpr char kCookiePrefix[] = ".recsync-cookie-";
-
-// `<root>/.recsync-cookie-<token>`. Sync protocol (as in watchman): create
-// this file, then wait for its kCookie; inotify keeps the order of events on
-// one fd, so every event that happened before the cookie was created has then
-// been delivered. The caller creates and removes the file; the watcher reports
-// neither its deletion nor its renames.
-std::string CookiePath(const std::string& root, const std::string& token);
 
 // The current fs.inotify.max_user_watches, or nullopt if `file` is unreadable.
 std::optional<uint64_t> ReadMaxUserWatches(
@@ -87,9 +78,8 @@ std::optional<uint64_t> ReadMaxUserWatches(
 // needed (one per directory under the roots).
 std::string WatchLimitMessage(std::optional<uint64_t> limit, uint64_t needed);
 
-class InotifyWatcher {
+class InotifyWatcher : public Watcher {
  public:
-  using Sink = std::function<void(std::vector<WatchEvent>)>;
 
   struct Options {
     // Reads fs.inotify.max_user_watches for the ENOSPC message.
@@ -113,7 +103,7 @@ class InotifyWatcher {
   // Closes the poll handle (the loop must run once more afterwards to free it,
   // as with any libuv handle) and the inotify fd. Loop thread only; no
   // AddRoot()/RemoveRoot() may be running.
-  ~InotifyWatcher();
+  ~InotifyWatcher() override;
   InotifyWatcher(const InotifyWatcher&) = delete;
   InotifyWatcher& operator=(const InotifyWatcher&) = delete;
 
@@ -128,23 +118,24 @@ class InotifyWatcher {
   // also marks the watcher degraded: what could be armed stays armed and the
   // daemon goes on with periodic sweeps. Other failures below the root (a
   // directory that vanished, EACCES) are logged and skipped.
-  Status AddRoot(const std::string& root);
+  Status AddRoot(const std::string& root) override;
 
   // Stops watching `root` (directories also under another root stay watched).
-  Status RemoveRoot(const std::string& root);
+  Status RemoveRoot(const std::string& root) override;
 
   // Live watches (one per watched directory).
-  size_t watch_count() const;
+  size_t watch_count() const override;
   // True once a watch could not be added for lack of inotify watches; the
   // reason is the WatchLimitMessage() line. Stays set until the watcher is
   // recreated.
-  bool degraded() const;
-  std::string degraded_reason() const;
+  bool degraded() const override;
+  std::string degraded_reason() const override;
 
   // Stops / restarts reading the fd (events queue up in the kernel, up to
   // fs.inotify.max_queued_events, then one IN_Q_OVERFLOW). Loop thread only.
-  void Pause();
-  void Resume();
+  void Pause() override;
+  void Resume() override;
+  const char* backend() const override { return "inotify"; }
 
  private:
   struct WalkResult {

@@ -17,7 +17,7 @@ TEST_CASE("an absent optional recsync.conf gives the documented defaults") {
   CHECK(s->storage.empty());
   CHECK(s->min_age == 120);
   CHECK(s->max_missing_ratio == Approx(0.5));
-  CHECK(s->batch_size == 500);
+  CHECK(s->batch_size == 5000);
   CHECK(s->sweep_interval == 3600);
   CHECK(s->control_socket == "/run/recsync/control.sock");
   CHECK(s->journal_retention_days == 30);
@@ -125,4 +125,29 @@ TEST_CASE("command-line overrides win over the file and are validated") {
   auto r = ApplyOverrides(base, bad);
   REQUIRE_FALSE(r.ok());
   CHECK_THAT(r.status().message(), Catch::Contains("must be an absolute path"));
+}
+
+TEST_CASE("watcher is auto by default, takes inotify or fanotify, and nothing else") {
+  TempDir dir;
+  const std::string path = dir.Sub("recsync.conf");
+  auto defaults = LoadSettings(path, /*required=*/false);
+  REQUIRE(defaults.ok());
+  CHECK(defaults->watcher == "auto");
+  WriteFile(path, "recsync: { watcher = \"fanotify\"; };\n");
+  auto s = LoadSettings(path, true);
+  REQUIRE(s.ok());
+  CHECK(s->watcher == "fanotify");
+  WriteFile(path, "recsync: { watcher = \"dnotify\"; };\n");
+  s = LoadSettings(path, true);
+  REQUIRE_FALSE(s.ok());
+  CHECK_THAT(s.status().message(),
+             Catch::Contains(path) && Catch::Contains("watcher must be one of auto, inotify, fanotify"));
+
+  SettingsOverrides o;
+  o.watcher = "inotify";
+  auto flagged = ApplyOverrides(*defaults, o);
+  REQUIRE(flagged.ok());
+  CHECK(flagged->watcher == "inotify");
+  o.watcher = "poll";
+  CHECK(ApplyOverrides(*defaults, o).status().code() == Code::kInvalid);
 }
