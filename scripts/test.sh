@@ -20,3 +20,8 @@ scripts/with-mariadb.sh bash -c "
   echo '== tests: asan+ubsan build'
   ctest --test-dir build/asan --output-on-failure -j$jobs
 "
+
+# The benchmarks still work (a quick run on 100,000 rows; it checks the
+# harness and its correctness guards, not speed).
+echo '== benchmark smoke run: bench/run.sh --quick'
+bench/run.sh --quick

@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# Usage: bench/run.sh [--quick] [--rows N] [--rounds R] [--archived M] [--keep]
+#
+# Every benchmark of docs/performance.md, on a throwaway MariaDB and a
+# generated recordings tree in a temp dir:
+#   1. builds Release (scripts/build.sh release) and uses build/release/recsync;
+#   2. generates N active rows (default 1,000,000) with their files;
+#   3. sweep_bench: naive vs `recsync sweep`, steady (0.1 % missing) and
+#      recovery (10 % missing), R rounds (default 3) after a warm-up;
+#   4. floors: the limits of the same data, server and disk;
+#   5. daemon_bench: `recsync run` without the Media(filepath) index:
+#      delete latency at 100/s, an rm -rf burst of 10,000, idle wake-ups, RSS;
+#   6. memory with archived history: M archived rows (default 10,000,000)
+#      added, then one steady sweep round (--archived 0 skips it).
+# RECSYNC_BENCH_BUILD_DIR=DIR builds the benchmarks (and recsync) in DIR instead
+# of build/release; RECSYNC_BENCH_RECSYNC=BIN measures that recsync binary.
+# --quick: 100,000 rows, 1 round, short daemon runs, 200,000 archived rows:
+# checks the harness works (scripts/test.sh runs it), not how fast anything is.
+# Exits non-zero when a step fails or a correctness guard trips. Prints
+# markdown tables that docs/performance.md reproduces.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo=$(pwd)
+
+rows=1000000 rounds=3 archived=10000000 keep=
+rate=100 duration=20 burst=10000 idle=10 reps=3 sqlite_single=20000
+quick=
+while (($#)); do
+  case "$1" in
+    --quick) quick=1 ;;
+    --rows) rows=$2; shift ;;
+    --rounds) rounds=$2; shift ;;
+    --archived) archived=$2; shift ;;
+    --keep) keep=1 ;;
+    *) echo "usage: $0 [--quick] [--rows N] [--rounds R] [--archived M] [--keep]" >&2; exit 2 ;;
+  esac
+  shift
+done
+if [[ -n "$quick" ]]; then
+  rows=100000 rounds=1 archived=200000 duration=3 burst=2000 idle=3 reps=1 sqlite_single=2000
+fi
+
+if [[ -n "${RECSYNC_BENCH_BUILD_DIR:-}" ]]; then
+  # Another Release build directory (configured here if need be).
+  bin=$(realpath -m "$RECSYNC_BENCH_BUILD_DIR")
+  cmake -S . -B "$bin" -DCMAKE_BUILD_TYPE=Release >/dev/null
+  targets=(bench_generate bench_naive_sweep bench_sweep_bench bench_floors bench_daemon_bench)
+  [[ -n "${RECSYNC_BENCH_RECSYNC:-}" ]] || targets+=(recsync)
+  cmake --build "$bin" -j"$(nproc)" --target "${targets[@]}" >/dev/null
+else
+  scripts/build.sh release >/dev/null
+  bin="$repo/build/release"
+fi
+recsync=${RECSYNC_BENCH_RECSYNC:-$bin/recsync}
+for tool in generate naive_sweep sweep_bench floors daemon_bench; do
+  [[ -x "$bin/bench/$tool" ]] || { echo "bench: $bin/bench/$tool was not built (RECSYNC_BENCH=OFF?)" >&2; exit 1; }
+done
+
+# shellcheck source=scripts/lib/mariadb.sh
+source scripts/lib/mariadb.sh
+work=$(mktemp -d "${TMPDIR:-/tmp}/recsync-bench.XXXXXX")
+cleanup() {
+  mariadb_stop
+  if [[ -n "$keep" ]]; then echo "bench: kept $work" >&2; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+mariadb_start "$work/db"
+sock=$RECSYNC_TEST_MYSQL_SOCKET
+sql() { mariadb --no-defaults --socket="$sock" -uroot "$@"; }
+# Room for the 1 M-row tables, so every run reads them from memory.
+sql -e "SET GLOBAL innodb_buffer_pool_size = 1024*1024*1024;
+        CREATE DATABASE bluecherry;
+        CREATE USER 'bluecherry'@'localhost' IDENTIFIED BY 'bench';
+        GRANT ALL ON bluecherry.* TO 'bluecherry'@'localhost';"
+sql bluecherry <scripts/bluecherry-schema.sql
+root="$work/recordings"
+mkdir -p "$root"
+sql bluecherry -e "INSERT INTO Storage (priority, path, max_thresh, min_thresh) VALUES (1, '$root', 95.00, 90.00);"
+conf="$work/bluecherry.conf"
+cat >"$conf" <<CONF
+bluecherry:
+{
+  db:
+  {
+    type = 2;
+    dbname = "bluecherry";
+    user = "bluecherry";
+    password = "bench";
+    socket = "$sock";
+  };
+};
+CONF
+mkdir -p "$work/run"
+common=(--socket "$sock" --db bluecherry --root "$root" --rows "$rows")
+
+echo "== machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo) RAM," \
+  "kernel $(uname -r), $(df -T "$work" | awk 'NR==2 {print $2}') at $work," \
+  "MariaDB $(sql -N -e 'SELECT VERSION()'), repo at $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
+echo "== measuring $recsync (built $(date -r "$recsync" '+%F %T'))"
+echo "== generating $rows rows"
+"$bin/bench/generate" load "${common[@]}"
+
+"$bin/bench/sweep_bench" "${common[@]}" --recsync "$recsync" --naive "$bin/bench/naive_sweep" \
+  --generate "$bin/bench/generate" --conf "$conf" --workdir "$work/run" --rounds "$rounds"
+
+"$bin/bench/floors" "${common[@]}" --workdir "$work/run" --reps "$reps" \
+  --sqlite-single "$sqlite_single"
+
+"$bin/bench/generate" restore --root "$root" --rows "$rows"
+"$bin/bench/daemon_bench" "${common[@]}" --recsync "$recsync" --conf "$conf" --workdir "$work/run" \
+  --rate "$rate" --duration "$duration" --burst "$burst" --idle "$idle"
+
+if ((archived > 0)); then
+  echo
+  echo "== adding $archived archived rows (the archived history)"
+  "$bin/bench/generate" archived "${common[@]}" --count "$archived"
+  "$bin/bench/generate" restore --root "$root" --rows "$rows"
+  "$bin/bench/sweep_bench" "${common[@]}" --recsync "$recsync" --naive "$bin/bench/naive_sweep" \
+    --generate "$bin/bench/generate" --conf "$conf" --workdir "$work/run" --rounds 1 \
+    --scenario "steady+${archived}-archived:0.001"
+fi
+echo
+echo "bench: done"
