@@ -63,12 +63,16 @@ void FinishCheck(RootWork& w, std::chrono::milliseconds timeout) {
   if (!w.inflight) return;
   auto checks = w.inflight->Wait();
   w.inflight.reset();
-  std::vector<MediaRow> rows = std::move(*w.checking);
-  w.checking.reset();
   if (!checks) {
-    w.presence.reset();  // a thread stuck in the storage may still hold it
+    // A thread stuck in the storage still reads the rows and the cache: let
+    // it keep them (it holds its own references) and touch neither.
+    w.checking.reset();
+    w.presence.reset();
     return MarkUnresponsive(w, timeout);
   }
+  // The task has finished: the rows are ours again.
+  std::vector<MediaRow> rows = std::move(*w.checking);
+  w.checking.reset();
   if (w.report.state == RootState::kOffline) return;
   for (size_t i = 0; i < rows.size(); ++i) {
     ++w.report.checked;
