@@ -43,11 +43,9 @@ TEST_CASE("status reports roots, watcher, database and the startup sweep") {
   d.Start();
   REQUIRE(Eventually([&] { return d.Status()["sweep"]["last"].is_object(); }));
   auto s = d.Status();
-  // watcher = "auto": fanotify where it can be used (a filesystem mark and a
-  // root mark), else inotify (root, year, month, day, camera).
-  const bool fanotify = s["watcher"]["backend"] == "fanotify";
-  CHECK((fanotify || s["watcher"]["backend"] == "inotify"));
-  CHECK(s["watcher"]["watches"].get<int>() >= (fanotify ? 2 : 5));
+  // The default backend: a watch on root, year, month, day and camera.
+  CHECK(s["watcher"]["backend"] == "inotify");
+  CHECK(s["watcher"]["watches"].get<int>() >= 5);
   CHECK(s["database"]["connected"] == true);
   REQUIRE(s["roots"].size() == 1);
   CHECK(s["roots"][0]["path"] == d.root);

@@ -127,12 +127,12 @@ TEST_CASE("command-line overrides win over the file and are validated") {
   CHECK_THAT(r.status().message(), Catch::Contains("must be an absolute path"));
 }
 
-TEST_CASE("watcher is auto by default, takes inotify or fanotify, and nothing else") {
+TEST_CASE("watcher is inotify by default, takes auto or fanotify, and nothing else") {
   TempDir dir;
   const std::string path = dir.Sub("recsync.conf");
   auto defaults = LoadSettings(path, /*required=*/false);
   REQUIRE(defaults.ok());
-  CHECK(defaults->watcher == "auto");
+  CHECK(defaults->watcher == "inotify");
   WriteFile(path, "recsync: { watcher = \"fanotify\"; };\n");
   auto s = LoadSettings(path, true);
   REQUIRE(s.ok());
