@@ -44,7 +44,7 @@
 #include "daemon/sweep_queue.h"
 #include "daemon/sync_tracker.h"
 #include "reconcile/storage_root.h"
-#include "watcher/unique_fd.h"
+#include "common/unique_fd.h"
 #include "watcher/watcher.h"
 
 namespace recsync {

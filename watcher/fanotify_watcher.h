@@ -57,7 +57,7 @@
 #include "common/clock.h"
 #include "common/status.h"
 #include "watcher/dir_handles.h"
-#include "watcher/unique_fd.h"
+#include "common/unique_fd.h"
 #include "watcher/watcher.h"
 
 namespace recsync {

@@ -62,7 +62,7 @@
 
 #include "common/clock.h"
 #include "common/status.h"
-#include "watcher/unique_fd.h"
+#include "common/unique_fd.h"
 #include "watcher/watch_event.h"
 #include "watcher/watch_table.h"
 #include "watcher/watcher.h"

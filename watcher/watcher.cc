@@ -13,7 +13,7 @@
 #include "watcher/fanotify_internal.h"
 #include "watcher/fanotify_watcher.h"
 #include "watcher/inotify_watcher.h"
-#include "watcher/unique_fd.h"
+#include "common/unique_fd.h"
 
 namespace recsync {
 
