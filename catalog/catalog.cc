@@ -201,25 +201,26 @@ Result<std::vector<MediaRow>> Catalog::ActiveRowsAfter(int64_t after_id, size_t 
 }
 
 Status Catalog::StreamActiveRows(int64_t after_id,
-                                 const std::function<bool(MediaRow&& row)>& fn) {
+                                 const std::function<bool(const MediaRowView& row)>& fn) {
   int64_t last = after_id;
   bool stopped = false;
   return WithRetry("reading active Media rows", [&]() -> Status {
     if (stopped) return Status::Ok();
     Session session(mysql_, config_, "reading active Media rows");
-    // Only an integer goes into the text: no escaping needed.
-    const std::string sql =
-        "SELECT id, start, filepath FROM Media WHERE archive = 0 AND filepath <> '' AND id > " +
-        std::to_string(last) + " ORDER BY id";
-    return session.Stream(sql, [&](MYSQL_ROW row, const unsigned long* lengths) {
-      MediaRow r;
-      r.id = std::strtoll(row[0], nullptr, 10);
-      r.start = row[1] ? std::strtoll(row[1], nullptr, 10) : 0;
-      r.filepath.assign(row[2], lengths[2]);
-      last = r.id;
-      if (!fn(std::move(r))) stopped = true;
-      return !stopped;
-    });
+    // Only an integer goes into the text: no escaping needed. The first
+    // attempt reads the whole table in key order; empty paths are skipped
+    // here rather than compared by the server, a tenth of its work.
+    std::string sql = "SELECT id, start, filepath FROM Media WHERE archive = 0";
+    if (last > 0) sql += " AND id > " + std::to_string(last);
+    sql += " ORDER BY id";
+    return session.Stream(
+        sql, {ColumnType::kInt, ColumnType::kInt, ColumnType::kBytes},
+        [&](const std::vector<mysql::ValueView>& row) {
+          const MediaRowView r{row[0].i, row[1].null ? 0 : row[1].i, row[2].bytes};
+          last = r.id;
+          if (!r.filepath.empty() && !fn(r)) stopped = true;
+          return !stopped;
+        });
   });
 }
 

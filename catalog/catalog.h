@@ -25,6 +25,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/status.h"
@@ -58,6 +59,13 @@ struct MediaRow {
   int64_t id = 0;
   int64_t start = 0;  // unix seconds
   std::string filepath;
+};
+
+// A MediaRow borrowed from a buffer owned by someone else (a streamed result).
+struct MediaRowView {
+  int64_t id = 0;
+  int64_t start = 0;
+  std::string_view filepath;
 };
 
 // One row of Bluecherry's Storage table. The thresholds are disk-usage
@@ -119,7 +127,9 @@ class Catalog {
   // must not use this Catalog. Holds one read view for the duration, which
   // delays InnoDB purge by about as long as the sweep reads (a second or two
   // per million rows).
-  Status StreamActiveRows(int64_t after_id, const std::function<bool(MediaRow&& row)>& fn);
+  // The view's filepath points into the client's buffer: valid during the
+  // call only.
+  Status StreamActiveRows(int64_t after_id, const std::function<bool(const MediaRowView& row)>& fn);
 
   // Active rows whose filepath is exactly `path`, byte for byte: rows equal
   // only under the column's (often case-insensitive) collation are left out,

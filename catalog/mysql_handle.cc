@@ -189,19 +189,80 @@ Result<std::vector<std::vector<std::optional<std::string>>>> Session::Select(
   return rows;
 }
 
-Status Session::Stream(std::string_view sql,
-                       const std::function<bool(MYSQL_ROW, const unsigned long*)>& fn) {
-  if (mysql_real_query(mysql_, sql.data(), sql.size()) != 0) {
-    return Fail(mysql_errno(mysql_), mysql_error(mysql_));
+Status Session::Stream(std::string_view sql, const std::vector<ColumnType>& columns,
+                       const std::function<bool(const std::vector<ValueView>& row)>& fn) {
+  StmtPtr stmt(mysql_stmt_init(mysql_));
+  if (!stmt) return Fail(mysql_errno(mysql_), mysql_error(mysql_));
+  if (mysql_stmt_prepare(stmt.get(), sql.data(), sql.size()) != 0) return FailStmt(stmt.get());
+  const size_t n = columns.size();
+  if (mysql_stmt_field_count(stmt.get()) != n) {
+    return Status(Code::kDatabase, "database " + config_.Describe() + ": " + std::string(what_) +
+                                       ": statement shape mismatch: " + std::string(sql));
   }
-  ResultPtr result(mysql_use_result(mysql_));
-  if (!result) return Fail(mysql_errno(mysql_), mysql_error(mysql_));
-  bool wanted = true;
-  while (MYSQL_ROW row = mysql_fetch_row(result.get())) {
-    if (wanted) wanted = fn(row, mysql_fetch_lengths(result.get()));
+  if (mysql_stmt_execute(stmt.get()) != 0) return FailStmt(stmt.get());
+
+  // A bytes value longer than its buffer is fetched again into a grown one.
+  std::vector<MYSQL_BIND> out(n);
+  std::vector<unsigned long> length(n);
+  std::vector<my_bool> is_null(n), error(n);
+  std::vector<int64_t> ints(n);
+  std::vector<std::string> bytes(n);
+  auto bind = [&] {
+    for (size_t c = 0; c < n; ++c) {
+      out[c] = MYSQL_BIND{};
+      out[c].length = &length[c];
+      out[c].is_null = &is_null[c];
+      out[c].error = &error[c];
+      if (columns[c] == ColumnType::kInt) {
+        out[c].buffer_type = MYSQL_TYPE_LONGLONG;
+        out[c].buffer = &ints[c];
+      } else {
+        if (bytes[c].empty()) bytes[c].resize(1024);
+        out[c].buffer_type = MYSQL_TYPE_BLOB;
+        out[c].buffer = bytes[c].data();
+        out[c].buffer_length = bytes[c].size();
+      }
+    }
+    return mysql_stmt_bind_result(stmt.get(), out.data()) == 0;
+  };
+  if (!bind()) return FailStmt(stmt.get());
+
+  std::vector<ValueView> row(n);
+  for (;;) {
+    const int rc = mysql_stmt_fetch(stmt.get());
+    if (rc == MYSQL_NO_DATA) break;
+    if (rc != 0 && rc != MYSQL_DATA_TRUNCATED) return FailStmt(stmt.get());
+    for (size_t c = 0; c < n; ++c) {
+      ValueView& v = row[c];
+      v = ValueView{};
+      if (is_null[c]) {
+        v.null = true;
+      } else if (columns[c] == ColumnType::kInt) {
+        if (error[c]) {
+          return Status(Code::kDatabase, "database " + config_.Describe() + ": " +
+                                             std::string(what_) + ": column " + std::to_string(c) +
+                                             " does not fit a 64-bit integer");
+        }
+        v.i = ints[c];
+      } else {
+        if (length[c] > bytes[c].size()) {
+          bytes[c].resize(length[c]);
+          MYSQL_BIND whole{};
+          unsigned long whole_length = 0;
+          whole.buffer_type = MYSQL_TYPE_BLOB;
+          whole.buffer = bytes[c].data();
+          whole.buffer_length = length[c];
+          whole.length = &whole_length;
+          if (mysql_stmt_fetch_column(stmt.get(), &whole, static_cast<unsigned>(c), 0) != 0) {
+            return FailStmt(stmt.get());
+          }
+          if (!bind()) return FailStmt(stmt.get());  // the grown buffer from now on
+        }
+        v.bytes = std::string_view(bytes[c].data(), length[c]);
+      }
+    }
+    if (!fn(row)) break;
   }
-  // A NULL row is the end, or a lost connection mid-way.
-  if (mysql_errno(mysql_) != 0) return Fail(mysql_errno(mysql_), mysql_error(mysql_));
   return Status::Ok();
 }
 

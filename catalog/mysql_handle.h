@@ -73,6 +73,13 @@ struct Value {
 };
 using Row = std::vector<Value>;
 
+// A Value borrowed from Session::Stream's buffers.
+struct ValueView {
+  bool null = false;
+  int64_t i = 0;
+  std::string_view bytes;
+};
+
 // A borrowed connection plus what is needed to word errors. `what` names the
 // operation for messages ("archiving Media rows"). The last failure's error
 // code stays available, for callers that give one code a meaning.
@@ -90,11 +97,14 @@ class Session {
   // Prepares and runs `sql` with `params`; each result column is read as
   // `columns` says. For statements without a result, pass no columns and
   // read affected rows from `affected` when it is not null.
-  // Runs `sql` unbuffered (mysql_use_result): rows reach `fn` as the server
-  // sends them, never all in memory. `fn` returns false to stop early (the
-  // rest is read and dropped, as the protocol requires).
-  Status Stream(std::string_view sql,
-                const std::function<bool(MYSQL_ROW row, const unsigned long* lengths)>& fn);
+  // Prepares and runs `sql` unbuffered: rows reach `fn` as the server sends
+  // them, never all in memory, in the binary protocol (integers travel as
+  // integers: neither side formats or parses text, a third of the server's
+  // work for a sweep's million rows). Views point into buffers reused for
+  // the next row. `fn` returns false to stop early (closing the statement
+  // drops the rest, as the protocol requires).
+  Status Stream(std::string_view sql, const std::vector<ColumnType>& columns,
+                const std::function<bool(const std::vector<ValueView>& row)>& fn);
   Result<std::vector<Row>> Query(std::string_view sql, const std::vector<Param>& params,
                                  const std::vector<ColumnType>& columns,
                                  uint64_t* affected = nullptr);
