@@ -1,15 +1,26 @@
 #include "reconcile/disk.h"
 
+#include "common/hash.h"
+#include "common/unique_fd.h"
+
 #include <algorithm>
 
 #include <dirent.h>
+#include <fcntl.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <climits>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <mutex>
+#include <thread>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <sstream>
 
 namespace recsync {
@@ -37,6 +48,56 @@ std::vector<std::string> SplitFields(const std::string& line) {
   return out;
 }
 
+}  // namespace
+
+void DirListing::Add(std::string_view name) {
+  // 256 slots hold a day of one camera's recordings without a rehash.
+  if ((starts_.size() + 1) * 2 > slots_.size()) Rehash(std::max<size_t>(256, slots_.size() * 2));
+  starts_.push_back(static_cast<uint32_t>(bytes_.size()));
+  bytes_.append(name);
+  bytes_.push_back('\0');
+  const size_t mask = slots_.size() - 1;
+  size_t slot = ShortHash(name) & mask;
+  while (slots_[slot] != 0) slot = (slot + 1) & mask;
+  slots_[slot] = static_cast<uint32_t>(starts_.size());
+}
+
+bool DirListing::Contains(std::string_view name) const {
+  if (slots_.empty()) return false;
+  const size_t mask = slots_.size() - 1;
+  for (size_t slot = ShortHash(name) & mask; slots_[slot] != 0;
+       slot = (slot + 1) & mask) {
+    if (At(slots_[slot] - 1) == name) return true;
+  }
+  return false;
+}
+
+void DirListing::Clear() {
+  bytes_.clear();
+  starts_.clear();
+  slots_.clear();
+}
+
+std::string_view DirListing::At(uint32_t i) const {
+  const char* begin = bytes_.data() + starts_[i];
+  const size_t end = i + 1 < starts_.size() ? starts_[i + 1] : bytes_.size();
+  return std::string_view(begin, end - starts_[i] - 1);  // without its NUL
+}
+
+// Slots stay at least twice the names, so probes are short; `slots` is a
+// power of two so a mask picks the slot.
+void DirListing::Rehash(size_t slots) {
+  slots_.assign(slots, 0);
+  const size_t mask = slots - 1;
+  for (uint32_t i = 0; i < starts_.size(); ++i) {
+    size_t slot = ShortHash(At(i)) & mask;
+    while (slots_[slot] != 0) slot = (slot + 1) & mask;
+    slots_[slot] = i + 1;
+  }
+}
+
+namespace {
+
 class RealDisk final : public DiskInterface {
  public:
   explicit RealDisk(std::string fstab) : fstab_(std::move(fstab)) {}
@@ -48,26 +109,34 @@ class RealDisk final : public DiskInterface {
     return {err == ENOENT ? Presence::kMissing : Presence::kUnknown, err};
   }
 
+  // getdents64 straight into a buffer: opendir would add an fstat per
+  // folder and copy every entry once more, and a sweep lists thousands.
   DirListing ListDir(const std::string& path) override {
     DirListing listing;
-    DirHandle dir(::opendir(path.c_str()));
-    if (!dir) {
+    const UniqueFd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!fd.valid()) {
       listing.err = errno;
       return listing;
     }
+    alignas(8) static thread_local char buf[32768];
     for (;;) {
-      errno = 0;
-      dirent* entry = ::readdir(dir.get());
-      if (!entry) {
-        listing.err = errno;  // 0 at the end; an error mid-way makes it unusable
+      const long got = ::syscall(SYS_getdents64, fd.get(), buf, sizeof buf);
+      if (got < 0) {
+        listing.err = errno;  // an error mid-way makes the listing unusable
+        listing.Clear();
         break;
       }
-      std::string_view name = entry->d_name;
-      if (name == "." || name == "..") continue;
-      listing.names.emplace_back(name);
+      if (got == 0) break;
+      for (long at = 0; at < got;) {
+        // struct linux_dirent64: d_ino, d_off, d_reclen, d_type, d_name.
+        const char* entry = buf + at;
+        unsigned short reclen;
+        std::memcpy(&reclen, entry + 16, sizeof reclen);
+        const std::string_view name(entry + 19);
+        if (name != "." && name != "..") listing.Add(name);
+        at += reclen;
+      }
     }
-    if (listing.err != 0) listing.names.clear();
-    std::sort(listing.names.begin(), listing.names.end());
     return listing;
   }
 
@@ -183,6 +252,41 @@ std::vector<std::string> ParseFstab(const std::string& text) {
     points.push_back(point);
   }
   return points;
+}
+
+struct TaskThread::Queue {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<std::function<void()>> jobs;
+  bool closed = false;
+};
+
+TaskThread::TaskThread() : queue_(std::make_shared<Queue>()) {
+  std::thread([queue = queue_] {
+    for (;;) {
+      std::function<void()> job;
+      {
+        std::unique_lock<std::mutex> lock(queue->mu);
+        queue->cv.wait(lock, [&] { return queue->closed || !queue->jobs.empty(); });
+        if (queue->jobs.empty()) return;  // closed and drained
+        job = std::move(queue->jobs.front());
+        queue->jobs.pop_front();
+      }
+      job();
+    }
+  }).detach();
+}
+
+TaskThread::~TaskThread() {
+  std::lock_guard<std::mutex> lock(queue_->mu);
+  queue_->closed = true;
+  queue_->cv.notify_all();
+}
+
+void TaskThread::Post(std::function<void()> fn) {
+  std::lock_guard<std::mutex> lock(queue_->mu);
+  queue_->jobs.push_back(std::move(fn));
+  queue_->cv.notify_all();
 }
 
 std::string FormatTimeout(std::chrono::milliseconds timeout) {

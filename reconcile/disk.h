@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/path.h"
@@ -36,10 +37,30 @@ struct DirProbe {
   std::string real_path; // realpath() of the root, for the mount table lookup
 };
 
-// The names in one directory, as readdir(3) (getdents) gives them.
-struct DirListing {
-  int err = 0;                     // errno of opendir/readdir; 0 when listed whole
-  std::vector<std::string> names;  // sorted bytewise; no "." or ".."
+// The names in one directory, as readdir(3) (getdents) gives them, packed
+// into one buffer with an open-addressing index: a sweep lists every folder
+// of the storage and asks about every recording, so neither may cost an
+// allocation per name.
+class DirListing {
+ public:
+  int err = 0;  // errno of opendir/readdir; 0 when listed whole
+
+  // Adds a name (not "." or ".."; the caller skips those). Names are
+  // assumed distinct, as a directory's are.
+  void Add(std::string_view name);
+  // Whether `name` was added.
+  bool Contains(std::string_view name) const;
+  size_t size() const { return starts_.size(); }
+  // Drops every name (a listing that failed half-way).
+  void Clear();
+
+ private:
+  std::string_view At(uint32_t i) const;
+  void Rehash(size_t slots);
+
+  std::string bytes_;              // every name, each followed by a NUL
+  std::vector<uint32_t> starts_;   // where each name begins in bytes_
+  std::vector<uint32_t> slots_;    // 0 = empty, else 1 + index into starts_
 };
 
 struct MountEntry {
@@ -90,14 +111,34 @@ std::string FormatTimeout(std::chrono::milliseconds timeout);
 template <typename T>
 std::optional<T> RunBounded(std::function<T()> fn, std::chrono::milliseconds timeout);
 
+// A thread that runs posted closures one after another, for a caller that
+// starts many bounded tasks in a row (a sweep's chunks) and would otherwise
+// create a thread for each. Never joined: a closure stuck in a hung mount
+// keeps the thread, which exits once it is unstuck and the TaskThread is gone.
+class TaskThread {
+ public:
+  TaskThread();
+  ~TaskThread();  // the queued closures still run; then the thread exits
+  TaskThread(const TaskThread&) = delete;
+  TaskThread& operator=(const TaskThread&) = delete;
+
+  void Post(std::function<void()> fn);
+
+ private:
+  struct Queue;
+  std::shared_ptr<Queue> queue_;
+};
+
 // RunBounded in two halves, so the caller can work meanwhile: Start() runs
-// `fn` on its own thread; Wait() waits until the deadline given at Start and
-// returns nullopt if it had not finished by then (the thread is left behind,
-// as with RunBounded).
+// `fn` on its own thread, or on `thread` when given; Wait() waits until the
+// deadline given at Start and returns nullopt if it had not finished by then
+// (the thread is left behind, as with RunBounded, and a TaskThread that
+// timed out must not be given more work: it may never come back).
 template <typename T>
 class BoundedTask {
  public:
-  static BoundedTask Start(std::function<T()> fn, std::chrono::milliseconds timeout);
+  static BoundedTask Start(std::function<T()> fn, std::chrono::milliseconds timeout,
+                           TaskThread* thread = nullptr);
   std::optional<T> Wait();
 
  private:

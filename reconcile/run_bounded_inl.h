@@ -44,11 +44,12 @@ struct BoundedTask<T>::State {
 };
 
 template <typename T>
-BoundedTask<T> BoundedTask<T>::Start(std::function<T()> fn, std::chrono::milliseconds timeout) {
+BoundedTask<T> BoundedTask<T>::Start(std::function<T()> fn, std::chrono::milliseconds timeout,
+                                     TaskThread* thread) {
   BoundedTask task;
   task.state_ = std::make_shared<State>();
   task.deadline_ = std::chrono::steady_clock::now() + timeout;
-  std::thread([state = task.state_, fn = std::move(fn)]() mutable {
+  auto job = [state = task.state_, fn = std::move(fn)]() mutable {
     std::optional<T> value;
     try {
       value = fn();
@@ -58,7 +59,12 @@ BoundedTask<T> BoundedTask<T>::Start(std::function<T()> fn, std::chrono::millise
     std::lock_guard<std::mutex> lock(state->mu);
     state->result = std::move(value);
     state->cv.notify_all();
-  }).detach();
+  };
+  if (thread) {
+    thread->Post(std::move(job));
+  } else {
+    std::thread(std::move(job)).detach();
+  }
   return task;
 }
 

@@ -39,7 +39,7 @@ DirListing VirtualDisk::ListDir(const std::string& dir) {
     listing.err = ENOENT;
     return listing;
   }
-  listing.names.assign(names.begin(), names.end());
+  for (const auto& name : names) listing.Add(name);
   return listing;
 }
 
