@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <map>
+#include <unordered_map>
 
+#include "common/hash.h"
 #include "common/json.h"
 #include "reconcile/audited_change.h"
 #include "reconcile/presence_check.h"
@@ -13,23 +15,32 @@
 namespace recsync {
 namespace {
 
-// Files are checked in chunks on a bounded worker, so a hung mount costs one
-// probe timeout per root rather than one per row; while a chunk is checked
-// (by directory listings, see presence_check.h) the next page of rows is
-// read from the catalog.
+// Files are checked in chunks on bounded workers, so a hung mount costs one
+// probe timeout per root rather than one per row; while chunks are checked
+// (by directory listings, see presence_check.h) the next rows are read from
+// the catalog.
 constexpr size_t kCheckChunk = 4096;
+// Listers per root. Listing is mostly kernel time spent per folder, so two
+// keep both cores of a small recorder busy while the catalog streams
+// (docs/performance.md). Each folder belongs to one lister (its slot), so no
+// folder is listed twice and each lister's cache stays small.
+constexpr size_t kListers = 2;
+
+struct CheckInFlight {
+  std::shared_ptr<RowBatch> rows;  // shared with the task
+  BoundedTask<std::vector<PathCheck>> task;
+};
 
 // One root's state while the sweep runs.
 struct RootWork {
   RootStatus status;
   RootReport report;
-  std::vector<MediaRow> pending;     // rows waiting to be checked
+  RowBatch pending[kListers];        // rows waiting to be checked, per lister
   std::vector<MediaRow> candidates;  // rows whose file gave ENOENT
-  // The chunk being checked, at most one per root (the PresenceCheck is
-  // used by one task at a time).
-  std::shared_ptr<PresenceCheck> presence;
-  std::shared_ptr<std::vector<MediaRow>> checking;
-  std::optional<BoundedTask<std::vector<PathCheck>>> inflight;
+  // A PresenceCheck serves one task at a time: at most one chunk per lister.
+  std::shared_ptr<PresenceCheck> presence[kListers];
+  std::unique_ptr<TaskThread> threads[kListers];
+  std::optional<CheckInFlight> inflight[kListers];
 };
 
 void MarkUnresponsive(RootWork& w, std::chrono::milliseconds timeout) {
@@ -37,7 +48,7 @@ void MarkUnresponsive(RootWork& w, std::chrono::milliseconds timeout) {
   w.report.reason = "unresponsive: checking files took longer than " +
                     FormatTimeout(timeout) + " (hung network storage?)";
   w.candidates.clear();
-  w.pending.clear();
+  for (auto& p : w.pending) p.Clear();
   spdlog::warn("storage {} is {}; nothing under it is archived", w.report.path, w.report.reason);
 }
 
@@ -58,53 +69,67 @@ std::optional<std::vector<PathCheck>> CheckRows(const std::shared_ptr<DiskInterf
       timeout);
 }
 
-// Collects the chunk in flight, if any.
-void FinishCheck(RootWork& w, std::chrono::milliseconds timeout) {
-  if (!w.inflight) return;
-  auto checks = w.inflight->Wait();
-  w.inflight.reset();
+// Collects lister `slot`'s chunk in flight, if any.
+void FinishCheck(RootWork& w, size_t slot, std::chrono::milliseconds timeout) {
+  if (!w.inflight[slot]) return;
+  CheckInFlight done = std::move(*w.inflight[slot]);
+  w.inflight[slot].reset();
+  auto checks = done.task.Wait();
   if (!checks) {
-    // A thread stuck in the storage still reads the rows and the cache: let
-    // it keep them (it holds its own references) and touch neither.
-    w.checking.reset();
-    w.presence.reset();
+    // Threads stuck in the storage still read their rows and caches: let
+    // them keep them (they hold their own references) and touch neither.
+    for (auto& f : w.inflight) f.reset();
+    for (auto& p : w.presence) p.reset();
+    for (auto& t : w.threads) t.reset();
     return MarkUnresponsive(w, timeout);
   }
-  // The task has finished: the rows are ours again.
-  std::vector<MediaRow> rows = std::move(*w.checking);
-  w.checking.reset();
   if (w.report.state == RootState::kOffline) return;
+  const RowBatch& rows = *done.rows;  // the task has finished with them
   for (size_t i = 0; i < rows.size(); ++i) {
     ++w.report.checked;
     switch ((*checks)[i].presence) {
       case Presence::kPresent: break;
       case Presence::kMissing:
         ++w.report.missing;
-        w.candidates.push_back(std::move(rows[i]));
+        w.candidates.push_back(rows.Row(i));
         break;
       case Presence::kUnknown:
         ++w.report.unknown;
-        spdlog::debug("cannot tell whether {} exists: {}", rows[i].filepath,
+        spdlog::debug("cannot tell whether {} exists: {}", rows.filepath(i),
                       ErrnoText((*checks)[i].err));
         break;
     }
   }
 }
 
-// Starts checking the pending rows (after collecting the previous chunk).
-void StartCheck(RootWork& w, const std::shared_ptr<DiskInterface>& disk,
+// Starts checking lister `slot`'s pending rows, after collecting its
+// previous chunk.
+void StartCheck(RootWork& w, size_t slot, const std::shared_ptr<DiskInterface>& disk,
                 std::chrono::milliseconds timeout) {
-  FinishCheck(w, timeout);
-  if (w.pending.empty() || w.report.state == RootState::kOffline) {
-    w.pending.clear();
+  FinishCheck(w, slot, timeout);
+  RowBatch& pending = w.pending[slot];
+  if (pending.empty() || w.report.state == RootState::kOffline) {
+    pending.Clear();
     return;
   }
-  if (!w.presence) w.presence = std::make_shared<PresenceCheck>(disk);
-  // Shared with the task: a task abandoned on a hung mount keeps its rows.
-  w.checking = std::make_shared<std::vector<MediaRow>>(std::move(w.pending));
-  w.pending.clear();
-  w.inflight = BoundedTask<std::vector<PathCheck>>::Start(
-      [presence = w.presence, rows = w.checking] { return presence->Check(*rows); }, timeout);
+  auto& presence = w.presence[slot];
+  if (!presence) presence = std::make_shared<PresenceCheck>(disk);
+  if (!w.threads[slot]) w.threads[slot] = std::make_unique<TaskThread>();
+  auto rows = std::make_shared<RowBatch>(std::move(pending));
+  pending.Clear();
+  w.inflight[slot] = CheckInFlight{
+      rows, BoundedTask<std::vector<PathCheck>>::Start(
+                [presence, rows] { return presence->Check(*rows); }, timeout, w.threads[slot].get())};
+}
+
+// Checks every row still pending and collects every chunk. The listers
+// finish in any order, so the candidates are put back in id order.
+void FinishAllChecks(RootWork& w, const std::shared_ptr<DiskInterface>& disk,
+                     std::chrono::milliseconds timeout) {
+  for (size_t slot = 0; slot < kListers; ++slot) StartCheck(w, slot, disk, timeout);
+  for (size_t slot = 0; slot < kListers; ++slot) FinishCheck(w, slot, timeout);
+  std::sort(w.candidates.begin(), w.candidates.end(),
+            [](const MediaRow& a, const MediaRow& b) { return a.id < b.id; });
 }
 
 // Applies the suspect and ratio guards to a root whose rows were all checked.
@@ -274,21 +299,59 @@ Result<SweepReport> Sweeper::Run(const SweepOptions& opt) {
   int64_t total_rows = 0;
   const Status cancelled(Code::kUnavailable, "sweep cancelled: recsync is stopping");
   auto is_cancelled = [&] { return opt.cancel && opt.cancel->load(); };
-  // One streamed SELECT; each root's files are checked on a worker in
-  // chunks while the rows keep coming.
+  // One streamed SELECT; each root's files are checked on workers in
+  // chunks while the rows keep coming. Where a row belongs is worked out
+  // once per folder: both the configured-root match and InferRootView depend
+  // on the folder only (a path equal to a root is under no root, and neither
+  // is its folder). Rows of all cameras interleave in id order, so this is a
+  // map, dropped when it grows large (old folders do not come back).
+  struct FolderPlace {
+    RootWork* root;
+    bool plain;       // every component of the folder is plain
+    uint32_t key;     // numbers the folder for RowBatch; key % kListers = lister
+  };
+  std::unordered_map<std::string, FolderPlace, ShortHasher, std::equal_to<>> folders;
+  constexpr size_t kFoldersKept = 16384;
+  uint32_t next_key = 0;
   Status row_error;
-  auto take = [&](MediaRow&& row) -> bool {
+  auto take = [&](const MediaRowView& row) -> bool {
     ++total_rows;
     if ((total_rows & 0xfff) == 0 && is_cancelled()) {
       row_error = cancelled;
       return false;
     }
-    auto placed = place(row.filepath);
-    if (!placed.ok()) {
-      row_error = placed.status();
-      return false;
+    const std::string_view path = row.filepath;
+    const size_t slash = path.rfind('/');
+    RootWork* w = nullptr;
+    bool plain = false;
+    uint32_t key = 0;
+    if (slash != std::string_view::npos && slash + 1 < path.size()) {
+      const std::string_view dir = path.substr(0, slash);
+      auto it = folders.find(dir);
+      if (it == folders.end()) {
+        if (folders.size() >= kFoldersKept) folders.clear();
+        auto placed = place(std::string(path));
+        if (!placed.ok()) {
+          row_error = placed.status();
+          return false;
+        }
+        const bool dir_plain = slash == 0 || HasPlainComponents(std::string(dir));
+        it = folders.emplace(std::string(dir), FolderPlace{*placed, dir_plain, next_key++}).first;
+      }
+      const std::string_view name = path.substr(slash + 1);
+      w = it->second.root;
+      plain = it->second.plain && name != "." && name != "..";
+      key = it->second.key;
+    } else {  // no file name: "/", "", "x", "/a/b/"
+      const std::string filepath(path);
+      auto placed = place(filepath);
+      if (!placed.ok()) {
+        row_error = placed.status();
+        return false;
+      }
+      w = *placed;
+      plain = filepath != "/" && HasPlainComponents(filepath);
     }
-    RootWork* w = *placed;
     if (!w) {
       ++rep.unplaceable;
       return true;
@@ -300,13 +363,14 @@ Result<SweepReport> Sweeper::Run(const SweepOptions& opt) {
       return true;
     }
     // Only plain components, so that "under this root" means what it says.
-    if (row.filepath == "/" || !HasPlainComponents(row.filepath)) {
+    if (!plain) {
       ++w->report.checked;
       ++w->report.unknown;
       return true;
     }
-    w->pending.push_back(std::move(row));
-    if (w->pending.size() >= kCheckChunk) StartCheck(*w, disk_, opt.probe_timeout);
+    const size_t slot = key % kListers;
+    w->pending[slot].Add(row.id, row.start, path, key);
+    if (w->pending[slot].size() >= kCheckChunk) StartCheck(*w, slot, disk_, opt.probe_timeout);
     return true;
   };
   if (is_cancelled()) return fail(cancelled);
@@ -314,8 +378,7 @@ Result<SweepReport> Sweeper::Run(const SweepOptions& opt) {
   if (!row_error.ok()) return fail(row_error);
   if (!streamed.ok()) return fail(streamed);
   for (auto& w : works) {
-    StartCheck(*w, disk_, opt.probe_timeout);
-    FinishCheck(*w, opt.probe_timeout);
+    FinishAllChecks(*w, disk_, opt.probe_timeout);
     ApplyGuards(*w, opt);
   }
   int64_t total_missing = 0;
