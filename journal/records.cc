@@ -8,6 +8,9 @@
 #include "journal/internal.h"
 #include "journal/journal.h"
 
+#include <algorithm>
+#include <optional>
+
 namespace recsync {
 
 using journal_internal::BindBytes;
@@ -118,23 +121,46 @@ namespace {
 Status InsertActions(SQLite::Database& db, const std::string& path,
                      const std::vector<ActionRecord>& actions, bool confirmed,
                      std::vector<int64_t>* ids = nullptr) {
+  // A sweep records its batches 5,000 rows at a time: rows go in kPerStatement
+  // to an INSERT, which halves the cost per row (one statement run, one
+  // sqlite_sequence update per group). Rows of one INSERT get consecutive
+  // ids, as AUTOINCREMENT hands them out one after another inside our write
+  // transaction.
+  constexpr size_t kPerStatement = 64;
+  auto sql = [](size_t rows) {
+    std::string text =
+        "INSERT INTO actions(media_id, path, time_ms, action, cause, cause_id, detail, "
+        "confirmed) VALUES ";
+    for (size_t r = 0; r < rows; ++r) text += r ? ",(?,?,?,?,?,?,?,?)" : "(?,?,?,?,?,?,?,?)";
+    return text;
+  };
   return Guarded(path, [&]() -> Status {
     SQLite::Transaction txn(db, SQLite::TransactionBehavior::IMMEDIATE);
-    SQLite::Statement st(db,
-                         "INSERT INTO actions(media_id, path, time_ms, action, cause, "
-                         "cause_id, detail, confirmed) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
-    for (const ActionRecord& a : actions) {
-      st.bind(1, static_cast<int64_t>(a.media_id));
-      BindBytes(st, 2, a.path);
-      st.bind(3, static_cast<int64_t>(a.time_ms));
-      st.bind(4, a.action);
-      st.bind(5, a.cause);
-      st.bind(6, static_cast<int64_t>(a.cause_id));
-      st.bind(7, a.detail);
-      st.bind(8, confirmed ? 1 : 0);
+    std::optional<SQLite::Statement> group;
+    if (actions.size() >= kPerStatement) group.emplace(db, sql(kPerStatement));
+    SQLite::Statement single(db, sql(1));
+    for (size_t begin = 0; begin < actions.size();) {
+      const size_t rows = actions.size() - begin >= kPerStatement ? kPerStatement : 1;
+      SQLite::Statement& st = rows == kPerStatement ? *group : single;
+      for (size_t r = 0; r < rows; ++r) {
+        const ActionRecord& a = actions[begin + r];
+        const int at = static_cast<int>(r * 8);
+        st.bind(at + 1, static_cast<int64_t>(a.media_id));
+        BindBytes(st, at + 2, a.path);
+        st.bind(at + 3, static_cast<int64_t>(a.time_ms));
+        st.bind(at + 4, a.action);
+        st.bind(at + 5, a.cause);
+        st.bind(at + 6, static_cast<int64_t>(a.cause_id));
+        st.bind(at + 7, a.detail);
+        st.bind(at + 8, confirmed ? 1 : 0);
+      }
       st.exec();
       st.reset();
-      if (ids) ids->push_back(db.getLastInsertRowid());
+      if (ids) {
+        const int64_t last = db.getLastInsertRowid();
+        for (size_t r = rows; r > 0; --r) ids->push_back(last - static_cast<int64_t>(r) + 1);
+      }
+      begin += rows;
     }
     txn.commit();
     return Status::Ok();
@@ -158,12 +184,21 @@ Result<std::vector<int64_t>> Journal::RecordIntents(const std::vector<ActionReco
 Status Journal::ConfirmIntents(const std::vector<int64_t>& action_ids) {
   if (action_ids.empty()) return Status::Ok();
   return Guarded(path_, [&]() -> Status {
+    // A batch's intents were inserted together, so their ids are mostly one
+    // run: one UPDATE per run of consecutive ids instead of one per row.
+    std::vector<int64_t> ids = action_ids;
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
     SQLite::Transaction txn(*db_, SQLite::TransactionBehavior::IMMEDIATE);
-    SQLite::Statement st(*db_, "UPDATE actions SET confirmed = 1 WHERE id = ?");
-    for (int64_t id : action_ids) {
-      st.bind(1, static_cast<int64_t>(id));
+    SQLite::Statement st(*db_, "UPDATE actions SET confirmed = 1 WHERE id BETWEEN ? AND ?");
+    for (size_t begin = 0; begin < ids.size();) {
+      size_t end = begin + 1;
+      while (end < ids.size() && ids[end] == ids[end - 1] + 1) ++end;
+      st.bind(1, static_cast<int64_t>(ids[begin]));
+      st.bind(2, static_cast<int64_t>(ids[end - 1]));
       st.exec();
       st.reset();
+      begin = end;
     }
     txn.commit();
     return Status::Ok();
