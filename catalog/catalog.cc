@@ -78,6 +78,14 @@ Result<std::unique_ptr<Catalog>> Catalog::Connect(const DbConfig& config,
   return catalog;
 }
 
+Result<std::unique_ptr<Catalog>> Catalog::Another() const {
+  auto other = Connect(config_, options_);
+  if (!other.ok()) return other.status();
+  (*other)->before_commit_ = before_commit_;
+  (*other)->on_retry_ = on_retry_;
+  return other;
+}
+
 Status Catalog::EnsureConnected() {
   if (mysql_) return Status::Ok();
   auto opened = mysql::Open(config_, options_);

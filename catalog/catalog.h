@@ -77,11 +77,13 @@ struct StorageInfo {
   int64_t min_thresh = 0;  // ... and stops below this one
 };
 
-// Called inside ArchiveRows/RepathRows after the UPDATEs and before COMMIT
-// with the ids the transaction changes; a non-OK Status rolls it back and is
-// returned. The journal writes its intents here (see Journal::RecordIntents),
-// so no COMMIT can happen without a trace. It may be called again for the
-// same ids when a transaction is retried.
+// Called inside ArchiveRows/RepathRows before COMMIT with the ids the
+// transaction changes; a non-OK Status rolls it back and is returned. The
+// journal writes its intents here (see Journal::RecordIntents), so no COMMIT
+// can happen without a trace. It may be called again for the same ids when a
+// transaction is retried, and for a large archive batch it runs on another
+// thread while the UPDATEs do (so it must not use the Catalog), even when
+// those then fail.
 using ChangeHook = std::function<Status(const std::vector<int64_t>& changed)>;
 
 // Called inside ArchiveBatch/ArchiveRows/RepathRows after the UPDATEs and before COMMIT; tests use it
@@ -105,6 +107,10 @@ class Catalog {
   Catalog& operator=(const Catalog&) = delete;
 
   const DbConfig& config() const { return config_; }
+
+  // A second connection to the same database, with the same options and
+  // hooks, for work done in parallel (a sweep archives on two).
+  Result<std::unique_ptr<Catalog>> Another() const;
 
   // The Storage rows ordered by priority.
   Result<std::vector<StorageInfo>> StorageInfos();
