@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <future>
 #include <map>
 #include <unordered_map>
 
@@ -10,157 +11,44 @@
 #include "common/json.h"
 #include "reconcile/audited_change.h"
 #include "reconcile/presence_check.h"
+#include "reconcile/sweep_check.h"
 #include "reconcile/sweep_report.h"
 
 namespace recsync {
 namespace {
 
-// Files are checked in chunks on bounded workers, so a hung mount costs one
-// probe timeout per root rather than one per row; while chunks are checked
-// (by directory listings, see presence_check.h) the next rows are read from
-// the catalog.
-constexpr size_t kCheckChunk = 4096;
-// Listers per root. Listing is mostly kernel time spent per folder, so two
-// keep both cores of a small recorder busy while the catalog streams
-// (docs/performance.md). Each folder belongs to one lister (its slot), so no
-// folder is listed twice and each lister's cache stays small.
-constexpr size_t kListers = 2;
+using namespace sweep_internal;
 
-struct CheckInFlight {
-  std::shared_ptr<RowBatch> rows;  // shared with the task
-  BoundedTask<std::vector<PathCheck>> task;
+// From this many batches of missing rows on, a root is archived on two
+// connections (see Sweeper::Run).
+constexpr size_t kTwoLaneBatches = 4;
+
+// One batch being archived on a lane: its rows and actions live here, not on
+// the stack, while the lane's thread reads them.
+struct ArchiveJob {
+  std::vector<MediaRow> gone;
+  std::map<int64_t, ActionRecord> actions;
+  std::future<Result<std::vector<int64_t>>> result;
 };
 
-// One root's state while the sweep runs.
-struct RootWork {
-  RootStatus status;
-  RootReport report;
-  RowBatch pending[kListers];        // rows waiting to be checked, per lister
-  std::vector<MediaRow> candidates;  // rows whose file gave ENOENT
-  // A PresenceCheck serves one task at a time: at most one chunk per lister.
-  std::shared_ptr<PresenceCheck> presence[kListers];
-  std::unique_ptr<TaskThread> threads[kListers];
-  std::optional<CheckInFlight> inflight[kListers];
-};
-
-void MarkUnresponsive(RootWork& w, std::chrono::milliseconds timeout) {
-  w.report.state = RootState::kOffline;
-  w.report.reason = "unresponsive: checking files took longer than " +
-                    FormatTimeout(timeout) + " (hung network storage?)";
-  w.candidates.clear();
-  for (auto& p : w.pending) p.Clear();
-  spdlog::warn("storage {} is {}; nothing under it is archived", w.report.path, w.report.reason);
-}
-
-// Checks `rows` on a bounded worker; nullopt when the storage did not answer.
-std::optional<std::vector<PathCheck>> CheckRows(const std::shared_ptr<DiskInterface>& disk,
-                                                const std::vector<MediaRow>& rows,
-                                                std::chrono::milliseconds timeout) {
+// Checks rows [begin, end) of `rows` again, on `thread`, bounded by `timeout`.
+BoundedTask<std::vector<PathCheck>> StartRecheck(const std::shared_ptr<DiskInterface>& disk,
+                                                 const std::vector<MediaRow>& rows, size_t begin,
+                                                 size_t end, std::chrono::milliseconds timeout,
+                                                 TaskThread& thread) {
   std::vector<std::string> paths;
-  paths.reserve(rows.size());
-  for (const auto& r : rows) paths.push_back(r.filepath);
-  return RunBounded<std::vector<PathCheck>>(
+  paths.reserve(end - begin);
+  for (size_t i = begin; i < end; ++i) paths.push_back(rows[i].filepath);
+  return BoundedTask<std::vector<PathCheck>>::Start(
       [disk, paths = std::move(paths)] {
         std::vector<PathCheck> out;
         out.reserve(paths.size());
         for (const auto& p : paths) out.push_back(disk->Check(p));
         return out;
       },
-      timeout);
+      timeout, &thread);
 }
 
-// Collects lister `slot`'s chunk in flight, if any.
-void FinishCheck(RootWork& w, size_t slot, std::chrono::milliseconds timeout) {
-  if (!w.inflight[slot]) return;
-  CheckInFlight done = std::move(*w.inflight[slot]);
-  w.inflight[slot].reset();
-  auto checks = done.task.Wait();
-  if (!checks) {
-    // Threads stuck in the storage still read their rows and caches: let
-    // them keep them (they hold their own references) and touch neither.
-    for (auto& f : w.inflight) f.reset();
-    for (auto& p : w.presence) p.reset();
-    for (auto& t : w.threads) t.reset();
-    return MarkUnresponsive(w, timeout);
-  }
-  if (w.report.state == RootState::kOffline) return;
-  const RowBatch& rows = *done.rows;  // the task has finished with them
-  for (size_t i = 0; i < rows.size(); ++i) {
-    ++w.report.checked;
-    switch ((*checks)[i].presence) {
-      case Presence::kPresent: break;
-      case Presence::kMissing:
-        ++w.report.missing;
-        w.candidates.push_back(rows.Row(i));
-        break;
-      case Presence::kUnknown:
-        ++w.report.unknown;
-        spdlog::debug("cannot tell whether {} exists: {}", rows.filepath(i),
-                      ErrnoText((*checks)[i].err));
-        break;
-    }
-  }
-}
-
-// Starts checking lister `slot`'s pending rows, after collecting its
-// previous chunk.
-void StartCheck(RootWork& w, size_t slot, const std::shared_ptr<DiskInterface>& disk,
-                std::chrono::milliseconds timeout) {
-  FinishCheck(w, slot, timeout);
-  RowBatch& pending = w.pending[slot];
-  if (pending.empty() || w.report.state == RootState::kOffline) {
-    pending.Clear();
-    return;
-  }
-  auto& presence = w.presence[slot];
-  if (!presence) presence = std::make_shared<PresenceCheck>(disk);
-  if (!w.threads[slot]) w.threads[slot] = std::make_unique<TaskThread>();
-  auto rows = std::make_shared<RowBatch>(std::move(pending));
-  pending.Clear();
-  w.inflight[slot] = CheckInFlight{
-      rows, BoundedTask<std::vector<PathCheck>>::Start(
-                [presence, rows] { return presence->Check(*rows); }, timeout, w.threads[slot].get())};
-}
-
-// Checks every row still pending and collects every chunk. The listers
-// finish in any order, so the candidates are put back in id order.
-void FinishAllChecks(RootWork& w, const std::shared_ptr<DiskInterface>& disk,
-                     std::chrono::milliseconds timeout) {
-  for (size_t slot = 0; slot < kListers; ++slot) StartCheck(w, slot, disk, timeout);
-  for (size_t slot = 0; slot < kListers; ++slot) FinishCheck(w, slot, timeout);
-  std::sort(w.candidates.begin(), w.candidates.end(),
-            [](const MediaRow& a, const MediaRow& b) { return a.id < b.id; });
-}
-
-// Applies the suspect and ratio guards to a root whose rows were all checked.
-void ApplyGuards(RootWork& w, const SweepOptions& opt) {
-  RootReport& r = w.report;
-  if (r.state == RootState::kOffline) return;
-  if (w.status.empty && r.rows > 0) {
-    r.state = RootState::kSuspect;
-    r.reason = "the directory is empty, yet the catalog has " + std::to_string(r.rows) +
-               " active rows under it";
-    if (!opt.force) {
-      r.refused = true;
-      r.refused_reason = "suspect root: " + r.reason + " (mount the storage, or use --force)";
-    }
-  }
-  // Unknown answers prove nothing either way, so the share is taken over the
-  // files whose state is known.
-  const int64_t known = r.checked - r.unknown;
-  if (!r.refused && !opt.force && known > 0 &&
-      static_cast<double>(r.missing) > opt.max_missing_ratio * static_cast<double>(known)) {
-    r.refused = true;
-    r.refused_reason = std::to_string(r.missing) + " of " + std::to_string(known) +
-                       " checked files are missing, more than max_missing_ratio " +
-                       std::to_string(static_cast<int>(opt.max_missing_ratio * 100)) +
-                       "% (check the storage, then use --force)";
-  }
-  if (r.refused) {
-    spdlog::warn("not archiving anything under {}: {}", r.path, r.refused_reason);
-    w.candidates.clear();
-  }
-}
 
 }  // namespace
 
@@ -388,52 +276,111 @@ Result<SweepReport> Sweeper::Run(const SweepOptions& opt) {
 
   int64_t total_archived = 0;
   const size_t batch = static_cast<size_t>(std::max<int64_t>(1, opt.batch_size));
+  // A second pair of connections archives every other batch when there are
+  // many: the server's row updates are most of a recovery sweep and use one
+  // core per connection. Batches touch disjoint rows, and each commits (with
+  // its journal intents) on its own, so a crash still leaves whole batches.
+  std::unique_ptr<Catalog> catalog2;
+  std::unique_ptr<Journal> journal2;
+  struct Lane {
+    Catalog* catalog;
+    Journal* journal;
+    std::unique_ptr<ArchiveJob> job;  // the batch in flight on this lane
+  };
+  std::vector<Lane> lanes;
+  lanes.push_back(Lane{&catalog_, &journal_, nullptr});
+  Status archive_error;
+  // Collects a lane's batch: its rows go into the report in batch order.
+  auto collect = [&](Lane& lane, RootWork& w) {
+    if (!lane.job) return;
+    std::unique_ptr<ArchiveJob> job = std::move(lane.job);
+    auto changed = job->result.get();
+    if (!changed.ok()) {
+      if (archive_error.ok()) archive_error = changed.status();
+      return;
+    }
+    std::map<int64_t, const MediaRow*> by_id;
+    for (const auto& row : job->gone) by_id[row.id] = &row;
+    for (int64_t id : *changed) rep.List(id, by_id[id]->filepath);
+    w.report.archived += static_cast<int64_t>(changed->size());
+    total_archived += static_cast<int64_t>(changed->size());
+    spdlog::info("Cleaned up batch of {} orphaned entries (total: {})", changed->size(),
+                 total_archived);
+  };
   for (auto& w : works) {
-    for (size_t begin = 0; begin < w->candidates.size(); begin += batch) {
-      if (is_cancelled()) return fail(cancelled);
-      std::vector<MediaRow> chunk(
-          w->candidates.begin() + static_cast<std::ptrdiff_t>(begin),
-          w->candidates.begin() + static_cast<std::ptrdiff_t>(std::min(begin + batch, w->candidates.size())));
+    const std::vector<MediaRow>& candidates = w->candidates;
+    const size_t n = candidates.size();
+    if (!opt.dry_run && lanes.size() == 1 && n >= kTwoLaneBatches * batch) {
+      auto other = catalog_.Another();
+      auto other_journal = other.ok() ? Journal::Open(journal_.path(), Journal::Mode::kReadWrite)
+                                      : Result<std::unique_ptr<Journal>>(other.status());
+      if (other_journal.ok()) {
+        catalog2 = std::move(*other);
+        journal2 = std::move(*other_journal);
+        lanes.push_back(Lane{catalog2.get(), journal2.get(), nullptr});
+      } else {
+        spdlog::debug("archiving on one connection: {}", other_journal.status().message());
+      }
+    }
+    // Each batch is checked again just before it is archived, and the next
+    // batch's check runs while this one is archived.
+    TaskThread rechecker;
+    std::optional<BoundedTask<std::vector<PathCheck>>> next;
+    if (n > 0) next = StartRecheck(disk_, candidates, 0, std::min(batch, n), opt.probe_timeout, rechecker);
+    size_t k = 0;  // batch number
+    for (size_t begin = 0; begin < n && archive_error.ok(); begin += batch, ++k) {
+      if (is_cancelled()) {
+        archive_error = cancelled;
+        break;
+      }
+      const size_t end = std::min(begin + batch, n);
+      auto again = next->Wait();
+      next.reset();
+      if (!again) {
+        MarkUnresponsive(*w, opt.probe_timeout);
+        break;
+      }
       // The storage must look exactly as it did when the sweep began: an
-      // unmount during the sweep makes every later file look deleted.
+      // unmount during the sweep makes every later file look deleted. Asked
+      // after the files were, so an unmount before the check is caught too.
       if (auto changed = LayoutChange(*w); !changed.empty()) {
         w->report.state = RootState::kOffline;
         w->report.reason = changed;
         spdlog::warn("storage {} {}; nothing more under it is archived", w->report.path, changed);
         break;
       }
-      // Check again right before acting: a file that came back is kept.
-      auto again = CheckRows(disk_, chunk, opt.probe_timeout);
-      if (!again) {
-        MarkUnresponsive(*w, opt.probe_timeout);
-        break;
+      if (end < n) {
+        next = StartRecheck(disk_, candidates, end, std::min(end + batch, n), opt.probe_timeout,
+                            rechecker);
       }
-      std::vector<MediaRow> gone;
-      std::map<int64_t, const MediaRow*> by_id;
-      for (size_t i = 0; i < chunk.size(); ++i) {
-        if ((*again)[i].presence != Presence::kMissing) continue;
-        gone.push_back(chunk[i]);
-        by_id[chunk[i].id] = &chunk[i];
+      auto job = std::make_unique<ArchiveJob>();
+      for (size_t i = begin; i < end; ++i) {
+        if ((*again)[i - begin].presence != Presence::kMissing) continue;  // it came back
+        job->gone.push_back(candidates[i]);
       }
-      if (gone.empty()) continue;
+      if (job->gone.empty()) continue;
       if (opt.dry_run) {
-        for (const auto& row : gone) rep.List(row.id, row.filepath);
-        rep.would_archive += static_cast<int64_t>(gone.size());
+        for (const auto& row : job->gone) rep.List(row.id, row.filepath);
+        rep.would_archive += static_cast<int64_t>(job->gone.size());
         continue;
       }
       const int64_t now = clock_.NowMs();
-      std::map<int64_t, ActionRecord> actions;
-      for (const auto& row : gone) {
-        actions[row.id] = {0, row.id, row.filepath, now, "archive", "sweep", rep.sweep_id, ""};
+      for (const auto& row : job->gone) {
+        job->actions[row.id] = {0, row.id, row.filepath, now, "archive", "sweep", rep.sweep_id, ""};
       }
-      auto changed = ArchiveAudited(catalog_, journal_, gone, actions);
-      if (!changed.ok()) return fail(changed.status());
-      for (int64_t id : *changed) rep.List(id, by_id[id]->filepath);
-      w->report.archived += static_cast<int64_t>(changed->size());
-      total_archived += static_cast<int64_t>(changed->size());
-      spdlog::info("Cleaned up batch of {} orphaned entries (total: {})", changed->size(),
-                   total_archived);
+      Lane& lane = lanes[k % lanes.size()];
+      collect(lane, *w);  // the batch before on this lane
+      if (!archive_error.ok()) break;
+      ArchiveJob* j = job.get();
+      j->result = std::async(std::launch::async, [&catalog = *lane.catalog,
+                                                   &journal = *lane.journal, j] {
+        return ArchiveAudited(catalog, journal, j->gone, j->actions);
+      });
+      lane.job = std::move(job);
     }
+    // In batch order: the older of the two in flight first.
+    for (size_t i = 0; i < lanes.size(); ++i) collect(lanes[(k + i) % lanes.size()], *w);
+    if (!archive_error.ok()) return fail(archive_error);
   }
 
   if (!opt.dry_run) {

@@ -1,5 +1,6 @@
 // What a sweep archives: exactly the rows of files that are gone, in Media
 // and EventsCam, recorded in the journal; nothing else, and nothing twice.
+#include <algorithm>
 #include <set>
 
 #include "tests/reconcile/sweep_fixture.h"
@@ -160,4 +161,39 @@ TEST_CASE_METHOD(SweepFixture, "rows under no configured root are checked under 
     }
   }
   CHECK(saw_offline);
+}
+
+TEST_CASE_METHOD(SweepFixture, "a recovery of many batches archives exactly the missing rows, once each, in id order") {
+  // 40 missing rows in batches of 3: enough batches for the second connection.
+  std::vector<int64_t> ids;
+  std::set<int64_t> removed;
+  for (int i = 0; i < 60; ++i) {
+    const std::string name = "11-" + std::to_string(10 + i / 10) + "-" + std::to_string(10 + i) + ".mp4";
+    ids.push_back(AddRecording(name, 1 + i % 4));
+    if (i % 3 != 0) {
+      RemoveFile(RecordingPath(name, 1 + i % 4));
+      removed.insert(ids.back());
+    }
+  }
+  auto options = Options();
+  options.max_missing_ratio = 1;
+  auto report = Sweep(options);
+  REQUIRE(report.ok());
+  CHECK(report->missing() == 40);
+  CHECK(report->archived() == 40);
+  auto archived = db.ArchivedMediaIds();
+  CHECK(std::set<int64_t>(archived.begin(), archived.end()) == removed);
+  for (int64_t id : ids) CHECK(db.EventsArchivedFor(id) == (removed.count(id) > 0));
+  std::vector<int64_t> listed;
+  for (const auto& row : report->archived_rows) listed.push_back(row.id);
+  CHECK(std::is_sorted(listed.begin(), listed.end()));
+  CHECK(std::set<int64_t>(listed.begin(), listed.end()) == removed);
+
+  auto journal = OpenJournal();
+  auto actions = journal->ListActions({});
+  REQUIRE(actions.ok());
+  std::multiset<int64_t> audited;
+  for (const auto& a : *actions) audited.insert(a.media_id);
+  CHECK(audited == std::multiset<int64_t>(removed.begin(), removed.end()));
+  CHECK(journal->Intents()->empty());  // every intent confirmed
 }

@@ -1,0 +1,112 @@
+#include "reconcile/sweep_check.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <string>
+
+namespace recsync::sweep_internal {
+
+void MarkUnresponsive(RootWork& w, std::chrono::milliseconds timeout) {
+  w.report.state = RootState::kOffline;
+  w.report.reason = "unresponsive: checking files took longer than " +
+                    FormatTimeout(timeout) + " (hung network storage?)";
+  w.candidates.clear();
+  for (auto& p : w.pending) p.Clear();
+  spdlog::warn("storage {} is {}; nothing under it is archived", w.report.path, w.report.reason);
+}
+
+namespace {
+
+// Collects lister `slot`'s chunk in flight, if any.
+void FinishCheck(RootWork& w, size_t slot, std::chrono::milliseconds timeout) {
+  if (!w.inflight[slot]) return;
+  CheckInFlight done = std::move(*w.inflight[slot]);
+  w.inflight[slot].reset();
+  auto checks = done.task.Wait();
+  if (!checks) {
+    // Threads stuck in the storage still read their rows and caches: let
+    // them keep them (they hold their own references) and touch neither.
+    for (auto& f : w.inflight) f.reset();
+    for (auto& p : w.presence) p.reset();
+    for (auto& t : w.threads) t.reset();
+    return MarkUnresponsive(w, timeout);
+  }
+  if (w.report.state == RootState::kOffline) return;
+  const RowBatch& rows = *done.rows;  // the task has finished with them
+  for (size_t i = 0; i < rows.size(); ++i) {
+    ++w.report.checked;
+    switch ((*checks)[i].presence) {
+      case Presence::kPresent: break;
+      case Presence::kMissing:
+        ++w.report.missing;
+        w.candidates.push_back(rows.Row(i));
+        break;
+      case Presence::kUnknown:
+        ++w.report.unknown;
+        spdlog::debug("cannot tell whether {} exists: {}", rows.filepath(i),
+                      ErrnoText((*checks)[i].err));
+        break;
+    }
+  }
+}
+
+}  // namespace
+
+void StartCheck(RootWork& w, size_t slot, const std::shared_ptr<DiskInterface>& disk,
+                std::chrono::milliseconds timeout) {
+  FinishCheck(w, slot, timeout);
+  RowBatch& pending = w.pending[slot];
+  if (pending.empty() || w.report.state == RootState::kOffline) {
+    pending.Clear();
+    return;
+  }
+  auto& presence = w.presence[slot];
+  if (!presence) presence = std::make_shared<PresenceCheck>(disk);
+  if (!w.threads[slot]) w.threads[slot] = std::make_unique<TaskThread>();
+  auto rows = std::make_shared<RowBatch>(std::move(pending));
+  pending.Clear();
+  w.inflight[slot] = CheckInFlight{
+      rows, BoundedTask<std::vector<PathCheck>>::Start(
+                [presence, rows] { return presence->Check(*rows); }, timeout, w.threads[slot].get())};
+}
+
+void FinishAllChecks(RootWork& w, const std::shared_ptr<DiskInterface>& disk,
+                     std::chrono::milliseconds timeout) {
+  for (size_t slot = 0; slot < kListers; ++slot) StartCheck(w, slot, disk, timeout);
+  for (size_t slot = 0; slot < kListers; ++slot) FinishCheck(w, slot, timeout);
+  std::sort(w.candidates.begin(), w.candidates.end(),
+            [](const MediaRow& a, const MediaRow& b) { return a.id < b.id; });
+}
+
+void ApplyGuards(RootWork& w, const SweepOptions& opt) {
+  RootReport& r = w.report;
+  if (r.state == RootState::kOffline) return;
+  if (w.status.empty && r.rows > 0) {
+    r.state = RootState::kSuspect;
+    r.reason = "the directory is empty, yet the catalog has " + std::to_string(r.rows) +
+               " active rows under it";
+    if (!opt.force) {
+      r.refused = true;
+      r.refused_reason = "suspect root: " + r.reason + " (mount the storage, or use --force)";
+    }
+  }
+  // Unknown answers prove nothing either way, so the share is taken over the
+  // files whose state is known.
+  const int64_t known = r.checked - r.unknown;
+  if (!r.refused && !opt.force && known > 0 &&
+      static_cast<double>(r.missing) > opt.max_missing_ratio * static_cast<double>(known)) {
+    r.refused = true;
+    r.refused_reason = std::to_string(r.missing) + " of " + std::to_string(known) +
+                       " checked files are missing, more than max_missing_ratio " +
+                       std::to_string(static_cast<int>(opt.max_missing_ratio * 100)) +
+                       "% (check the storage, then use --force)";
+  }
+  if (r.refused) {
+    spdlog::warn("not archiving anything under {}: {}", r.path, r.refused_reason);
+    w.candidates.clear();
+  }
+}
+
+
+}  // namespace recsync::sweep_internal

@@ -1,0 +1,64 @@
+// The sweep's first half, internal to reconcile/sweep.cc: each root's rows
+// are checked in chunks by listers on bounded worker threads while the
+// catalog streams, then the safety guards decide whether anything under the
+// root may be archived.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "catalog/catalog.h"
+#include "reconcile/disk.h"
+#include "reconcile/presence_check.h"
+#include "reconcile/storage_root.h"
+#include "reconcile/sweep.h"
+
+namespace recsync::sweep_internal {
+
+// Files are checked in chunks on bounded workers, so a hung mount costs one
+// probe timeout per root rather than one per row; while chunks are checked
+// (by directory listings, see presence_check.h) the next rows are read from
+// the catalog.
+constexpr size_t kCheckChunk = 4096;
+// Listers per root. Listing is mostly kernel time spent per folder, so two
+// keep both cores of a small recorder busy while the catalog streams
+// (docs/performance.md). Each folder belongs to one lister (its slot), so no
+// folder is listed twice and each lister's cache stays small.
+constexpr size_t kListers = 2;
+
+struct CheckInFlight {
+  std::shared_ptr<RowBatch> rows;  // shared with the task
+  BoundedTask<std::vector<PathCheck>> task;
+};
+
+// One root's state while the sweep runs.
+struct RootWork {
+  RootStatus status;
+  RootReport report;
+  RowBatch pending[kListers];        // rows waiting to be checked, per lister
+  std::vector<MediaRow> candidates;  // rows whose file gave ENOENT
+  // A PresenceCheck serves one task at a time: at most one chunk per lister.
+  std::shared_ptr<PresenceCheck> presence[kListers];
+  std::unique_ptr<TaskThread> threads[kListers];
+  std::optional<CheckInFlight> inflight[kListers];
+};
+
+// Marks the root offline as unresponsive and drops its rows.
+void MarkUnresponsive(RootWork& w, std::chrono::milliseconds timeout);
+
+// Starts checking lister `slot`'s pending rows, after collecting its
+// previous chunk.
+void StartCheck(RootWork& w, size_t slot, const std::shared_ptr<DiskInterface>& disk,
+                std::chrono::milliseconds timeout);
+
+// Checks every row still pending and collects every chunk. The listers
+// finish in any order, so the candidates are put back in id order.
+void FinishAllChecks(RootWork& w, const std::shared_ptr<DiskInterface>& disk,
+                     std::chrono::milliseconds timeout);
+
+// Applies the suspect and ratio guards to a root whose rows were all checked.
+void ApplyGuards(RootWork& w, const SweepOptions& opt);
+
+}  // namespace recsync::sweep_internal
