@@ -67,14 +67,17 @@ Db::Db(const std::string& socket, const std::string& db) {
 
 Db::~Db() { mysql_close(mysql_); }
 
-void Db::Exec(const std::string& sql) {
+int64_t Db::Exec(const std::string& sql) {
   if (mysql_real_query(mysql_, sql.data(), sql.size()) != 0) {
     Die("query failed: " + std::string(mysql_error(mysql_)) + " in: " + sql.substr(0, 200));
   }
+  // Read before draining: the drain resets it.
+  const auto affected = static_cast<int64_t>(mysql_affected_rows(mysql_));
   // Drain every result of a multi-statement.
   do {
     if (MYSQL_RES* r = mysql_store_result(mysql_)) mysql_free_result(r);
   } while (mysql_next_result(mysql_) == 0);
+  return affected;
 }
 
 int64_t Db::QueryInt(const std::string& sql) {

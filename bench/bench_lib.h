@@ -57,7 +57,7 @@ class Db {
   ~Db();
   Db(const Db&) = delete;
   Db& operator=(const Db&) = delete;
-  void Exec(const std::string& sql);                 // dies on error
+  int64_t Exec(const std::string& sql);  // dies on error; rows the (first) statement affected
   int64_t QueryInt(const std::string& sql);           // first column of first row
   st_mysql* raw() { return mysql_; }
 

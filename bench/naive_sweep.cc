@@ -58,8 +58,7 @@ int main(int argc, char** argv) {
       in += std::to_string(missing[i]);
     }
     db.Exec("START TRANSACTION");
-    db.Exec("UPDATE Media SET archive=1 WHERE id IN (" + in + ")");
-    archived += static_cast<int64_t>(mysql_affected_rows(db.raw()));
+    archived += db.Exec("UPDATE Media SET archive=1 WHERE id IN (" + in + ")");
     db.Exec("UPDATE EventsCam SET archive=1 WHERE media_id IN (" + in + ")");
     db.Exec("COMMIT");
   }
