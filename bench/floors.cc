@@ -2,10 +2,12 @@
 // data as the sweep benchmark, so every figure can be read against its floor.
 //
 //   floors --socket S --db D --root R --rows N --workdir W [--reps 3]
-// 1. stream every active id, filepath with mysql_use_result;
+// 1. stream every active id, filepath with mysql_use_result (text protocol),
+//    and id, start, filepath with a prepared statement (binary, as the sweep);
 // 2. list the whole tree (opendir/readdir, i.e. getdents);
 // 3. lstat() every row's path, on 1 thread and on 2;
-// 4. archive 100 k ids in Media and EventsCam, IN lists of 5,000 vs 100, one
+// 4. archive the recovery scenario's ids (the 10 % removed set, spread over
+//    the table) in Media and EventsCam, IN lists of 5,000 vs 100, one
 //    transaction per list (the rows are reset afterwards);
 // 5. SQLite inserts into a journal-like table (WAL, synchronous=FULL, as the
 //    journal; NORMAL too): 1 row per transaction vs 1,000.
@@ -148,6 +150,33 @@ int main(int argc, char** argv) {
     mysql_free_result(r);
     return count + static_cast<int64_t>(bytes & 0);
   }));
+  // What the sweep does: a prepared statement, so the binary protocol.
+  lines.push_back(Measure("stream id, start, filepath (prepared, binary protocol)", n + " rows",
+                          "rows", reps, [&] {
+    const std::string q = "SELECT id, start, filepath FROM Media WHERE archive = 0 ORDER BY id";
+    MYSQL_STMT* st = mysql_stmt_init(db.raw());
+    if (mysql_stmt_prepare(st, q.data(), q.size()) != 0 || mysql_stmt_execute(st) != 0) {
+      Die(mysql_stmt_error(st));
+    }
+    long long id = 0, start = 0;
+    char path[4096];
+    unsigned long length = 0;
+    MYSQL_BIND out[3];
+    std::memset(out, 0, sizeof out);
+    out[0].buffer_type = MYSQL_TYPE_LONGLONG;
+    out[0].buffer = &id;
+    out[1].buffer_type = MYSQL_TYPE_LONGLONG;
+    out[1].buffer = &start;
+    out[2].buffer_type = MYSQL_TYPE_BLOB;
+    out[2].buffer = path;
+    out[2].buffer_length = sizeof path;
+    out[2].length = &length;
+    if (mysql_stmt_bind_result(st, out) != 0) Die(mysql_stmt_error(st));
+    int64_t count = 0;
+    while (mysql_stmt_fetch(st) == 0) ++count;
+    mysql_stmt_close(st);
+    return count;
+  }));
 
   int64_t folders = 0, files = 0;
   lines.push_back(Measure("list the tree (readdir)", "", "files", reps, [&] {
@@ -180,10 +209,16 @@ int main(int argc, char** argv) {
                             }));
   }
 
-  const int64_t archive_n = std::min<int64_t>(100'000, layout.rows);
+  // The ids a recovery sweep archives: the 10 % removed set, spread over the
+  // whole table (not a contiguous range, which touches far fewer pages).
+  std::vector<int64_t> recovery_ids;
+  for (int64_t i = 0; i < layout.rows; ++i) {
+    if (Removed(i, 0.1)) recovery_ids.push_back(layout.IdOf(i));
+  }
+  const int64_t archive_n = static_cast<int64_t>(recovery_ids.size());
   for (int64_t list : {5000, 100}) {
     lines.push_back(Measure(
-        "archive ids in Media + EventsCam, IN lists of " + std::to_string(list),
+        "archive the 10 % removed ids in Media + EventsCam, IN lists of " + std::to_string(list),
         std::to_string(archive_n) + " ids", "ids", reps,
         [&] {
           db.Exec("SET autocommit=0");
@@ -191,7 +226,7 @@ int main(int argc, char** argv) {
             std::string in;
             for (int64_t i = b; i < archive_n && i < b + list; ++i) {
               if (!in.empty()) in += ',';
-              in += std::to_string(layout.IdOf(i));
+              in += std::to_string(recovery_ids[static_cast<size_t>(i)]);
             }
             db.Exec("START TRANSACTION");
             db.Exec("UPDATE Media SET archive=1 WHERE id IN (" + in + ")");
