@@ -58,6 +58,7 @@ class EventApplier::Pass {
         is_held_[i] = IsFileEvent(events_[i].kind) && Held(events_[i].path);
       }
       CheckFiles();
+      ResolveDeleted();
       for (size_t i = 0; i < events_.size() && !stopped; ++i) {
         RECSYNC_RETURN_IF_ERROR(Apply(i, &stopped));
         if (!stopped) stats_.last_seq = events_[i].seq;
@@ -87,6 +88,26 @@ class EventApplier::Pass {
 
  private:
   bool Held(const std::string& path) const { return a_.options_.held && a_.options_.held(path); }
+
+  // The rows of every deleted file the lstat check confirmed gone, looked up
+  // together (see PathResolver::ResolveMany). Only good until the pass
+  // re-points a row (a rename may move a row onto a later deletion's path),
+  // so Gone() asks again after one. A lookup failure leaves each to Gone().
+  void ResolveDeleted() {
+    if (!checks_) return;
+    std::vector<size_t> which;
+    std::vector<std::string> paths;
+    for (const auto& [i, c] : check_index_) {
+      if (events_[i].kind == "deleted" && (*checks_)[c].presence == Presence::kMissing) {
+        which.push_back(i);
+        paths.push_back(events_[i].path);
+      }
+    }
+    if (paths.size() < 2) return;
+    auto rows = a_.resolver_.ResolveMany(paths);
+    if (!rows.ok()) return;
+    for (size_t k = 0; k < which.size(); ++k) resolved_[which[k]] = std::move((*rows)[k]);
+  }
 
   // lstat of every file a deletion or move-out may archive, in one bounded
   // call; held paths are left out, as their storage may hang.
@@ -190,7 +211,12 @@ class EventApplier::Pass {
     } else if (check.presence == Presence::kUnknown) {
       Decide(e, "pending", {}, "cannot tell whether the file exists: " + ErrnoText(check.err));
     } else {
-      auto rows = a_.resolver_.Resolve(e.path);
+      Result<std::vector<MediaRow>> rows = std::vector<MediaRow>{};
+      if (auto known = resolved_.find(i); known != resolved_.end() && !repathed_) {
+        rows = std::move(known->second);
+      } else {
+        rows = a_.resolver_.Resolve(e.path);
+      }
       if (!rows.ok()) return CatalogError({&e}, rows.status());
       if (rows->empty()) {
         Decide(e, "ignored", {}, "");
@@ -303,6 +329,7 @@ class EventApplier::Pass {
   // old path follow the file to the new one.
   Status Repath(const EventRecord& from, const EventRecord& to) {
     RECSYNC_RETURN_IF_ERROR(Flush());
+    repathed_ = true;
     auto rows =
         from.is_dir ? a_.catalog_.ActiveRowsUnder(from.path) : a_.resolver_.Resolve(from.path);
     if (!rows.ok()) return CatalogError({&from, &to}, rows.status());
@@ -362,6 +389,8 @@ class EventApplier::Pass {
   std::vector<bool> is_held_;
   std::map<size_t, size_t> check_index_;  // event index -> index into checks_
   std::optional<std::vector<PathCheck>> checks_;
+  std::map<size_t, std::vector<MediaRow>> resolved_;  // event index -> rows (ResolveDeleted)
+  bool repathed_ = false;  // a row was re-pointed in this pass: resolved_ may be stale
   std::set<int64_t> decided_;                         // seqs settled (or batched) in this pass
   std::map<uint32_t, const EventRecord*> held_from_;  // held "moved_from"s by cookie
   std::vector<std::pair<const EventRecord*, std::vector<MediaRow>>> batch_;  // to archive

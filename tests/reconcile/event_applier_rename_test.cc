@@ -219,3 +219,35 @@ TEST_CASE_METHOD(ApplierFixture,
   CHECK(actions[1].action == "archive");
   CHECK(actions[1].cause_id == seq);
 }
+
+TEST_CASE_METHOD(ApplierFixture,
+                 "in one pass, a file renamed and then deleted at its new path is archived") {
+  // Deletions of a pass are looked up together before the pass runs; the
+  // rename in the middle moves a row onto a path deleted later, which that
+  // early lookup could not know.
+  const bool with_index = GENERATE(false, true);
+  if (with_index) AddFilepathIndex();
+  std::vector<int64_t> others;
+  for (int i = 0; i < 5; ++i) others.push_back(AddRecording("11-00-0" + std::to_string(i) + ".mp4"));
+  const int64_t id = AddRecording("10-00-00.mp4");
+  const std::string from = RecordingPath("10-00-00.mp4");
+  const std::string to = RecordingPath("10-00-00-renamed.mp4");
+  Rename(from, to);
+  RemoveFile(to);
+  for (int i = 0; i < 5; ++i) RemoveFile(RecordingPath("11-00-0" + std::to_string(i) + ".mp4"));
+  for (int i = 0; i < 3; ++i) Add("deleted", RecordingPath("11-00-0" + std::to_string(i) + ".mp4"));
+  Add("moved_from", from, 21);
+  Add("moved_to", to, 21);
+  const int64_t gone = Add("deleted", to);
+  for (int i = 3; i < 5; ++i) Add("deleted", RecordingPath("11-00-0" + std::to_string(i) + ".mp4"));
+
+  auto applier = Applier();
+  ApplyStats stats = Pass(applier);
+  CHECK(stats.repathed == 1);
+  CHECK(stats.archived == 6);
+  CHECK(db.MediaArchived(id));
+  CHECK(db.MediaPath(id) == to);
+  CHECK(Get(gone).media_ids == std::vector<int64_t>{id});
+  for (int64_t other : others) CHECK(db.MediaArchived(other));
+  CHECK(Actions().size() == 7);  // one repath, six archives
+}

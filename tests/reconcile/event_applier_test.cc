@@ -126,3 +126,38 @@ TEST_CASE("events stay pending through a database outage and drain in order afte
   for (int64_t id : ids) CHECK(f.db.MediaArchived(id));
   for (int64_t seq : seqs) CHECK(StateOf(*journal, seq) == "applied");
 }
+
+TEST_CASE_METHOD(SweepFixture, "a pass of many deletions archives each file's rows and no others") {
+  // As after an rm -rf: the deletions' rows are found with one lookup.
+  const bool with_index = GENERATE(false, true);
+  if (with_index) db.ExecFile(RECSYNC_SOURCE_DIR "/scripts/bluecherry-filepath-index.sql");
+  auto catalog = Connect(db.config());
+  auto journal = OpenJournal();
+  PathResolver resolver(*catalog);
+  std::vector<int64_t> deleted, kept;
+  std::vector<NewEvent> events;
+  for (int i = 0; i < 300; ++i) {
+    const std::string name = "12-" + std::to_string(10 + i / 60) + "-" + std::to_string(10 + i % 60) + ".mp4";
+    const int64_t id = AddRecording(name, 1 + i % 3);
+    if (i % 4 == 3) {
+      kept.push_back(id);
+      continue;
+    }
+    RemoveFile(RecordingPath(name, 1 + i % 3));
+    deleted.push_back(id);
+    events.push_back({std::time(nullptr) * 1000, RecordingPath(name, 1 + i % 3), "deleted"});
+  }
+  // A deletion of a file that exists again, and one of a path with no row.
+  events.push_back({std::time(nullptr) * 1000, RecordingPath("12-10-13.mp4", 1 + 3 % 3), "deleted"});
+  events.push_back({std::time(nullptr) * 1000, RecordingPath("no-row.mp4"), "deleted"});
+  REQUIRE(journal->AppendEvents(events).ok());
+  EventApplier applier(*catalog, *journal, resolver, MakeRealDisk(), clock, {});
+  auto stats = applier.ApplyPending(0);
+  REQUIRE(stats.ok());
+  CHECK(stats->archived == static_cast<int64_t>(deleted.size()));
+  for (int64_t id : deleted) CHECK(db.MediaArchived(id));
+  for (int64_t id : kept) CHECK_FALSE(db.MediaArchived(id));
+  auto actions = journal->ListActions({});
+  REQUIRE(actions.ok());
+  CHECK(actions->size() == deleted.size());
+}
