@@ -1,5 +1,8 @@
 #include "bench/bench_lib.h"
 
+#include <functional>
+#include <utility>
+
 #include <fcntl.h>
 #include <mysql.h>
 #include <sys/wait.h>
@@ -52,8 +55,15 @@ bool Removed(int64_t i, double ratio) {
   return static_cast<double>(z >> 11) / 9007199254740992.0 < ratio;
 }
 
+namespace {
+std::function<void()> g_on_die;
+}  // namespace
+
+void OnDie(std::function<void()> cleanup) { g_on_die = std::move(cleanup); }
+
 void Die(const std::string& message) {
   std::fprintf(stderr, "bench: %s\n", message.c_str());
+  if (auto cleanup = std::exchange(g_on_die, nullptr)) cleanup();
   std::exit(1);
 }
 
@@ -238,8 +248,8 @@ int64_t ResetRows(Db& db, const Layout& layout) {
     esc.resize(mysql_real_escape_string(db.raw(), esc.data(), path.data(), path.size()));
     db.Exec("UPDATE Media SET filepath='" + esc + "' WHERE id=" + std::to_string(id));
   }
-  db.Exec("UPDATE Media SET archive=0 WHERE id BETWEEN " + lo + " AND " + hi + " AND archive=1");
-  const int64_t changed = static_cast<int64_t>(mysql_affected_rows(db.raw()));
+  const int64_t changed =
+      db.Exec("UPDATE Media SET archive=0 WHERE id BETWEEN " + lo + " AND " + hi + " AND archive=1");
   db.Exec("UPDATE EventsCam SET archive=0 WHERE media_id BETWEEN " + lo + " AND " + hi +
           " AND archive=1");
   return changed;

@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -66,6 +67,9 @@ class Db {
 };
 
 [[noreturn]] void Die(const std::string& message);
+// Runs `cleanup` (once) before Die exits: a benchmark that started a daemon
+// stops it, so a failed run leaves nothing watching the tree.
+void OnDie(std::function<void()> cleanup);
 
 // Monotonic milliseconds (double) and wall-clock epoch milliseconds.
 double NowMs();

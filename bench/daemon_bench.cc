@@ -114,11 +114,16 @@ int main(int argc, char** argv) {
   const double t_start = NowMs();
   const int pid = StartChild(run_argv, "", work + "/daemon.log");
   auto stop_daemon = [&] {
+    OnDie(nullptr);
     kill(pid, SIGTERM);
     int status = 0;
     waitpid(pid, &status, 0);
     return status;
   };
+  OnDie([pid] {
+    kill(pid, SIGTERM);
+    waitpid(pid, nullptr, 0);
+  });
 
   // Ready, and the startup sweep done.
   json last_sweep;

@@ -106,6 +106,7 @@ echo "== machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.1f GiB", $2/10485
 echo "== measuring $recsync (built $(date -r "$recsync" '+%F %T'))"
 echo "== generating $rows rows"
 "$bin/bench/generate" load "${common[@]}"
+sync  # the new tree written back before anything is timed
 
 "$bin/bench/sweep_bench" "${common[@]}" --recsync "$recsync" --naive "$bin/bench/naive_sweep" \
   --generate "$bin/bench/generate" --conf "$conf" --workdir "$work/run" --rounds "$rounds"

@@ -16,7 +16,9 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
+#include <chrono>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <sqlite3.h>
@@ -44,6 +46,21 @@ std::set<int64_t> JournalArchivedIds(const std::string& journal) {
   return ids;
 }
 
+
+// Waits until the previous run's after-effects are gone, so each timed run
+// starts on a quiet machine: dirty pages written back (the generator's files,
+// the journals) and InnoDB's purge of the reset's undo records done (it runs
+// in the background and would take CPU from whichever tool runs next; the
+// two-core sweep loses more to it than the one-thread baseline). At most 30 s.
+void Settle(Db& db) {
+  ::sync();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (std::chrono::steady_clock::now() < deadline &&
+         db.QueryInt("SELECT COUNT FROM information_schema.INNODB_METRICS "
+                     "WHERE NAME = 'trx_rseg_history_len'") > 100) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
 
 struct Run {
   double wall_ms = 0;
@@ -113,6 +130,7 @@ int main(int argc, char** argv) {
 
     auto run_one = [&](bool is_naive, int round) -> Run {
       ResetRows(db, layout);
+      Settle(db);
       const std::string out = work + "/out-" + std::to_string(++seq) + ".txt";
       const std::string err = work + "/err-" + std::to_string(seq) + ".txt";
       const std::string ids_file = work + "/ids-" + std::to_string(seq) + ".txt";
