@@ -115,6 +115,7 @@ sync  # the new tree written back before anything is timed
   --sqlite-single "$sqlite_single"
 
 "$bin/bench/generate" restore --root "$root" --rows "$rows"
+sync  # the recreated files written back: their writeback stalls every fsync
 "$bin/bench/daemon_bench" "${common[@]}" --recsync "$recsync" --conf "$conf" --workdir "$work/run" \
   --rate "$rate" --duration "$duration" --burst "$burst" --idle "$idle"
 
@@ -123,6 +124,7 @@ if ((archived > 0)); then
   echo "== adding $archived archived rows (the archived history)"
   "$bin/bench/generate" archived "${common[@]}" --count "$archived"
   "$bin/bench/generate" restore --root "$root" --rows "$rows"
+  sync
   "$bin/bench/sweep_bench" "${common[@]}" --recsync "$recsync" --naive "$bin/bench/naive_sweep" \
     --generate "$bin/bench/generate" --conf "$conf" --workdir "$work/run" --rounds 1 \
     --scenario "steady+${archived}-archived:0.001"
