@@ -4,6 +4,7 @@
 //   daemon_bench --recsync BIN --socket S --db D --root R --rows N
 //                --conf BLUECHERRY_CONF --workdir W
 //                [--rate 100] [--duration 20] [--burst 10000] [--idle 10]
+//                [--watcher inotify|fanotify|auto]   (default: the daemon's own)
 // Expects every file present and every row active (generate restore + reset
 // happen here too). Starts the daemon, waits for its startup sweep, warms it
 // with a few deletions and `recsync sync`, then measures:
@@ -110,6 +111,9 @@ int main(int argc, char** argv) {
   };
 
   std::vector<std::string> run_argv = {recsync, "run", "--storage", layout.root};
+  if (const std::string watcher = args.Get("watcher", ""); !watcher.empty()) {
+    run_argv.insert(run_argv.end(), {"--watcher", watcher});
+  }
   run_argv.insert(run_argv.end(), common.begin(), common.end());
   const double t_start = NowMs();
   const int pid = StartChild(run_argv, "", work + "/daemon.log");
