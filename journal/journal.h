@@ -276,7 +276,10 @@ class Journal {
   // drops each one, as the catalog shows it happened or not.
   // Returns the new actions' ids, in order, for ConfirmIntents().
   Result<std::vector<int64_t>> RecordIntents(const std::vector<ActionRecord>& actions);
-  Status ConfirmIntents(const std::vector<int64_t>& action_ids);
+  // `committed_ms`, when given, becomes the actions' time: when the change
+  // took effect, rather than when it was planned.
+  Status ConfirmIntents(const std::vector<int64_t>& action_ids,
+                        std::optional<int64_t> committed_ms = std::nullopt);
   Result<std::vector<ActionRecord>> Intents();
   Status ResolveIntent(int64_t action_id, bool happened);
 

@@ -181,7 +181,8 @@ Result<std::vector<int64_t>> Journal::RecordIntents(const std::vector<ActionReco
   return ids;
 }
 
-Status Journal::ConfirmIntents(const std::vector<int64_t>& action_ids) {
+Status Journal::ConfirmIntents(const std::vector<int64_t>& action_ids,
+                               std::optional<int64_t> committed_ms) {
   if (action_ids.empty()) return Status::Ok();
   return Guarded(path_, [&]() -> Status {
     // A batch's intents were inserted together, so their ids are mostly one
@@ -190,12 +191,17 @@ Status Journal::ConfirmIntents(const std::vector<int64_t>& action_ids) {
     std::sort(ids.begin(), ids.end());
     ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
     SQLite::Transaction txn(*db_, SQLite::TransactionBehavior::IMMEDIATE);
-    SQLite::Statement st(*db_, "UPDATE actions SET confirmed = 1 WHERE id BETWEEN ? AND ?");
+    SQLite::Statement st(*db_, committed_ms ? "UPDATE actions SET confirmed = 1, time_ms = ? "
+                                              "WHERE id BETWEEN ? AND ?"
+                                            : "UPDATE actions SET confirmed = 1 "
+                                              "WHERE id BETWEEN ? AND ?");
+    const int first = committed_ms ? 2 : 1;
     for (size_t begin = 0; begin < ids.size();) {
       size_t end = begin + 1;
       while (end < ids.size() && ids[end] == ids[end - 1] + 1) ++end;
-      st.bind(1, static_cast<int64_t>(ids[begin]));
-      st.bind(2, static_cast<int64_t>(ids[end - 1]));
+      if (committed_ms) st.bind(1, static_cast<int64_t>(*committed_ms));
+      st.bind(first, static_cast<int64_t>(ids[begin]));
+      st.bind(first + 1, static_cast<int64_t>(ids[end - 1]));
       st.exec();
       st.reset();
       begin = end;

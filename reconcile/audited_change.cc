@@ -31,34 +31,34 @@ ChangeHook IntentWriter(Journal& journal, const std::map<int64_t, ActionRecord>&
 // Confirms the intents of the rows that changed. Intents of rows a retried
 // transaction did not change stay unconfirmed; the next start drops them.
 Status Confirm(Journal& journal, const std::map<int64_t, int64_t>& written,
-               const std::vector<int64_t>& changed) {
+               const std::vector<int64_t>& changed, int64_t committed_ms) {
   std::vector<int64_t> action_ids;
   for (int64_t id : changed) {
     if (auto it = written.find(id); it != written.end()) action_ids.push_back(it->second);
   }
-  return journal.ConfirmIntents(action_ids);
+  return journal.ConfirmIntents(action_ids, committed_ms);
 }
 
 }  // namespace
 
-Result<std::vector<int64_t>> ArchiveAudited(Catalog& catalog, Journal& journal,
+Result<std::vector<int64_t>> ArchiveAudited(Catalog& catalog, Journal& journal, const Clock& clock,
                                             const std::vector<MediaRow>& rows,
                                             const std::map<int64_t, ActionRecord>& actions) {
   std::map<int64_t, int64_t> written;  // media id -> action id
   auto changed = catalog.ArchiveRows(rows, IntentWriter(journal, actions, written));
   if (!changed.ok()) return changed;
-  RECSYNC_RETURN_IF_ERROR(Confirm(journal, written, *changed));
+  RECSYNC_RETURN_IF_ERROR(Confirm(journal, written, *changed, clock.NowMs()));
   return changed;
 }
 
-Result<std::vector<int64_t>> RepathAudited(Catalog& catalog, Journal& journal,
+Result<std::vector<int64_t>> RepathAudited(Catalog& catalog, Journal& journal, const Clock& clock,
                                            const std::vector<MediaRow>& rows,
                                            const std::vector<std::string>& new_paths,
                                            const std::map<int64_t, ActionRecord>& actions) {
   std::map<int64_t, int64_t> written;  // media id -> action id
   auto changed = catalog.RepathRows(rows, new_paths, IntentWriter(journal, actions, written));
   if (!changed.ok()) return changed;
-  RECSYNC_RETURN_IF_ERROR(Confirm(journal, written, *changed));
+  RECSYNC_RETURN_IF_ERROR(Confirm(journal, written, *changed, clock.NowMs()));
   return changed;
 }
 

@@ -15,18 +15,20 @@
 #include <vector>
 
 #include "catalog/catalog.h"
+#include "common/clock.h"
 #include "journal/journal.h"
 
 namespace recsync {
 
 // Archives `rows` (Catalog::ArchiveRows) with `actions[id]` recorded for each
-// row that changes. Returns the ids changed.
-Result<std::vector<int64_t>> ArchiveAudited(Catalog& catalog, Journal& journal,
+// row that changes, timed by `clock` when the COMMIT returned (an intent left
+// by a crash keeps the time it was written). Returns the ids changed.
+Result<std::vector<int64_t>> ArchiveAudited(Catalog& catalog, Journal& journal, const Clock& clock,
                                             const std::vector<MediaRow>& rows,
                                             const std::map<int64_t, ActionRecord>& actions);
 
 // Re-points `rows` to `new_paths` (Catalog::RepathRows), likewise audited.
-Result<std::vector<int64_t>> RepathAudited(Catalog& catalog, Journal& journal,
+Result<std::vector<int64_t>> RepathAudited(Catalog& catalog, Journal& journal, const Clock& clock,
                                            const std::vector<MediaRow>& rows,
                                            const std::vector<std::string>& new_paths,
                                            const std::map<int64_t, ActionRecord>& actions);

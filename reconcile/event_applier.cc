@@ -249,7 +249,7 @@ class EventApplier::Pass {
         }
       }
     }
-    auto changed = ArchiveAudited(a_.catalog_, a_.journal_, rows, actions);
+    auto changed = ArchiveAudited(a_.catalog_, a_.journal_, a_.clock_, rows, actions);
     if (!changed.ok()) {
       batch_.clear();
       return CatalogError(events, changed.status());
@@ -304,7 +304,7 @@ class EventApplier::Pass {
         if (recorded_.count(r.id)) continue;
         actions[r.id] = {0, r.id, r.filepath, a_.clock_.NowMs(), "archive", "event", e.seq, ""};
       }
-      auto changed = ArchiveAudited(a_.catalog_, a_.journal_, chunk, actions);
+      auto changed = ArchiveAudited(a_.catalog_, a_.journal_, a_.clock_, chunk, actions);
       if (!changed.ok()) return CatalogError({&e}, changed.status());
       const std::set<int64_t> done(changed->begin(), changed->end());
       for (const auto& r : chunk) {
@@ -349,7 +349,7 @@ class EventApplier::Pass {
         actions[r.id] = {0,      r.id,    r.filepath, a_.clock_.NowMs(), "repath",
                          "event", from.seq, chunk_paths[k]};
       }
-      auto changed = RepathAudited(a_.catalog_, a_.journal_, chunk, chunk_paths, actions);
+      auto changed = RepathAudited(a_.catalog_, a_.journal_, a_.clock_, chunk, chunk_paths, actions);
       if (!changed.ok()) return CatalogError({&from, &to}, changed.status());
       const std::set<int64_t> done(changed->begin(), changed->end());
       for (size_t k = 0; k < chunk.size(); ++k) {

@@ -373,8 +373,8 @@ Result<SweepReport> Sweeper::Run(const SweepOptions& opt) {
       if (!archive_error.ok()) break;
       ArchiveJob* j = job.get();
       j->result = std::async(std::launch::async, [&catalog = *lane.catalog,
-                                                   &journal = *lane.journal, j] {
-        return ArchiveAudited(catalog, journal, j->gone, j->actions);
+                                                   &journal = *lane.journal, &clock = clock_, j] {
+        return ArchiveAudited(catalog, journal, clock, j->gone, j->actions);
       });
       lane.job = std::move(job);
     }

@@ -25,7 +25,8 @@ TEST_CASE_METHOD(SweepFixture, "an audited archive records its actions only once
   // (by the hook, inside the transaction) and nothing is confirmed.
   bool saw_intents = false;
   catalog->SetBeforeCommitHook([&] { saw_intents = journal->Intents()->size() == 2; });
-  auto changed = ArchiveAudited(*catalog, *journal, rows,
+  ManualClock clock(5000);  // the actions were planned at 1000 (see Archive())
+  auto changed = ArchiveAudited(*catalog, *journal, clock, rows,
                                 {{a, Archive(a, rows[0].filepath, 7)},
                                  {b, Archive(b, rows[1].filepath, 7)}});
   REQUIRE(changed.ok());
@@ -33,7 +34,9 @@ TEST_CASE_METHOD(SweepFixture, "an audited archive records its actions only once
   CHECK(journal->Intents()->empty());
   auto actions = journal->ListActions({});
   REQUIRE(actions.ok());
-  CHECK(actions->size() == 2);
+  REQUIRE(actions->size() == 2);
+  // Timed when the change took effect, not when it was planned.
+  for (const auto& action : *actions) CHECK(action.time_ms == 5000);
 }
 
 TEST_CASE_METHOD(SweepFixture, "intents left by a crash are kept if the catalog changed, else dropped") {
