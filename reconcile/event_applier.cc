@@ -105,7 +105,10 @@ class EventApplier::Pass {
     }
     if (paths.size() < 2) return;
     auto rows = a_.resolver_.ResolveMany(paths);
-    if (!rows.ok()) return;
+    if (!rows.ok()) {
+      resolve_error_ = rows.status();
+      return;
+    }
     for (size_t k = 0; k < which.size(); ++k) resolved_[which[k]] = std::move((*rows)[k]);
   }
 
@@ -211,6 +214,9 @@ class EventApplier::Pass {
     } else if (check.presence == Presence::kUnknown) {
       Decide(e, "pending", {}, "cannot tell whether the file exists: " + ErrnoText(check.err));
     } else {
+      // The database went away during the joint lookup: asking again for
+      // each event would wait out the outage once per event.
+      if (resolve_error_.code() == Code::kUnavailable) return CatalogError({&e}, resolve_error_);
       Result<std::vector<MediaRow>> rows = std::vector<MediaRow>{};
       if (auto known = resolved_.find(i); known != resolved_.end() && !repathed_) {
         rows = std::move(known->second);
@@ -391,6 +397,7 @@ class EventApplier::Pass {
   std::optional<std::vector<PathCheck>> checks_;
   std::map<size_t, std::vector<MediaRow>> resolved_;  // event index -> rows (ResolveDeleted)
   bool repathed_ = false;  // a row was re-pointed in this pass: resolved_ may be stale
+  Status resolve_error_;   // why ResolveDeleted() found nothing, if it failed
   std::set<int64_t> decided_;                         // seqs settled (or batched) in this pass
   std::map<uint32_t, const EventRecord*> held_from_;  // held "moved_from"s by cookie
   std::vector<std::pair<const EventRecord*, std::vector<MediaRow>>> batch_;  // to archive
