@@ -1,0 +1,120 @@
+// SweepRun: one run of Sweeper::Run, internal to reconcile/sweep*.cc. Its
+// phases, in order:
+//   1. roots: the configured ones assessed (online, offline, suspect);
+//   2. check: one streamed SELECT, each row placed under a root (once per
+//      folder) and checked by the root's listers (sweep_check.h), then the
+//      guards;
+//   3. archive: per root, batches re-checked and archived, on one or two
+//      catalog connections (sweep_archive.cc);
+//   4. finish: the roots' baselines and the sweep's record in the journal.
+// Any catalog or journal error ends the run through Fail(), which records
+// the sweep as failed with the figures so far.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <future>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "catalog/catalog.h"
+#include "common/clock.h"
+#include "common/hash.h"
+#include "journal/journal.h"
+#include "reconcile/disk.h"
+#include "reconcile/storage_root.h"
+#include "reconcile/sweep.h"
+#include "reconcile/sweep_check.h"
+
+namespace recsync::sweep_internal {
+
+// One batch being archived on a lane: its rows and actions live here, not on
+// the stack, while the lane's thread reads them.
+struct ArchiveJob {
+  std::vector<MediaRow> gone;
+  std::map<int64_t, ActionRecord> actions;
+  std::future<Result<std::vector<int64_t>>> result;
+};
+
+class SweepRun {
+ public:
+  SweepRun(Catalog& catalog, Journal& journal, std::shared_ptr<DiskInterface> disk,
+           const Clock& clock, const SweepOptions& options);
+
+  Result<SweepReport> Run();
+
+ private:
+  // A catalog + journal connection pair that archives batches, one at a time.
+  struct Lane {
+    Catalog* catalog;
+    Journal* journal;
+    std::unique_ptr<ArchiveJob> job;  // the batch in flight on this lane
+  };
+  // Where the rows of one folder go (see Take()).
+  struct FolderPlace {
+    RootWork* root;
+    bool plain;    // every component of the folder is plain
+    uint32_t key;  // numbers the folder for RowBatch; key % kListers = lister
+  };
+
+  // Records the sweep as failed, with the figures so far; returns `status`.
+  Status Fail(const Status& status);
+  bool Cancelled() const { return opt_.cancel && opt_.cancel->load(); }
+
+  // 1. roots
+  Status AddConfiguredRoots();
+  Result<RootWork*> AddRoot(const std::string& path, bool configured);
+  // The configured root a path lies under (the longest one), else the root
+  // its layout implies (added on first sight); nullptr when neither exists.
+  Result<RootWork*> Place(const std::string& path);
+  // Why root `w` no longer looks as it did at the start ("" when it does).
+  std::string LayoutChange(const RootWork& w) const;
+
+  // 2. check
+  Status CheckAll();
+  bool Take(const MediaRowView& row);  // StreamActiveRows' callback
+
+  // 3. archive (sweep_archive.cc)
+  Status ArchiveAll();
+  void ArchiveRoot(RootWork& w);
+  void OpenSecondLane();
+  void Collect(Lane& lane, RootWork& w);
+
+  // 4. finish
+  Status Finish();
+
+  Catalog& catalog_;
+  Journal& journal_;
+  std::shared_ptr<DiskInterface> disk_;
+  const Clock& clock_;
+  const SweepOptions& opt_;
+  const std::chrono::steady_clock::time_point started_;
+  const Status cancelled_;
+  SweepReport rep_;
+
+  std::optional<MountTables> tables_;
+  std::vector<std::unique_ptr<RootWork>> works_;  // configured roots first
+  size_t configured_count_ = 0;
+  std::map<std::string, RootWork*, std::less<>> inferred_;  // found by string_view
+
+  int64_t young_after_ = 0;
+  int64_t total_rows_ = 0;
+  Status row_error_;
+  // Rows of all cameras interleave in id order, so folders are a map,
+  // dropped when it grows large (old folders do not come back).
+  std::unordered_map<std::string, FolderPlace, ShortHasher, std::equal_to<>> folders_;
+  uint32_t next_key_ = 0;
+
+  size_t batch_ = 1;
+  int64_t total_archived_ = 0;
+  Status archive_error_;
+  std::unique_ptr<Catalog> catalog2_;
+  std::unique_ptr<Journal> journal2_;
+  std::vector<Lane> lanes_;
+};
+
+}  // namespace recsync::sweep_internal
