@@ -4,7 +4,6 @@
 #include <mysqld_error.h>
 
 #include <algorithm>
-#include <array>
 #include <cstdio>
 #include <limits>
 #include <mutex>
@@ -200,8 +199,13 @@ Status Session::Stream(std::string_view sql, const std::vector<ColumnType>& colu
                                        ": statement shape mismatch: " + std::string(sql));
   }
   if (mysql_stmt_execute(stmt.get()) != 0) return FailStmt(stmt.get());
+  return FetchEach(stmt.get(), columns, fn);
+}
 
+Status Session::FetchEach(MYSQL_STMT* stmt, const std::vector<ColumnType>& columns,
+                          const std::function<bool(const std::vector<ValueView>& row)>& fn) {
   // A bytes value longer than its buffer is fetched again into a grown one.
+  const size_t n = columns.size();
   std::vector<MYSQL_BIND> out(n);
   std::vector<unsigned long> length(n);
   std::vector<my_bool> is_null(n), error(n);
@@ -223,15 +227,15 @@ Status Session::Stream(std::string_view sql, const std::vector<ColumnType>& colu
         out[c].buffer_length = bytes[c].size();
       }
     }
-    return mysql_stmt_bind_result(stmt.get(), out.data()) == 0;
+    return mysql_stmt_bind_result(stmt, out.data()) == 0;
   };
-  if (!bind()) return FailStmt(stmt.get());
+  if (!bind()) return FailStmt(stmt);
 
   std::vector<ValueView> row(n);
   for (;;) {
-    const int rc = mysql_stmt_fetch(stmt.get());
+    const int rc = mysql_stmt_fetch(stmt);
     if (rc == MYSQL_NO_DATA) break;
-    if (rc != 0 && rc != MYSQL_DATA_TRUNCATED) return FailStmt(stmt.get());
+    if (rc != 0 && rc != MYSQL_DATA_TRUNCATED) return FailStmt(stmt);
     for (size_t c = 0; c < n; ++c) {
       ValueView& v = row[c];
       v = ValueView{};
@@ -253,10 +257,10 @@ Status Session::Stream(std::string_view sql, const std::vector<ColumnType>& colu
           whole.buffer = bytes[c].data();
           whole.buffer_length = length[c];
           whole.length = &whole_length;
-          if (mysql_stmt_fetch_column(stmt.get(), &whole, static_cast<unsigned>(c), 0) != 0) {
-            return FailStmt(stmt.get());
+          if (mysql_stmt_fetch_column(stmt, &whole, static_cast<unsigned>(c), 0) != 0) {
+            return FailStmt(stmt);
           }
-          if (!bind()) return FailStmt(stmt.get());  // the grown buffer from now on
+          if (!bind()) return FailStmt(stmt);  // the grown buffer from now on
         }
         v.bytes = std::string_view(bytes[c].data(), length[c]);
       }
@@ -304,63 +308,15 @@ Result<std::vector<Row>> Session::Query(std::string_view sql, const std::vector<
   // Buffer the whole result so the statement is done with the connection
   // before we look at a single row; pages are small by design.
   if (mysql_stmt_store_result(stmt.get()) != 0) return FailStmt(stmt.get());
-
-  // Bytes land in a small per-column buffer; longer values are fetched again
-  // with a buffer of their exact length.
-  constexpr unsigned long kInline = 256;
-  const size_t n = columns.size();
-  std::vector<MYSQL_BIND> out(n);
-  std::vector<unsigned long> length(n);
-  std::vector<my_bool> is_null(n), error(n);
-  std::vector<int64_t> ints(n);
-  std::vector<std::array<char, kInline>> inline_bytes(n);
-  for (size_t c = 0; c < n; ++c) {
-    out[c].length = &length[c];
-    out[c].is_null = &is_null[c];
-    out[c].error = &error[c];
-    if (columns[c] == ColumnType::kInt) {
-      out[c].buffer_type = MYSQL_TYPE_LONGLONG;
-      out[c].buffer = &ints[c];
-    } else {
-      out[c].buffer_type = MYSQL_TYPE_BLOB;
-      out[c].buffer = inline_bytes[c].data();
-      out[c].buffer_length = kInline;
+  RECSYNC_RETURN_IF_ERROR(FetchEach(stmt.get(), columns, [&](const std::vector<ValueView>& row) {
+    Row& out = rows.emplace_back(row.size());
+    for (size_t c = 0; c < row.size(); ++c) {
+      out[c].null = row[c].null;
+      out[c].i = row[c].i;
+      out[c].bytes.assign(row[c].bytes);
     }
-  }
-  if (mysql_stmt_bind_result(stmt.get(), out.data()) != 0) return FailStmt(stmt.get());
-
-  for (;;) {
-    const int rc = mysql_stmt_fetch(stmt.get());
-    if (rc == MYSQL_NO_DATA) break;
-    if (rc != 0 && rc != MYSQL_DATA_TRUNCATED) return FailStmt(stmt.get());
-    Row& row = rows.emplace_back(n);
-    for (size_t c = 0; c < n; ++c) {
-      Value& v = row[c];
-      if (is_null[c]) {
-        v.null = true;
-      } else if (columns[c] == ColumnType::kInt) {
-        if (error[c]) {
-          return Status(Code::kDatabase, "database " + config_.Describe() + ": " +
-                                             std::string(what_) + ": column " + std::to_string(c) +
-                                             " does not fit a 64-bit integer");
-        }
-        v.i = ints[c];
-      } else if (length[c] <= kInline) {
-        v.bytes.assign(inline_bytes[c].data(), length[c]);
-      } else {
-        v.bytes.resize(length[c]);
-        MYSQL_BIND whole{};
-        unsigned long whole_length = 0;
-        whole.buffer_type = MYSQL_TYPE_BLOB;
-        whole.buffer = v.bytes.data();
-        whole.buffer_length = length[c];
-        whole.length = &whole_length;
-        if (mysql_stmt_fetch_column(stmt.get(), &whole, static_cast<unsigned>(c), 0) != 0) {
-          return FailStmt(stmt.get());
-        }
-      }
-    }
-  }
+    return true;
+  }));
   return rows;
 }
 

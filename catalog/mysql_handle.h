@@ -115,6 +115,10 @@ class Session {
   friend class Transaction;  // to keep last_error() across its ROLLBACK
   Status Fail(unsigned code, const char* message);
   Status FailStmt(MYSQL_STMT* stmt);
+  // Binds `columns` to an executed statement's result and hands each row to
+  // `fn` (false stops); shared by Stream (unbuffered) and Query (stored).
+  Status FetchEach(MYSQL_STMT* stmt, const std::vector<ColumnType>& columns,
+                   const std::function<bool(const std::vector<ValueView>& row)>& fn);
 
   MYSQL* mysql_;
   const DbConfig& config_;

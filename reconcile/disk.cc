@@ -289,6 +289,13 @@ void TaskThread::Post(std::function<void()> fn) {
   queue_->cv.notify_all();
 }
 
+std::vector<PathCheck> CheckEach(DiskInterface& disk, const std::vector<std::string>& paths) {
+  std::vector<PathCheck> out;
+  out.reserve(paths.size());
+  for (const auto& p : paths) out.push_back(disk.Check(p));
+  return out;
+}
+
 std::string FormatTimeout(std::chrono::milliseconds timeout) {
   const auto ms = timeout.count();
   return ms % 1000 == 0 ? std::to_string(ms / 1000) + " s" : std::to_string(ms) + " ms";

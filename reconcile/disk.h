@@ -85,6 +85,9 @@ class DiskInterface {
   virtual Result<std::vector<std::string>> DeclaredMountPoints() = 0;
 };
 
+// disk.Check() of each path, in order.
+std::vector<PathCheck> CheckEach(DiskInterface& disk, const std::vector<std::string>& paths);
+
 // The real filesystem. `fstab` is the file DeclaredMountPoints() reads.
 std::unique_ptr<DiskInterface> MakeRealDisk(std::string fstab = "/etc/fstab");
 

@@ -125,11 +125,7 @@ class EventApplier::Pass {
     }
     if (paths.empty()) return;
     checks_ = RunBounded<std::vector<PathCheck>>(
-        [disk = a_.disk_, paths] {
-          std::vector<PathCheck> out;
-          for (const auto& p : paths) out.push_back(disk->Check(p));
-          return out;
-        },
+        [disk = a_.disk_, paths] { return CheckEach(*disk, paths); },
         a_.options_.probe_timeout);
   }
 
@@ -287,11 +283,7 @@ class EventApplier::Pass {
     std::vector<std::string> paths;
     for (const auto& r : *rows) paths.push_back(r.filepath);
     auto checks = RunBounded<std::vector<PathCheck>>(
-        [disk = a_.disk_, paths] {
-          std::vector<PathCheck> out;
-          for (const auto& p : paths) out.push_back(disk->Check(p));
-          return out;
-        },
+        [disk = a_.disk_, paths] { return CheckEach(*disk, paths); },
         a_.options_.probe_timeout);
     if (!checks) {
       Decide(e, "pending", {}, kProbeTimeout);

@@ -25,13 +25,7 @@ BoundedTask<std::vector<PathCheck>> StartRecheck(const std::shared_ptr<DiskInter
   paths.reserve(end - begin);
   for (size_t i = begin; i < end; ++i) paths.push_back(rows[i].filepath);
   return BoundedTask<std::vector<PathCheck>>::Start(
-      [disk, paths = std::move(paths)] {
-        std::vector<PathCheck> out;
-        out.reserve(paths.size());
-        for (const auto& p : paths) out.push_back(disk->Check(p));
-        return out;
-      },
-      timeout, &thread);
+      [disk, paths = std::move(paths)] { return CheckEach(*disk, paths); }, timeout, &thread);
 }
 
 }  // namespace

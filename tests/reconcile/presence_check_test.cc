@@ -58,10 +58,15 @@ std::vector<std::string> RandomTree(const std::string& root, std::mt19937& rng) 
   return paths;
 }
 
-std::vector<PathCheck> ByLstat(DiskInterface& disk, const std::vector<std::string>& paths) {
-  std::vector<PathCheck> out;
-  for (const auto& p : paths) out.push_back(disk.Check(p));
-  return out;
+// Every answer equals lstat's (presence and errno), path by path.
+void CheckSameAsLstat(const std::vector<std::string>& paths, const std::vector<PathCheck>& got,
+                      const std::vector<PathCheck>& expected) {
+  REQUIRE(got.size() == expected.size());
+  for (size_t i = 0; i < paths.size(); ++i) {
+    INFO(paths[i]);
+    CHECK(got[i].presence == expected[i].presence);
+    CHECK(got[i].err == expected[i].err);
+  }
 }
 
 }  // namespace
@@ -73,7 +78,7 @@ TEST_CASE("on random trees the listing check answers exactly as lstat does") {
     std::mt19937 rng(seed);
     const auto paths = RandomTree(tmp.Sub("rec"), rng);
     auto disk = std::shared_ptr<DiskInterface>(MakeRealDisk());
-    const auto expected = ByLstat(*disk, paths);
+    const auto expected = CheckEach(*disk, paths);
     // A tiny cache, so listings are evicted and taken again; random chunks.
     PresenceCheck check(disk, 1 + seed % 4);
     std::vector<PathCheck> got;
@@ -84,12 +89,7 @@ TEST_CASE("on random trees the listing check answers exactly as lstat does") {
       got.insert(got.end(), part.begin(), part.end());
       i += n;
     }
-    REQUIRE(got.size() == expected.size());
-    for (size_t i = 0; i < paths.size(); ++i) {
-      INFO(paths[i]);
-      CHECK(got[i].presence == expected[i].presence);
-      CHECK(got[i].err == expected[i].err);
-    }
+    CheckSameAsLstat(paths, got, expected);
   }
 }
 
@@ -100,7 +100,7 @@ TEST_CASE("checked as row batches, interleaved rows of many folders answer exact
     std::mt19937 rng(seed);
     const auto paths = RandomTree(tmp.Sub("rec"), rng);
     auto disk = std::shared_ptr<DiskInterface>(MakeRealDisk());
-    const auto expected = ByLstat(*disk, paths);
+    const auto expected = CheckEach(*disk, paths);
     // Folder numbers as the sweep hands them out; odd seeds spread them far
     // apart, which takes the check's other way of grouping rows by folder.
     std::map<std::string, uint32_t> folder;
@@ -124,11 +124,7 @@ TEST_CASE("checked as row batches, interleaved rows of many folders answer exact
       got.insert(got.end(), part.begin(), part.end());
       i += n;
     }
-    for (size_t i = 0; i < paths.size(); ++i) {
-      INFO(paths[i]);
-      CHECK(got[i].presence == expected[i].presence);
-      CHECK(got[i].err == expected[i].err);
-    }
+    CheckSameAsLstat(paths, got, expected);
   }
 }
 
@@ -213,12 +209,8 @@ TEST_CASE("a folder whose listing fails falls back to lstat for each of its file
                                           "/r/c/1.mp4"};
   PresenceCheck check(disk);
   auto got = check.Check(paths);
-  auto expected = ByLstat(*disk, paths);
-  for (size_t i = 0; i < paths.size(); ++i) {
-    INFO(paths[i]);
-    CHECK(got[i].presence == expected[i].presence);
-    CHECK(got[i].err == expected[i].err);
-  }
+  auto expected = CheckEach(*disk, paths);
+  CheckSameAsLstat(paths, got, expected);
 }
 
 // latin1, so that the invalid UTF-8 name can be a row too.

@@ -1,10 +1,9 @@
 // Bounded tasks on a reused thread: the sweep's listers post a chunk after
 // chunk to one TaskThread each, and must still give up on a hung mount.
-#include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <future>
-#include <thread>
+#include <memory>
 #include <vector>
 
 #include "reconcile/disk.h"
@@ -37,26 +36,24 @@ TEST_CASE("tasks given to one TaskThread run one after another, in the order sta
 TEST_CASE("a task stuck past its deadline times out, and dropping its TaskThread does not wait") {
   std::promise<void> unstick;
   std::shared_future<void> stuck = unstick.get_future().share();
-  auto finished = std::make_shared<std::atomic<bool>>(false);
+  // Shared with the task, which may outlive this test if it fails.
+  auto finished = std::make_shared<std::promise<void>>();
+  std::future<void> finished_seen = finished->get_future();
   std::optional<BoundedTask<int>> task;
   {
     TaskThread thread;
     task = BoundedTask<int>::Start(
         [stuck, finished] {
           stuck.wait();  // a call into a hung mount
-          finished->store(true);
+          finished->set_value();
           return 1;
         },
         50ms, &thread);
     CHECK_FALSE(task->Wait());  // the deadline passes: nullopt, not a hang
   }  // ~TaskThread returns although its thread is still stuck
-  CHECK_FALSE(finished->load());
+  CHECK(finished_seen.wait_for(0s) == std::future_status::timeout);
   unstick.set_value();  // the storage answers at last; the thread finishes and exits
-  const auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (!finished->load() && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(1ms);
-  }
-  CHECK(finished->load());
+  CHECK(finished_seen.wait_for(10s) == std::future_status::ready);
 }
 
 TEST_CASE("a task that throws is seen as a timeout, never as a result") {
