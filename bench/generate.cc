@@ -7,6 +7,9 @@
 //       M archived rows (ids 1..M, older days, no files): the archived history.
 //   generate remove   --root R --rows N --ratio X     unlink the X share of files
 //   generate restore  --root R --rows N               recreate every missing file
+//   generate churn    --root R --rows N --ratio X     recreate, then unlink again, the X
+//                                                     share: their folders change as when
+//                                                     files vanish between two sweeps
 //   generate reset    --socket S --db D --root R --rows N
 //       archive=0 and the generated filepath again for exactly the active rows.
 // The tables must exist (scripts/bluecherry-schema.sql).
@@ -168,6 +171,20 @@ int main(int argc, char** argv) {
     std::printf("generate remove: %lld files missing (%.3f %%), %lld unlinked now\n",
                 static_cast<long long>(total), 100.0 * total / layout.rows,
                 static_cast<long long>(removed));
+  } else if (cmd == "churn") {
+    const double ratio = args.GetDouble("ratio", 0.001);
+    int64_t churned = 0;
+    for (int64_t i = 0; i < layout.rows; ++i) {
+      if (!Removed(i, ratio)) continue;
+      const std::string path = layout.PathOf(i);
+      const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+      if (fd < 0) Die("create " + path + ": " + std::strerror(errno));
+      close(fd);
+      if (unlink(path.c_str()) != 0) Die("unlink " + path + ": " + std::strerror(errno));
+      ++churned;
+    }
+    std::printf("generate churn: %lld files created and unlinked again\n",
+                static_cast<long long>(churned));
   } else if (cmd == "restore") {
     const int64_t created = CreateFiles(layout, true);
     std::printf("generate restore: %lld files recreated\n", static_cast<long long>(created));

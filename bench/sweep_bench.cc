@@ -6,9 +6,16 @@
 // For each scenario (default steady:0.001 and recovery:0.1, in that order:
 // the removed sets are nested) the files are removed with `generate remove`,
 // then one untimed warm-up of each tool, then `rounds` rounds of naive and
-// recsync alternately, each on freshly reset rows (archive=0). Each child's
-// wall time and peak RSS come from wait4(). Both must archive exactly the ids
-// whose files were removed, or the benchmark fails (exit 1).
+// recsync alternately, each on freshly reset rows (archive=0). recsync runs
+// twice per round:
+// - cold: on a new journal, so it lists every folder (a first sweep);
+// - warm: on the journal of its previous warm run, after `generate churn`
+//   recreated and unlinked the removed files again, so that exactly the
+//   folders that lost files since the last sweep have changed (the hourly
+//   sweep of a running recorder: see reconcile/listing_cache.h).
+// Each child's wall time and peak RSS come from wait4(). Every run must
+// archive exactly the ids whose files were removed, or the benchmark fails
+// (exit 1).
 #include <unistd.h>
 
 #include <algorithm>
@@ -29,14 +36,15 @@ using namespace bench;
 
 namespace {
 
-// Every Media id the sweep recorded as archived in its journal.
+// Every Media id the journal's last sweep recorded as archived.
 std::set<int64_t> JournalArchivedIds(const std::string& journal) {
   std::set<int64_t> ids;
   sqlite3* db = nullptr;
   if (sqlite3_open_v2(journal.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
     sqlite3_stmt* st = nullptr;
     if (sqlite3_prepare_v2(db,
-                           "SELECT media_id FROM actions WHERE action = 'archive' AND confirmed = 1",
+                           "SELECT media_id FROM actions WHERE action = 'archive' AND confirmed = 1 "
+                           "AND cause = 'sweep' AND cause_id = (SELECT MAX(id) FROM sweeps)",
                            -1, &st, nullptr) == SQLITE_OK) {
       while (sqlite3_step(st) == SQLITE_ROW) ids.insert(sqlite3_column_int64(st, 0));
     }
@@ -100,7 +108,7 @@ int main(int argc, char** argv) {
   struct Row {
     std::string name;
     int64_t missing;
-    std::vector<Run> naive, recsync;
+    std::vector<Run> naive, cold, warm;
   };
   std::vector<Row> table;
   bool all_ok = true;
@@ -126,15 +134,26 @@ int main(int argc, char** argv) {
                 static_cast<long long>(total_rows), expected.size());
     std::printf("%-10s %-5s %-8s %10s %12s %10s %9s\n", "scenario", "round", "tool", "wall_s",
                 "rows/s", "rss_MiB", "archived");
-    Row row{name, static_cast<int64_t>(expected.size()), {}, {}};
+    Row row{name, static_cast<int64_t>(expected.size()), {}, {}, {}};
+    const std::string warm_journal = work + "/journal-warm-" + name + ".db";
 
-    auto run_one = [&](bool is_naive, int round) -> Run {
+    enum class Tool { kNaive, kCold, kWarm };
+    auto run_one = [&](Tool tool, int round) -> Run {
+      const bool is_naive = tool == Tool::kNaive;
+      if (tool == Tool::kWarm) {
+        auto churn = RunChild({generate, "churn", "--root", layout.root, "--rows",
+                               std::to_string(layout.rows), "--ratio", ratio_text},
+                              "", "");
+        if (churn.exit_code != 0) Die("generate churn failed");
+      }
       ResetRows(db, layout);
       Settle(db);
       const std::string out = work + "/out-" + std::to_string(++seq) + ".txt";
       const std::string err = work + "/err-" + std::to_string(seq) + ".txt";
       const std::string ids_file = work + "/ids-" + std::to_string(seq) + ".txt";
-      const std::string journal = work + "/journal-" + std::to_string(seq) + ".db";
+      const std::string journal = tool == Tool::kWarm
+                                      ? warm_journal
+                                      : work + "/journal-" + std::to_string(seq) + ".db";
       ChildResult cr;
       std::set<int64_t> got;
       if (is_naive) {
@@ -160,8 +179,10 @@ int main(int argc, char** argv) {
                        got.size(), static_cast<long long>(j["archived"].get<int64_t>()));
           got.clear();
         }
-        for (const char* suffix : {"", "-wal", "-shm", ".lock"}) {
-          unlink((journal + suffix).c_str());
+        if (tool == Tool::kCold) {
+          for (const char* suffix : {"", "-wal", "-shm", ".lock"}) {
+            unlink((journal + suffix).c_str());
+          }
         }
       }
       const bool ok = got == expected;
@@ -171,9 +192,10 @@ int main(int argc, char** argv) {
                      is_naive ? "naive" : "recsync", got.size(), expected.size(), out.c_str());
       }
       Run r{cr.wall_ms, cr.maxrss_kib / 1024.0, static_cast<int64_t>(got.size())};
+      const char* tool_name = is_naive ? "naive" : tool == Tool::kCold ? "cold" : "warm";
       std::printf("%-10s %-5s %-8s %10.3f %12.0f %10.1f %9lld%s\n", name.c_str(),
-                  round < 0 ? "warm" : std::to_string(round + 1).c_str(),
-                  is_naive ? "naive" : "recsync", r.wall_ms / 1e3,
+                  round < 0 ? "w-up" : std::to_string(round + 1).c_str(), tool_name,
+                  r.wall_ms / 1e3,
                   layout.rows / (r.wall_ms / 1e3), r.rss_mib, static_cast<long long>(r.archived),
                   ok ? "" : "  WRONG IDS");
       std::fflush(stdout);
@@ -182,12 +204,18 @@ int main(int argc, char** argv) {
     };
 
     if (warmup) {
-      run_one(true, -1);
-      run_one(false, -1);
+      run_one(Tool::kNaive, -1);
+      run_one(Tool::kCold, -1);
     }
+    // The warm journal starts from one full sweep, untimed.
+    for (const char* suffix : {"", "-wal", "-shm", ".lock"}) {
+      unlink((warm_journal + suffix).c_str());
+    }
+    run_one(Tool::kWarm, -1);
     for (int k = 0; k < rounds; ++k) {
-      row.naive.push_back(run_one(true, k));
-      row.recsync.push_back(run_one(false, k));
+      row.naive.push_back(run_one(Tool::kNaive, k));
+      row.cold.push_back(run_one(Tool::kCold, k));
+      row.warm.push_back(run_one(Tool::kWarm, k));
     }
     table.push_back(row);
   }
@@ -204,17 +232,21 @@ int main(int argc, char** argv) {
     return m;
   };
   std::printf("\n### Sweep: naive vs recsync (%d rounds, medians, min–max)\n\n", rounds);
-  std::printf("| scenario | active rows | missing | naive s | recsync s | naive/recsync | "
-              "naive rows/s | recsync rows/s | naive peak RSS MiB | recsync peak RSS MiB |\n");
-  std::printf("|---|---|---|---|---|---|---|---|---|---|\n");
+  std::printf("recsync cold: a first sweep, listing every folder; warm: the next sweep, "
+              "listing only the folders that changed\n\n");
+  std::printf("| scenario | active rows | missing | naive s | recsync cold s | recsync warm s | "
+              "naive/cold | naive/warm | naive rows/s | warm rows/s | "
+              "peak RSS MiB naive / cold / warm |\n");
+  std::printf("|---|---|---|---|---|---|---|---|---|---|---|\n");
   for (const auto& r : table) {
-    const Summary n = wall(r.naive), s = wall(r.recsync);
-    std::printf("| %s | %lld | %lld | %.3f (%.3f–%.3f) | %.3f (%.3f–%.3f) | %.2f× | %.0f | %.0f | "
-                "%.1f | %.1f |\n",
+    const Summary n = wall(r.naive), c = wall(r.cold), w = wall(r.warm);
+    std::printf("| %s | %lld | %lld | %.3f (%.3f–%.3f) | %.3f (%.3f–%.3f) | %.3f (%.3f–%.3f) | "
+                "%.2f× | %.2f× | %.0f | %.0f | %.1f / %.1f / %.1f |\n",
                 r.name.c_str(), static_cast<long long>(layout.rows),
-                static_cast<long long>(r.missing), n.median, n.min, n.max, s.median, s.min, s.max,
-                n.median / s.median, layout.rows / n.median, layout.rows / s.median, rss(r.naive),
-                rss(r.recsync));
+                static_cast<long long>(r.missing), n.median, n.min, n.max, c.median, c.min, c.max,
+                w.median, w.min, w.max, n.median / c.median, n.median / w.median,
+                layout.rows / n.median, layout.rows / w.median, rss(r.naive), rss(r.cold),
+                rss(r.warm));
   }
   std::printf("\ncorrectness guard (both archived exactly the removed ids): %s\n",
               all_ok ? "ok" : "FAILED");

@@ -21,6 +21,7 @@ namespace {
 struct SweepFlags {
   bool dry_run = false;
   bool force = false;
+  bool relist = false;
   bool json = false;
 };
 
@@ -33,7 +34,11 @@ std::optional<int> SweepViaDaemon(const SweepFlags& flags, const Settings& setti
   constexpr std::chrono::hours kSweepTimeout{24};
   auto answer = ControlRequest(
       settings.control_socket,
-      {{"cmd", "sweep"}, {"dry_run", flags.dry_run}, {"force", flags.force}}, kSweepTimeout);
+      {{"cmd", "sweep"},
+       {"dry_run", flags.dry_run},
+       {"force", flags.force},
+       {"relist", flags.relist}},
+      kSweepTimeout);
   if (!answer.ok()) {
     if (answer.status().code() == Code::kNotFound) return std::nullopt;
     err << "recsync: asking the daemon to sweep: " << answer.status().message() << "\n";
@@ -90,6 +95,7 @@ int RunSweep(const SweepFlags& flags, const Settings& settings, std::ostream& ou
   options.settle_intents_before_ms = clock.NowMs();
   options.dry_run = flags.dry_run;
   options.force = flags.force;
+  options.reuse_listings = !flags.relist;
 
   Sweeper sweeper(**catalog, **journal, MakeRealDisk(settings.fstab), clock);
   auto report = sweeper.Run(options);
@@ -115,6 +121,9 @@ void AddSweepCommand(CLI::App& app, CommandRunner* runner) {
   sweep->add_flag("--force", flags->force,
                   "Archive even where the suspect-root or missing-ratio guard refuses "
                   "(never on an offline root)");
+  sweep->add_flag("--relist", flags->relist,
+                  "List every folder, not reusing the listings of folders unchanged since an "
+                  "earlier sweep");
   sweep->add_flag("--json", flags->json, "Print one JSON object instead of the summary");
   sweep->callback([flags, runner] {
     *runner = [flags](const Settings& s, std::ostream& out, std::ostream& err) {

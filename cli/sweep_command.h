@@ -1,4 +1,4 @@
-// `recsync sweep [--dry-run] [--force] [--json]`: one full reconcile.
+// `recsync sweep [--dry-run] [--force] [--relist] [--json]`: one full reconcile.
 #pragma once
 
 #include "cli/journal_commands.h"

@@ -42,6 +42,7 @@ void Daemon::OnControl(const nlohmann::json& request, ControlServer::Reply reply
     r.trigger = "manual";
     r.dry_run = request.value("dry_run", false);
     r.force = request.value("force", false);
+    r.relist = request.value("relist", false);
     r.waiters.push_back([reply](const SweepOutcome& outcome) { reply(OutcomeJson(outcome)); });
     RequestSweep(std::move(r));
   } else if (cmd == "sync") {

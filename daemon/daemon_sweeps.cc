@@ -35,6 +35,7 @@ void Daemon::MaybeStartSweep() {
   SweepOptions options = SweepOptionsFor(settings_, next->trigger);
   options.dry_run = next->dry_run;
   options.force = next->force;
+  options.reuse_listings = !next->relist;
   options.roots = next->roots.empty() ? RootPaths() : next->roots;
   options.cancel = &cancel_;
   options.settle_intents_before_ms = started_ms_;

@@ -20,7 +20,10 @@ std::vector<std::string> UniteRoots(const std::vector<std::string>& a,
 
 void SweepQueue::Add(SweepRequest request) {
   for (auto& queued : queue_) {
-    if (queued.dry_run != request.dry_run || queued.force != request.force) continue;
+    if (queued.dry_run != request.dry_run || queued.force != request.force ||
+        queued.relist != request.relist) {
+      continue;
+    }
     queued.roots = UniteRoots(queued.roots, request.roots);
     for (auto& w : request.waiters) queued.waiters.push_back(std::move(w));
     return;

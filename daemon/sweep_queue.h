@@ -2,7 +2,7 @@
 // arrive meanwhile wait, and requests that ask for the same thing coalesce
 // into one follow-up, so a storm of overflows or clients costs one sweep.
 //
-// Two requests coalesce when they agree on dry_run and force; their roots are
+// Two requests coalesce when they agree on dry_run, force and relist; their roots are
 // united (an empty list means every root, which covers any other list) and
 // their waiters are all answered by the one sweep. The first trigger named
 // is kept. Loop thread only.
@@ -32,6 +32,7 @@ struct SweepRequest {
   std::vector<std::string> roots;  // empty: every root
   // Called with the outcome once the sweep that served the request ends.
   std::vector<std::function<void(const SweepOutcome&)>> waiters;
+  bool relist = false;  // SweepOptions::reuse_listings = false
 };
 
 class SweepQueue {

@@ -16,12 +16,12 @@
 //
 // Schema (version kJournalSchemaVersion, stored in PRAGMA user_version, with
 // PRAGMA application_id = kJournalApplicationId marking the file as ours).
-// Opening read-write migrates an older file forward step by step (0->1->2->3->4)
+// Opening read-write migrates an older file forward step by step (0->1->...->6)
 // in one transaction, so a crash mid-migration leaves the old version intact. A
 // newer version than this binary knows is refused; read-only opens never
 // migrate and refuse an older version too (open it read-write once).
 //
-// Version 4 (current):
+// Version 4 (versions 5 and 6, below, add to it):
 //   events(seq INTEGER PRIMARY KEY AUTOINCREMENT, time_ms INTEGER, path BLOB,
 //          kind TEXT, state TEXT, media_ids TEXT, attempts INTEGER,
 //          last_error TEXT, updated_ms INTEGER, cookie INTEGER, is_dir INTEGER)
@@ -44,9 +44,13 @@
 //         fs_type TEXT, seen_ms INTEGER, mount_path BLOB)
 //     mount_path: where the filesystem the root lay on was mounted.
 //
+// Version 6 adds listings(dir BLOB PRIMARY KEY, st_dev INTEGER, st_ino
+// INTEGER, mtime_ns INTEGER, ctime_ns INTEGER, listed_ms INTEGER, format
+// INTEGER, names BLOB): the folder listings a sweep remembers for the next
+// one (see ListingRecord). It starts empty.
+//
 // Version 5 adds actions.confirmed (1 for every action a version-4 journal
-// holds; 0 for an intent, see RecordIntents()). Version 4 is described below
-// as "current" apart from that.
+// holds; 0 for an intent, see RecordIntents()).
 //
 // Version 3 differs from version 4 in that events have no cookie and no
 // is_dir (migration 3->4 sets 0 for both: such a "moved_from" cannot be paired
@@ -67,6 +71,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -81,7 +86,7 @@ class Database;
 
 namespace recsync {
 
-inline constexpr int kJournalSchemaVersion = 5;
+inline constexpr int kJournalSchemaVersion = 6;
 // PRAGMA application_id of a recsync journal ("RcSy"); tells our file apart
 // from any other SQLite database at the configured path.
 inline constexpr int32_t kJournalApplicationId = 0x52635379;
@@ -176,6 +181,20 @@ struct RootRecord {
   // The mount point of the filesystem the root lay on ("" when unknown,
   // e.g. recorded by a version-2 journal).
   std::string mount_path;
+};
+
+// A folder listing remembered between sweeps (reconcile/listing_cache.h):
+// the folder's stat identity and times when it was listed, and its names as
+// `format`-numbered digests, packed. The journal stores it as given.
+struct ListingRecord {
+  std::string dir;
+  uint64_t st_dev = 0;
+  uint64_t st_ino = 0;
+  int64_t mtime_ns = 0;
+  int64_t ctime_ns = 0;
+  int64_t listed_ms = 0;
+  int format = 0;
+  std::string names;
 };
 
 struct JournalStats {
@@ -287,6 +306,14 @@ class Journal {
   // PutRoot inserts or replaces the record for root.path.
   Result<std::optional<RootRecord>> GetRoot(const std::string& path);
   Status PutRoot(const RootRecord& root);
+
+  // ---- folder listings ----
+  // Calls `fn` with every remembered listing, one at a time (a large
+  // storage has tens of thousands).
+  Status EachListing(const std::function<void(ListingRecord&&)>& fn);
+  // In one transaction: inserts or replaces the listings in `put` and
+  // deletes those of the folders in `drop`.
+  Status UpdateListings(const std::vector<ListingRecord>& put, const std::vector<std::string>& drop);
 
   // ---- maintenance ----
   // Deletes applied and ignored events whose time_ms is older than

@@ -82,6 +82,19 @@ constexpr Migration kMigrations[] = {
       ALTER TABLE actions ADD COLUMN confirmed INTEGER NOT NULL DEFAULT 1;
       CREATE INDEX actions_unconfirmed ON actions(id) WHERE confirmed = 0;
     )sql"},
+    // Folder listings a sweep may reuse while the folder is unchanged
+    // (reconcile/listing_cache.h); a cache, so nothing migrates into it.
+    {6, R"sql(
+      CREATE TABLE listings(
+        dir BLOB PRIMARY KEY,
+        st_dev INTEGER NOT NULL,
+        st_ino INTEGER NOT NULL,
+        mtime_ns INTEGER NOT NULL,
+        ctime_ns INTEGER NOT NULL,
+        listed_ms INTEGER NOT NULL,
+        format INTEGER NOT NULL,
+        names BLOB NOT NULL) WITHOUT ROWID;
+    )sql"},
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kJournalSchemaVersion,
               "one migration step per schema version");

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <sys/syscall.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -40,6 +41,14 @@ Result<std::string> ReadWholeFile(const std::string& path) {
   return ss.str();
 }
 
+FolderStamp StampOf(const struct stat& st) {
+  auto ns = [](const struct timespec& t) {
+    return static_cast<int64_t>(t.tv_sec) * 1'000'000'000 + t.tv_nsec;
+  };
+  return {static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino), ns(st.st_mtim),
+          ns(st.st_ctim)};
+}
+
 std::vector<std::string> SplitFields(const std::string& line) {
   std::vector<std::string> out;
   std::istringstream ss(line);
@@ -49,6 +58,45 @@ std::vector<std::string> SplitFields(const std::string& line) {
 }
 
 }  // namespace
+
+uint32_t NameDigest(std::string_view name) { return static_cast<uint32_t>(ShortHash(name) >> 32); }
+
+std::vector<uint32_t> DirListing::Digests() const {
+  std::vector<uint32_t> out;
+  if (from_digests_) {
+    if (has_zero_) out.push_back(0);
+    for (uint32_t d : digest_slots_) {
+      if (d != 0) out.push_back(d);
+    }
+  } else {
+    out.reserve(starts_.size());
+    for (uint32_t i = 0; i < starts_.size(); ++i) out.push_back(NameDigest(At(i)));
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+DirListing DirListing::FromDigests(const std::vector<uint32_t>& digests) {
+  DirListing listing;
+  listing.from_digests_ = true;
+  listing.digest_count_ = digests.size();
+  size_t slots = 16;
+  while (slots < digests.size() * 2) slots *= 2;
+  listing.digest_slots_.assign(slots, 0);
+  const size_t mask = slots - 1;
+  for (uint32_t d : digests) {
+    if (d == 0) {
+      listing.has_zero_ = true;
+      continue;
+    }
+    size_t slot = d & mask;
+    while (listing.digest_slots_[slot] != 0 && listing.digest_slots_[slot] != d) {
+      slot = (slot + 1) & mask;
+    }
+    listing.digest_slots_[slot] = d;
+  }
+  return listing;
+}
 
 void DirListing::Add(std::string_view name) {
   // 256 slots hold a day of one camera's recordings without a rehash.
@@ -63,6 +111,15 @@ void DirListing::Add(std::string_view name) {
 }
 
 bool DirListing::Contains(std::string_view name) const {
+  if (from_digests_) {
+    const uint32_t d = NameDigest(name);
+    if (d == 0) return has_zero_;
+    const size_t mask = digest_slots_.size() - 1;
+    for (size_t slot = d & mask; digest_slots_[slot] != 0; slot = (slot + 1) & mask) {
+      if (digest_slots_[slot] == d) return true;
+    }
+    return false;
+  }
   if (slots_.empty()) return false;
   const size_t mask = slots_.size() - 1;
   for (size_t slot = ShortHash(name) & mask; slots_[slot] != 0;
@@ -76,6 +133,10 @@ void DirListing::Clear() {
   bytes_.clear();
   starts_.clear();
   slots_.clear();
+  from_digests_ = false;
+  has_zero_ = false;
+  digest_count_ = 0;
+  digest_slots_.clear();
 }
 
 std::string_view DirListing::At(uint32_t i) const {
@@ -113,10 +174,19 @@ class RealDisk final : public DiskInterface {
   // folder and copy every entry once more, and a sweep lists thousands.
   DirListing ListDir(const std::string& path) override {
     DirListing listing;
+    struct timespec now;
+    ::clock_gettime(CLOCK_REALTIME, &now);
     const UniqueFd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!fd.valid()) {
       listing.err = errno;
       return listing;
+    }
+    // The stamp comes before the entries: a change made while they are read
+    // gives the folder a later stamp, so this listing is not reused after it.
+    struct stat st;
+    if (::fstat(fd.get(), &st) == 0) {
+      listing.stamp = StampOf(st);
+      listing.opened_ns = static_cast<int64_t>(now.tv_sec) * 1'000'000'000 + now.tv_nsec;
     }
     alignas(8) static thread_local char buf[32768];
     for (;;) {
@@ -138,6 +208,12 @@ class RealDisk final : public DiskInterface {
       }
     }
     return listing;
+  }
+
+  std::optional<FolderStamp> StampDir(const std::string& path) override {
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return std::nullopt;
+    return StampOf(st);
   }
 
   DirProbe ProbeDir(const std::string& path) override {

@@ -30,14 +30,39 @@ const DirListing& PresenceCheck::Listing(std::string_view dir) {
     lru_.splice(lru_.begin(), lru_, it->second);
     return it->second->second;
   }
-  ++listings_;
-  lru_.emplace_front(dir_, disk_->ListDir(dir_));
+  lru_.emplace_front(dir_, Take(dir_));
   index_[dir_] = lru_.begin();
   if (lru_.size() > capacity_) {
     index_.erase(lru_.back().first);
     lru_.pop_back();
   }
   return lru_.front().second;
+}
+
+// The listing of `dir`: a remembered one while the folder's stamp is
+// unchanged, else a new one (remembered if it may be reused later).
+DirListing PresenceCheck::Take(const std::string& dir) {
+  if (!memory_) {
+    ++listings_;
+    return disk_->ListDir(dir);
+  }
+  if (memory_->cache) {
+    if (const RememberedListing* old = memory_->cache->Find(dir)) {
+      const auto stamp = disk_->StampDir(dir);
+      if (stamp && *stamp == old->stamp) {
+        reused_folders_.push_back(dir);
+        return DirListing::FromDigests(old->digests);
+      }
+    }
+  }
+  ++listings_;
+  DirListing listing = disk_->ListDir(dir);
+  const bool same_device = listing.stamp && listing.stamp->dev == memory_->root_dev;
+  if (Rememberable(listing, same_device ? memory_->settle_margin : SettleMargin(""))) {
+    remembered_.emplace_back(dir,
+                             RememberedListing{*listing.stamp, memory_->now_ms, listing.Digests()});
+  }
+  return listing;
 }
 
 PathCheck PresenceCheck::CheckOne(std::string_view path, std::optional<uint32_t> folder) {

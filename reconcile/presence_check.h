@@ -8,7 +8,9 @@
 //
 // Contract: the answer for each path is the one lstat(2) would give, as far
 // as a sweep acts on it:
-// - a name present in its directory's listing is kPresent;
+// - a name present in its directory's listing is kPresent (the listing is
+//   taken now, or, with UseListingMemory, remembered from an earlier sweep
+//   while the folder's stamp is unchanged: see listing_cache.h);
 // - a name absent from a listed directory, or whose directory is ENOENT or
 //   ENOTDIR, is confirmed with lstat: only ENOENT makes it kMissing;
 // - a directory that cannot be listed (EACCES, EIO, ...) falls back to lstat
@@ -20,6 +22,7 @@
 // Not thread-safe: one task at a time uses a PresenceCheck.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <list>
@@ -28,10 +31,12 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "catalog/catalog.h"
 #include "reconcile/disk.h"
+#include "reconcile/listing_cache.h"
 
 namespace recsync {
 
@@ -61,6 +66,20 @@ class RowBatch {
   std::string paths_;
 };
 
+// What a PresenceCheck does with listings across sweeps (listing_cache.h).
+struct ListingMemory {
+  // Listings that may be reused when their folder is unchanged; nullptr to
+  // list every folder.
+  std::shared_ptr<const ListingCache> cache;
+  // Listings taken are remembered when their folder's times are this much
+  // older (SettleMargin of the root's filesystem).
+  std::chrono::nanoseconds settle_margin{0};
+  // The root's device: a folder on another one (a mount below the root)
+  // gets SettleMargin("") instead, its filesystem being unknown here.
+  uint64_t root_dev = 0;
+  int64_t now_ms = 0;  // dates the listings remembered
+};
+
 class PresenceCheck {
  public:
   // Keeps up to `cached_dirs` listings (the most recently used).
@@ -73,12 +92,22 @@ class PresenceCheck {
   // lookup per folder rather than one per row.
   std::vector<PathCheck> Check(const RowBatch& rows);
 
-  // Directory listings done so far, and lstat calls made to confirm.
+  // From now on, reuses and remembers listings as `memory` says.
+  void UseListingMemory(ListingMemory memory) { memory_ = std::move(memory); }
+  // The listings taken that a later sweep may reuse, and the folders whose
+  // remembered listing was reused (both empty without UseListingMemory).
+  std::vector<std::pair<std::string, RememberedListing>>& remembered() { return remembered_; }
+  const std::vector<std::string>& reused_folders() const { return reused_folders_; }
+
+  // Directory listings done so far, remembered listings reused, and lstat
+  // calls made to confirm.
   size_t listings() const { return listings_; }
+  size_t reused() const { return reused_folders_.size(); }
   size_t lstats() const { return lstats_; }
 
  private:
   const DirListing& Listing(std::string_view dir);
+  DirListing Take(const std::string& dir);
   // `folder`, when given, numbers path's directory (see RowBatch).
   PathCheck CheckOne(std::string_view path, std::optional<uint32_t> folder);
 
@@ -96,6 +125,9 @@ class PresenceCheck {
   std::string path_;  // scratch, for lstat
   size_t listings_ = 0;
   size_t lstats_ = 0;
+  std::optional<ListingMemory> memory_;
+  std::vector<std::pair<std::string, RememberedListing>> remembered_;
+  std::vector<std::string> reused_folders_;
 };
 
 }  // namespace recsync

@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <string_view>
+#include <unordered_set>
 
 #include "common/json.h"
 #include "reconcile/audited_change.h"
@@ -54,6 +56,9 @@ Result<SweepReport> SweepRun::Run() {
     auto settled = SettleIntents(catalog_, journal_, opt_.settle_intents_before_ms);
     if (!settled.ok()) return Fail(settled.status());
   }
+  auto listings = ListingCache::Load(journal_, clock_.NowMs());
+  if (!listings.ok()) return Fail(listings.status());
+  listings_ = std::move(*listings);
   if (Status st = AddConfiguredRoots(); !st.ok()) return Fail(st);
   if (Status st = CheckAll(); !st.ok()) return Fail(st);
   if (Status st = ArchiveAll(); !st.ok()) return Fail(st);
@@ -120,6 +125,8 @@ Result<RootWork*> SweepRun::AddRoot(const std::string& path, bool configured) {
   if (w->report.state == RootState::kOffline) {
     spdlog::warn("storage {} is offline: {}; it is not swept", path, w->report.reason);
   }
+  w->memory = ListingMemory{opt_.reuse_listings ? listings_ : nullptr,
+                            SettleMargin(w->status.fs_type), w->status.st_dev, clock_.NowMs()};
   works_.push_back(std::move(w));
   return works_.back().get();
 }
@@ -260,6 +267,7 @@ Status SweepRun::Finish() {
       if (!put.ok()) return Fail(put);
     }
   }
+  RememberListings();
   rep_.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                          std::chrono::steady_clock::now() - started_)
                          .count();
@@ -271,6 +279,44 @@ Status SweepRun::Finish() {
                   rep_.missing(), rep_.unknown(), rep_.archived(),
                   DumpJson(SweepReportToJson(rep_))};
   return journal_.FinishSweep(rec);
+}
+
+// Keeps the listings this sweep took (and may be reused) and those it
+// reused; drops the others under the roots it checked whole, which are of
+// folders that no longer have active rows. Listings under roots it did not
+// check (offline, or not asked for) stay for a later sweep. A cache: a
+// failure to write it costs the next sweep time, not correctness, so it is
+// logged, not fatal.
+void SweepRun::RememberListings() {
+  if (opt_.dry_run) return;
+  std::vector<ListingRecord> put;
+  std::unordered_set<std::string_view> kept;
+  for (const auto& w : works_) {
+    for (const auto& p : w->presence) {
+      if (!p) continue;
+      for (auto& [dir, listing] : p->remembered()) {
+        put.push_back(ListingCache::ToRecord(dir, listing));
+        listing.digests = {};
+        kept.insert(dir);
+      }
+      for (const auto& dir : p->reused_folders()) kept.insert(dir);
+    }
+  }
+  std::vector<const std::string*> checked;
+  for (const auto& w : works_) {
+    if (w->report.state != RootState::kOffline) checked.push_back(&w->report.path);
+  }
+  std::vector<std::string> drop;
+  for (auto& dir : listings_->Folders()) {
+    if (kept.count(dir)) continue;
+    if (std::any_of(checked.begin(), checked.end(),
+                    [&](const std::string* root) { return IsUnder(dir, *root); })) {
+      drop.push_back(std::move(dir));
+    }
+  }
+  if (Status st = journal_.UpdateListings(put, drop); !st.ok()) {
+    spdlog::warn("the next sweep will list every folder again: {}", st.message());
+  }
 }
 
 }  // namespace sweep_internal

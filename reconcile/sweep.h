@@ -48,6 +48,10 @@ struct SweepOptions {
   // When > 0, first settle the intents older than this (see
   // SettleIntents): the start of the process that owns the journal.
   int64_t settle_intents_before_ms = 0;
+  // Reuse the folder listings remembered by earlier sweeps where the folder
+  // is unchanged (listing_cache.h); false lists every folder. Either way a
+  // sweep that is not a dry run remembers the listings it takes.
+  bool reuse_listings = true;
 };
 
 // Options for a sweep with `trigger` as `settings` configure it (min_age,
@@ -67,6 +71,8 @@ struct RootReport {
   int64_t checked = 0;
   int64_t missing = 0;
   int64_t unknown = 0;       // neither present nor ENOENT (EACCES, EIO, timeout, ...)
+  int64_t folders_listed = 0;  // directory listings taken
+  int64_t folders_reused = 0;  // remembered listings reused (listing_cache.h)
   int64_t archived = 0;
   bool refused = false;
   std::string refused_reason;

@@ -62,7 +62,10 @@ void StartCheck(RootWork& w, size_t slot, const std::shared_ptr<DiskInterface>& 
     return;
   }
   auto& presence = w.presence[slot];
-  if (!presence) presence = std::make_shared<PresenceCheck>(disk);
+  if (!presence) {
+    presence = std::make_shared<PresenceCheck>(disk);
+    if (w.memory) presence->UseListingMemory(*w.memory);
+  }
   if (!w.threads[slot]) w.threads[slot] = std::make_unique<TaskThread>();
   auto rows = std::make_shared<RowBatch>(std::move(pending));
   pending.Clear();
@@ -75,6 +78,11 @@ void FinishAllChecks(RootWork& w, const std::shared_ptr<DiskInterface>& disk,
                      std::chrono::milliseconds timeout) {
   for (size_t slot = 0; slot < kListers; ++slot) StartCheck(w, slot, disk, timeout);
   for (size_t slot = 0; slot < kListers; ++slot) FinishCheck(w, slot, timeout);
+  for (const auto& p : w.presence) {
+    if (!p) continue;
+    w.report.folders_listed += static_cast<int64_t>(p->listings());
+    w.report.folders_reused += static_cast<int64_t>(p->reused());
+  }
   std::sort(w.candidates.begin(), w.candidates.end(),
             [](const MediaRow& a, const MediaRow& b) { return a.id < b.id; });
 }

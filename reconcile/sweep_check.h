@@ -43,6 +43,7 @@ struct RootWork {
   std::shared_ptr<PresenceCheck> presence[kListers];
   std::unique_ptr<TaskThread> threads[kListers];
   std::optional<CheckInFlight> inflight[kListers];
+  std::optional<ListingMemory> memory;  // given to each PresenceCheck
 };
 
 // Marks the root offline as unresponsive and drops its rows.

@@ -45,6 +45,8 @@ nlohmann::json SweepReportToJson(const SweepReport& rep) {
                      {"checked", r.checked},
                      {"missing", r.missing},
                      {"unknown", r.unknown},
+                     {"folders_listed", r.folders_listed},
+                     {"folders_reused", r.folders_reused},
                      {"archived", r.archived},
                      {"refused", r.refused},
                      {"refused_reason", r.refused_reason}});
@@ -91,6 +93,10 @@ void PrintSweepSummary(const SweepReport& rep, std::ostream& out) {
     if (!r.configured) out << "  " << PrintableText(r.path) << ": not a configured root (inferred from row paths)\n";
     if (!r.reason.empty()) out << "  " << PrintableText(r.path) << ": " << r.reason << "\n";
     if (r.refused) out << "  " << PrintableText(r.path) << ": refused: " << r.refused_reason << "\n";
+    if (r.folders_reused > 0) {
+      out << fmt::format("  {}: {} folders listed, {} unchanged since an earlier sweep\n",
+                         PrintableText(r.path), r.folders_listed, r.folders_reused);
+    }
   }
   if (rep.unplaceable > 0) {
     out << "  " << rep.unplaceable

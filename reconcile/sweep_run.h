@@ -6,7 +6,8 @@
 //      guards;
 //   3. archive: per root, batches re-checked and archived, on one or two
 //      catalog connections (sweep_archive.cc);
-//   4. finish: the roots' baselines and the sweep's record in the journal.
+//   4. finish: the roots' baselines, the folder listings to reuse next time
+//      (listing_cache.h) and the sweep's record in the journal.
 // Any catalog or journal error ends the run through Fail(), which records
 // the sweep as failed with the figures so far.
 #pragma once
@@ -26,6 +27,7 @@
 #include "common/hash.h"
 #include "journal/journal.h"
 #include "reconcile/disk.h"
+#include "reconcile/listing_cache.h"
 #include "reconcile/storage_root.h"
 #include "reconcile/sweep.h"
 #include "reconcile/sweep_check.h"
@@ -86,6 +88,7 @@ class SweepRun {
 
   // 4. finish
   Status Finish();
+  void RememberListings();
 
   Catalog& catalog_;
   Journal& journal_;
@@ -97,6 +100,7 @@ class SweepRun {
   SweepReport rep_;
 
   std::optional<MountTables> tables_;
+  std::shared_ptr<const ListingCache> listings_;  // remembered by earlier sweeps
   std::vector<std::unique_ptr<RootWork>> works_;  // configured roots first
   size_t configured_count_ = 0;
   std::map<std::string, RootWork*, std::less<>> inferred_;  // found by string_view

@@ -1,0 +1,78 @@
+// ListingCache: folder listings remembered from one sweep to the next, so a
+// periodic sweep lists only the folders that changed since the last one
+// (a recorder writes to today's folders; the other thousands stay as they
+// were).
+//
+// Contract: a remembered listing answers for its folder only while stat(2)
+// of the folder gives the stamp it had when listed (device, inode, mtime,
+// ctime; see FolderStamp). Adding, removing or renaming a name sets the
+// folder's mtime and ctime, so an equal stamp means the same names, except:
+// - a change within the timestamp granularity of the one before the
+//   listing: a listing is kept only when the folder's times were older than
+//   the listing by a settle margin (SettleMargin);
+// - a clock stepped back, or a filesystem that keeps no honest times: a
+//   listing is reused for at most kListingMaxAge, then taken again.
+// Either way a wrongly reused listing could only make a gone file look
+// present, which delays its archive; a name absent from a listing is still
+// confirmed with lstat, so nothing present is ever called missing.
+//
+// Thread-safety: immutable once loaded; the listers of a sweep share it.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "common/hash.h"
+#include "common/status.h"
+#include "journal/journal.h"
+#include "reconcile/disk.h"
+
+namespace recsync {
+
+inline constexpr std::chrono::hours kListingMaxAge{24};
+
+struct RememberedListing {
+  FolderStamp stamp;
+  int64_t listed_ms = 0;
+  std::vector<uint32_t> digests;  // DirListing::Digests()
+};
+
+// How much older than a listing a folder's times must be for the listing
+// to be kept. Local filesystems stamp times with this kernel's clock, so a
+// few seconds cover their granularity (FAT's is 2 s). On network and other
+// filesystems the server's clock stamps them, and it may be off from ours:
+// ten minutes.
+std::chrono::nanoseconds SettleMargin(std::string_view fs_type);
+
+// Whether `listing` may be remembered: taken whole, with a stamp, and its
+// folder's times older than the listing by `margin`.
+bool Rememberable(const DirListing& listing, std::chrono::nanoseconds margin);
+
+class ListingCache {
+ public:
+  // Reads the journal's listings of the current digest format. Listings
+  // taken more than kListingMaxAge before `now_ms` are left out (they will be
+  // taken again), as are entries that do not decode.
+  static Result<std::shared_ptr<const ListingCache>> Load(Journal& journal, int64_t now_ms);
+
+  // The remembered listing of `dir`, or nullptr.
+  const RememberedListing* Find(std::string_view dir) const;
+  size_t size() const { return entries_.size(); }
+  // Every folder with a remembered listing.
+  std::vector<std::string> Folders() const;
+
+  // The journal record of a listing, and back (false when it does not
+  // decode).
+  static ListingRecord ToRecord(const std::string& dir, const RememberedListing& listing);
+  static bool FromRecord(const ListingRecord& record, RememberedListing& out);
+
+ private:
+  std::unordered_map<std::string, RememberedListing, ShortHasher, std::equal_to<>> entries_;
+};
+
+}  // namespace recsync

@@ -1,0 +1,95 @@
+// A sweep remembers its folder listings for the next one (listing_cache.h):
+// the next sweep lists only the folders that changed, and still archives
+// exactly the rows whose files are gone, including ones in folders it did
+// not list again.
+#include <algorithm>
+#include <set>
+
+#include "tests/reconcile/sweep_fixture.h"
+#include "tests/support/settled_disk.h"
+
+using namespace recsync;
+using namespace recsync::testing;
+
+namespace {
+
+std::set<int64_t> Archived(TestDatabase& db) {
+  auto ids = db.ArchivedMediaIds();
+  return {ids.begin(), ids.end()};
+}
+
+}  // namespace
+
+TEST_CASE_METHOD(SweepFixture, "the next sweep lists only the folders that changed and archives exactly what is gone") {
+  std::vector<int64_t> ids;
+  for (int i = 0; i < 12; ++i) {
+    ids.push_back(AddRecording("12-00-" + std::to_string(10 + i) + ".mp4", 1 + i % 3));
+  }
+  auto disk = std::make_shared<SettledDisk>(tmp.Sub("fstab"));
+  auto first = Sweep(Options(), disk);
+  REQUIRE(first.ok());
+  REQUIRE(first->roots.size() == 1);
+  CHECK(first->roots[0].folders_listed == 3);
+  CHECK(first->roots[0].folders_reused == 0);
+  CHECK(first->archived() == 0);
+
+  // A recording of camera 2 vanishes.
+  AwaitNewerTimestamps(tmp.path(), CtimeNs(RecordingPath("", 2)));
+  RemoveFile(RecordingPath("12-00-11.mp4", 2));
+  auto second = Sweep(Options(), disk);
+  REQUIRE(second.ok());
+  CHECK(second->roots[0].folders_listed == 1);
+  CHECK(second->roots[0].folders_reused == 2);
+  CHECK(Archived(db) == std::set<int64_t>{ids[1]});
+
+  // A row whose file is gone becomes active again (restored by hand) while
+  // its folder stays unchanged: the remembered listing lacks the name, so
+  // lstat is asked and the row is archived again.
+  db.Exec("UPDATE Media SET archive = 0 WHERE id = " + std::to_string(ids[1]));
+  auto third = Sweep(Options(), disk);
+  REQUIRE(third.ok());
+  CHECK(third->roots[0].folders_reused == 3);
+  CHECK(third->archived() == 1);
+  CHECK(Archived(db) == std::set<int64_t>{ids[1]});
+
+  // A new row for a file that exists in an unchanged folder is present.
+  const int64_t late = db.InsertMedia(RecordingPath("12-00-10.mp4", 1), std::time(nullptr) - 86400, 1);
+  auto fourth = Sweep(Options(), disk);
+  REQUIRE(fourth.ok());
+  CHECK(fourth->archived() == 0);
+  CHECK(Archived(db).count(late) == 0);
+}
+
+TEST_CASE_METHOD(SweepFixture, "relist and dry runs: every folder listed again, or nothing remembered") {
+  for (int i = 0; i < 4; ++i) AddRecording("13-00-0" + std::to_string(i) + ".mp4", 1 + i % 2);
+  auto disk = std::make_shared<SettledDisk>(tmp.Sub("fstab"));
+
+  SweepOptions dry = Options();
+  dry.dry_run = true;
+  REQUIRE(Sweep(dry, disk).ok());
+  auto after_dry = Sweep(Options(), disk);
+  REQUIRE(after_dry.ok());
+  CHECK(after_dry->roots[0].folders_reused == 0);  // the dry run remembered nothing
+
+  SweepOptions relist = Options();
+  relist.reuse_listings = false;
+  auto relisted = Sweep(relist, disk);
+  REQUIRE(relisted.ok());
+  CHECK(relisted->roots[0].folders_listed == 2);
+  CHECK(relisted->roots[0].folders_reused == 0);
+
+  auto reused = Sweep(Options(), disk);
+  REQUIRE(reused.ok());
+  CHECK(reused->roots[0].folders_listed == 0);
+  CHECK(reused->roots[0].folders_reused == 2);
+}
+
+TEST_CASE_METHOD(SweepFixture, "folders just written are not remembered: their times are inside the settle margin") {
+  for (int i = 0; i < 3; ++i) AddRecording("14-00-0" + std::to_string(i) + ".mp4");
+  // The real disk: the folder was written a moment ago.
+  REQUIRE(Sweep(Options()).ok());
+  auto again = Sweep(Options());
+  REQUIRE(again.ok());
+  CHECK(again->roots[0].folders_listed == 1);
+  CHECK(again->roots[0].folders_reused == 0);
+}
