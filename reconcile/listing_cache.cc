@@ -51,6 +51,11 @@ std::vector<std::string> ListingCache::Folders() const {
   return out;
 }
 
+void ListingCache::ForEach(
+    const std::function<void(const std::string&, const RememberedListing&)>& fn) const {
+  for (const auto& [dir, listing] : entries_) fn(dir, listing);
+}
+
 // Digests are packed as 4 bytes each in the host's order: the journal is a
 // local file, never moved between machines of different byte order.
 ListingRecord ListingCache::ToRecord(const std::string& dir, const RememberedListing& listing) {

@@ -19,8 +19,10 @@
 // Thread-safety: immutable once loaded; the listers of a sweep share it.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -39,7 +41,11 @@ inline constexpr std::chrono::hours kListingMaxAge{24};
 struct RememberedListing {
   FolderStamp stamp;
   int64_t listed_ms = 0;
-  std::vector<uint32_t> digests;  // DirListing::Digests()
+  std::vector<uint32_t> digests;  // DirListing::Digests(): sorted
+  // Whether `name` was listed (as DirListing::FromDigests(digests) says).
+  bool Contains(std::string_view name) const {
+    return std::binary_search(digests.begin(), digests.end(), NameDigest(name));
+  }
 };
 
 // How much older than a listing a folder's times must be for the listing
@@ -65,6 +71,8 @@ class ListingCache {
   size_t size() const { return entries_.size(); }
   // Every folder with a remembered listing.
   std::vector<std::string> Folders() const;
+  // Calls fn(dir, listing) for each; the references live as long as the cache.
+  void ForEach(const std::function<void(const std::string&, const RememberedListing&)>& fn) const;
 
   // The journal record of a listing, and back (false when it does not
   // decode).

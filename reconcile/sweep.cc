@@ -61,6 +61,7 @@ Result<SweepReport> SweepRun::Run() {
   listings_ = std::move(*listings);
   if (Status st = AddConfiguredRoots(); !st.ok()) return Fail(st);
   if (Status st = CheckAll(); !st.ok()) return Fail(st);
+  RememberListings();
   if (Status st = ArchiveAll(); !st.ok()) return Fail(st);
   if (Status st = Finish(); !st.ok()) return st;  // Finish records the sweep itself
   return std::move(rep_);
@@ -172,13 +173,44 @@ std::string SweepRun::LayoutChange(const RootWork& w) const {
 
 // ---- 2. check ----
 
+// The folders under each configured root whose listing an earlier sweep
+// remembered are stat-ed on the root's lister threads while the SELECT
+// starts; the rows of those still unchanged need no lister at all.
+void SweepRun::VerifyRemembered() {
+  if (!opt_.reuse_listings || listings_->size() == 0) return;
+  std::vector<RootWork::Verified> per_root(configured_count_);
+  listings_->ForEach([&](const std::string& dir, const RememberedListing& listing) {
+    size_t best = configured_count_;
+    for (size_t i = 0; i < configured_count_; ++i) {
+      const std::string& root = works_[i]->report.path;
+      if (IsUnder(dir, root) &&
+          (best == configured_count_ || root.size() > works_[best]->report.path.size())) {
+        best = i;
+      }
+    }
+    if (best < configured_count_) per_root[best].emplace_back(&dir, &listing);
+  });
+  for (size_t i = 0; i < configured_count_; ++i) {
+    StartVerify(*works_[i], listings_, std::move(per_root[i]), disk_, opt_.probe_timeout);
+  }
+  verify_pending_ = true;
+}
+
+void SweepRun::FinishVerifying() {
+  if (!verify_pending_) return;
+  for (size_t i = 0; i < configured_count_; ++i) FinishVerify(*works_[i], opt_.probe_timeout);
+  verify_pending_ = false;
+}
+
 // One streamed SELECT; each root's files are checked by its listers in
 // chunks while the rows keep coming.
 Status SweepRun::CheckAll() {
   young_after_ = clock_.NowSeconds() - opt_.min_age_s;
   if (Cancelled()) return cancelled_;
+  VerifyRemembered();
   Status streamed =
       catalog_.StreamActiveRows(0, [this](const MediaRowView& row) { return Take(row); });
+  FinishVerifying();  // no rows at all
   if (!row_error_.ok()) return row_error_;
   if (!streamed.ok()) return streamed;
   for (auto& w : works_) {
@@ -197,6 +229,7 @@ Status SweepRun::CheckAll() {
 // root is under no root, and neither is its folder).
 bool SweepRun::Take(const MediaRowView& row) {
   constexpr size_t kFoldersKept = 16384;
+  FinishVerifying();
   ++total_rows_;
   if ((total_rows_ & 0xfff) == 0 && Cancelled()) {
     row_error_ = cancelled_;
@@ -207,6 +240,8 @@ bool SweepRun::Take(const MediaRowView& row) {
   RootWork* w = nullptr;
   bool plain = false;
   uint32_t key = 0;
+  std::string_view name;
+  const RememberedListing* reused = nullptr;
   if (slash != std::string_view::npos && slash + 1 < path.size()) {
     const std::string_view dir = path.substr(0, slash);
     auto it = folders_.find(dir);
@@ -218,12 +253,20 @@ bool SweepRun::Take(const MediaRowView& row) {
         return false;
       }
       const bool dir_plain = slash == 0 || HasPlainComponents(std::string(dir));
-      it = folders_.emplace(std::string(dir), FolderPlace{*placed, dir_plain, next_key_++}).first;
+      FolderPlace place{*placed, dir_plain, next_key_++, nullptr};
+      if (*placed) {
+        if (auto v = (*placed)->verified.find(dir); v != (*placed)->verified.end()) {
+          place.reused = v->second;
+          if (reused_.insert(v->second).second) ++(*placed)->report.folders_reused;
+        }
+      }
+      it = folders_.emplace(std::string(dir), std::move(place)).first;
     }
-    const std::string_view name = path.substr(slash + 1);
+    name = path.substr(slash + 1);
     w = it->second.root;
     plain = it->second.plain && name != "." && name != "..";
     key = it->second.key;
+    reused = it->second.reused;
   } else {  // no file name: "/", "", "x", "/a/b/"
     const std::string filepath(path);
     auto placed = Place(filepath);
@@ -250,6 +293,12 @@ bool SweepRun::Take(const MediaRowView& row) {
     ++w->report.unknown;
     return true;
   }
+  // In an unchanged folder's remembered listing: present. Anything else,
+  // including a name absent from it, goes to a lister (lstat confirms).
+  if (reused && reused->Contains(name)) {
+    ++w->report.checked;
+    return true;
+  }
   const size_t slot = key % kListers;
   w->pending[slot].Add(row.id, row.start, path, key);
   if (w->pending[slot].size() >= kCheckChunk) StartCheck(*w, slot, disk_, opt_.probe_timeout);
@@ -267,7 +316,6 @@ Status SweepRun::Finish() {
       if (!put.ok()) return Fail(put);
     }
   }
-  RememberListings();
   rep_.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                          std::chrono::steady_clock::now() - started_)
                          .count();
@@ -281,23 +329,42 @@ Status SweepRun::Finish() {
   return journal_.FinishSweep(rec);
 }
 
-// Keeps the listings this sweep took (and may be reused) and those it
-// reused; drops the others under the roots it checked whole, which are of
-// folders that no longer have active rows. Listings under roots it did not
-// check (offline, or not asked for) stay for a later sweep. A cache: a
-// failure to write it costs the next sweep time, not correctness, so it is
-// logged, not fatal.
+// Right after the check: keeps the listings this sweep took (and may be
+// reused) and those it reused; drops the others under the roots it checked
+// whole, which are of folders that no longer have active rows. Listings
+// under roots it did not check (offline, or not asked for) stay for a later
+// sweep. A cache: a failure to write it costs the next sweep time, not
+// correctness, so it is logged, not fatal. Then lets go of every listing:
+// the archive phase needs none, and so holds only its own memory.
 void SweepRun::RememberListings() {
-  if (opt_.dry_run) return;
+  if (!opt_.dry_run) SaveListings();
+  folders_.clear();
+  for (auto& w : works_) {
+    w->verified.clear();
+    for (auto& p : w->presence) p.reset();
+  }
+  listings_.reset();
+}
+
+void SweepRun::SaveListings() {
+  // Written in parts, so that a first sweep of a large storage does not
+  // hold every listing twice.
+  constexpr size_t kPart = 2048;
   std::vector<ListingRecord> put;
+  Status saved;
   std::unordered_set<std::string_view> kept;
   for (const auto& w : works_) {
+    for (const auto& [dir, listing] : w->verified) kept.insert(dir);
     for (const auto& p : w->presence) {
       if (!p) continue;
       for (auto& [dir, listing] : p->remembered()) {
         put.push_back(ListingCache::ToRecord(dir, listing));
         listing.digests = {};
         kept.insert(dir);
+        if (put.size() == kPart && saved.ok()) {
+          saved = journal_.UpdateListings(put, {});
+          put.clear();
+        }
       }
       for (const auto& dir : p->reused_folders()) kept.insert(dir);
     }
@@ -314,9 +381,8 @@ void SweepRun::RememberListings() {
       drop.push_back(std::move(dir));
     }
   }
-  if (Status st = journal_.UpdateListings(put, drop); !st.ok()) {
-    spdlog::warn("the next sweep will list every folder again: {}", st.message());
-  }
+  if (saved.ok()) saved = journal_.UpdateListings(put, drop);
+  if (!saved.ok()) spdlog::warn("the next sweep will list every folder again: {}", saved.message());
 }
 
 }  // namespace sweep_internal

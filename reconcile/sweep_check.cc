@@ -74,6 +74,44 @@ void StartCheck(RootWork& w, size_t slot, const std::shared_ptr<DiskInterface>& 
                 [presence, rows] { return presence->Check(*rows); }, timeout, w.threads[slot].get())};
 }
 
+void StartVerify(RootWork& w, const std::shared_ptr<const ListingCache>& cache,
+                 std::vector<std::pair<const std::string*, const RememberedListing*>> folders,
+                 const std::shared_ptr<DiskInterface>& disk, std::chrono::milliseconds timeout) {
+  if (w.report.state == RootState::kOffline || folders.empty()) return;
+  auto all = std::make_shared<RootWork::Verified>(std::move(folders));
+  for (size_t slot = 0; slot < kListers; ++slot) {
+    if (!w.threads[slot]) w.threads[slot] = std::make_unique<TaskThread>();
+    // The task holds the cache: a thread stuck in a hung mount may outlive
+    // the sweep, and it reads the folder names and stamps from it.
+    w.verifying[slot] = BoundedTask<RootWork::Verified>::Start(
+        [cache, all, disk, slot] {
+          RootWork::Verified same;
+          for (size_t i = slot; i < all->size(); i += kListers) {
+            const auto& [dir, listing] = (*all)[i];
+            const auto stamp = disk->StampDir(*dir);
+            if (stamp && *stamp == listing->stamp) same.push_back((*all)[i]);
+          }
+          return same;
+        },
+        timeout, w.threads[slot].get());
+  }
+}
+
+void FinishVerify(RootWork& w, std::chrono::milliseconds timeout) {
+  for (size_t slot = 0; slot < kListers; ++slot) {
+    if (!w.verifying[slot]) continue;
+    auto same = w.verifying[slot]->Wait();
+    w.verifying[slot].reset();
+    if (!same) {
+      for (auto& v : w.verifying) v.reset();
+      for (auto& t : w.threads) t.reset();
+      w.verified.clear();
+      return MarkUnresponsive(w, timeout);
+    }
+    for (const auto& [dir, listing] : *same) w.verified.emplace(*dir, listing);
+  }
+}
+
 void FinishAllChecks(RootWork& w, const std::shared_ptr<DiskInterface>& disk,
                      std::chrono::milliseconds timeout) {
   for (size_t slot = 0; slot < kListers; ++slot) StartCheck(w, slot, disk, timeout);
@@ -81,7 +119,11 @@ void FinishAllChecks(RootWork& w, const std::shared_ptr<DiskInterface>& disk,
   for (const auto& p : w.presence) {
     if (!p) continue;
     w.report.folders_listed += static_cast<int64_t>(p->listings());
-    w.report.folders_reused += static_cast<int64_t>(p->reused());
+    // A verified folder was counted as its rows streamed; a lister reuses it
+    // again only to confirm a name absent from it.
+    for (const auto& dir : p->reused_folders()) {
+      if (!w.verified.count(dir)) ++w.report.folders_reused;
+    }
   }
   std::sort(w.candidates.begin(), w.candidates.end(),
             [](const MediaRow& a, const MediaRow& b) { return a.id < b.id; });

@@ -7,10 +7,15 @@
 #include <chrono>
 #include <memory>
 #include <optional>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "catalog/catalog.h"
+#include "common/hash.h"
 #include "reconcile/disk.h"
+#include "reconcile/listing_cache.h"
 #include "reconcile/presence_check.h"
 #include "reconcile/storage_root.h"
 #include "reconcile/sweep.h"
@@ -44,7 +49,24 @@ struct RootWork {
   std::unique_ptr<TaskThread> threads[kListers];
   std::optional<CheckInFlight> inflight[kListers];
   std::optional<ListingMemory> memory;  // given to each PresenceCheck
+  // Folders under the root whose remembered listing still holds (stat gave
+  // the stamp it was taken with), found before the rows come: their rows
+  // are looked up as they stream, without a lister.
+  using Verified = std::vector<std::pair<const std::string*, const RememberedListing*>>;
+  std::optional<BoundedTask<Verified>> verifying[kListers];
+  std::unordered_map<std::string_view, const RememberedListing*, ShortHasher, std::equal_to<>>
+      verified;
 };
+
+// Starts stat-ing `folders` (under root `w`, remembered in `cache`) on the
+// root's lister threads.
+void StartVerify(RootWork& w, const std::shared_ptr<const ListingCache>& cache,
+                 std::vector<std::pair<const std::string*, const RememberedListing*>> folders,
+                 const std::shared_ptr<DiskInterface>& disk, std::chrono::milliseconds timeout);
+
+// Collects them into w.verified; a root whose folders could not all be
+// stat-ed in time is marked unresponsive.
+void FinishVerify(RootWork& w, std::chrono::milliseconds timeout);
 
 // Marks the root offline as unresponsive and drops its rows.
 void MarkUnresponsive(RootWork& w, std::chrono::milliseconds timeout);

@@ -6,8 +6,8 @@
 //      guards;
 //   3. archive: per root, batches re-checked and archived, on one or two
 //      catalog connections (sweep_archive.cc);
-//   4. finish: the roots' baselines, the folder listings to reuse next time
-//      (listing_cache.h) and the sweep's record in the journal.
+//   (after 2: the folder listings to reuse next time, listing_cache.h)
+//   4. finish: the roots' baselines and the sweep's record in the journal.
 // Any catalog or journal error ends the run through Fail(), which records
 // the sweep as failed with the figures so far.
 #pragma once
@@ -20,6 +20,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "catalog/catalog.h"
@@ -61,6 +62,8 @@ class SweepRun {
     RootWork* root;
     bool plain;    // every component of the folder is plain
     uint32_t key;  // numbers the folder for RowBatch; key % kListers = lister
+    // The folder's remembered listing when it still holds (RootWork::verified).
+    const RememberedListing* reused;
   };
 
   // Records the sweep as failed, with the figures so far; returns `status`.
@@ -77,6 +80,7 @@ class SweepRun {
   std::string LayoutChange(const RootWork& w) const;
 
   // 2. check
+  void VerifyRemembered();  // starts it; the first row waits for it
   Status CheckAll();
   bool Take(const MediaRowView& row);  // StreamActiveRows' callback
 
@@ -86,9 +90,11 @@ class SweepRun {
   void OpenSecondLane();
   void Collect(Lane& lane, RootWork& w);
 
+  void RememberListings();
+  void SaveListings();
+
   // 4. finish
   Status Finish();
-  void RememberListings();
 
   Catalog& catalog_;
   Journal& journal_;
@@ -101,6 +107,10 @@ class SweepRun {
 
   std::optional<MountTables> tables_;
   std::shared_ptr<const ListingCache> listings_;  // remembered by earlier sweeps
+  bool verify_pending_ = false;
+  void FinishVerifying();
+  // Remembered listings reused so far (each counted once per root).
+  std::unordered_set<const RememberedListing*> reused_;
   std::vector<std::unique_ptr<RootWork>> works_;  // configured roots first
   size_t configured_count_ = 0;
   std::map<std::string, RootWork*, std::less<>> inferred_;  // found by string_view

@@ -3,6 +3,8 @@
 // exactly the rows whose files are gone, including ones in folders it did
 // not list again.
 #include <algorithm>
+#include <condition_variable>
+#include <mutex>
 #include <set>
 
 #include "tests/reconcile/sweep_fixture.h"
@@ -92,4 +94,40 @@ TEST_CASE_METHOD(SweepFixture, "folders just written are not remembered: their t
   REQUIRE(again.ok());
   CHECK(again->roots[0].folders_listed == 1);
   CHECK(again->roots[0].folders_reused == 0);
+}
+
+TEST_CASE_METHOD(SweepFixture, "a root whose folders hang when stat-ed for reuse is unresponsive and nothing under it is archived") {
+  for (int i = 0; i < 4; ++i) AddRecording("15-00-0" + std::to_string(i) + ".mp4", 1 + i % 2);
+  auto settled = std::make_shared<SettledDisk>(tmp.Sub("fstab"));
+  REQUIRE(Sweep(Options(), settled).ok());
+  RemoveFile(RecordingPath("15-00-01.mp4", 2));
+
+  // The storage hangs in stat of its folders, as a dead NFS server does.
+  struct HangingStamps : SettledDisk {
+    using SettledDisk::SettledDisk;
+    std::optional<FolderStamp> StampDir(const std::string& dir) override {
+      std::unique_lock<std::mutex> lock(mu);
+      cv.wait(lock, [&] { return released; });
+      return SettledDisk::StampDir(dir);
+    }
+    void Release() {
+      std::lock_guard<std::mutex> lock(mu);
+      released = true;
+      cv.notify_all();
+    }
+    std::mutex mu;
+    std::condition_variable cv;
+    bool released = false;
+  };
+  auto hanging = std::make_shared<HangingStamps>(tmp.Sub("fstab"));
+  SweepOptions options = Options();
+  options.probe_timeout = std::chrono::milliseconds(300);
+  auto report = Sweep(options, hanging);
+  hanging->Release();
+  REQUIRE(report.ok());
+  REQUIRE(report->roots.size() == 1);
+  CHECK(report->roots[0].state == RootState::kOffline);
+  CHECK(report->roots[0].reason.find("unresponsive") != std::string::npos);
+  CHECK(report->archived() == 0);
+  CHECK(Archived(db).empty());
 }
