@@ -35,7 +35,9 @@ void Daemon::MaybeStartSweep() {
   SweepOptions options = SweepOptionsFor(settings_, next->trigger);
   options.dry_run = next->dry_run;
   options.force = next->force;
-  options.reuse_listings = !next->relist;
+  // At start-up files may have vanished in ways that leave no trace in a
+  // folder's times (a crash, a repaired filesystem): list everything.
+  options.reuse_listings = !next->relist && next->trigger != "startup";
   options.roots = next->roots.empty() ? RootPaths() : next->roots;
   options.cancel = &cancel_;
   options.settle_intents_before_ms = started_ms_;

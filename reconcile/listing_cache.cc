@@ -5,16 +5,11 @@
 
 namespace recsync {
 
-std::chrono::nanoseconds SettleMargin(std::string_view fs_type) {
-  // Filesystems on a local device or in memory, whose times come from this
-  // kernel's clock.
-  static constexpr std::string_view kLocal[] = {"ext2", "ext3", "ext4",  "xfs",   "btrfs",
-                                                "f2fs", "jfs",  "tmpfs", "vfat",  "exfat",
-                                                "zfs",  "nilfs2", "reiserfs", "bcachefs"};
-  for (auto local : kLocal) {
-    if (fs_type == local) return std::chrono::seconds(5);
-  }
-  return std::chrono::minutes(10);
+bool RemembersListings(std::string_view fs_type) {
+  static constexpr std::string_view kLocal[] = {"ext2",  "ext3",  "ext4",   "xfs",      "btrfs",
+                                                "f2fs",  "jfs",   "tmpfs",  "vfat",     "exfat",
+                                                "zfs",   "nilfs2", "reiserfs", "bcachefs"};
+  return std::find(std::begin(kLocal), std::end(kLocal), fs_type) != std::end(kLocal);
 }
 
 bool Rememberable(const DirListing& listing, std::chrono::nanoseconds margin) {

@@ -9,9 +9,13 @@
 // folder's mtime and ctime, so an equal stamp means the same names, except:
 // - a change within the timestamp granularity of the one before the
 //   listing: a listing is kept only when the folder's times were older than
-//   the listing by a settle margin (SettleMargin);
-// - a clock stepped back, or a filesystem that keeps no honest times: a
-//   listing is reused for at most kListingMaxAge, then taken again.
+//   the listing by kSettleMargin;
+// - a filesystem whose directory times this kernel does not set itself
+//   (network storage: a NAS may lose files without touching them; FUSE):
+//   listings are remembered only on local filesystems (RemembersListings),
+//   and only of folders on the root's own device;
+// - a clock stepped back, or anything else: a listing is reused for at most
+//   kListingMaxAge, then taken again.
 // Either way a wrongly reused listing could only make a gone file look
 // present, which delays its archive; a name absent from a listing is still
 // confirmed with lstat, so nothing present is ever called missing.
@@ -48,12 +52,14 @@ struct RememberedListing {
   }
 };
 
-// How much older than a listing a folder's times must be for the listing
-// to be kept. Local filesystems stamp times with this kernel's clock, so a
-// few seconds cover their granularity (FAT's is 2 s). On network and other
-// filesystems the server's clock stamps them, and it may be off from ours:
-// ten minutes.
-std::chrono::nanoseconds SettleMargin(std::string_view fs_type);
+// How much older than a listing a folder's times must be for the listing to
+// be kept: local filesystems stamp times with this kernel's clock, so a few
+// seconds cover their granularity (FAT's is 2 s) and its coarse ticks.
+inline constexpr std::chrono::seconds kSettleMargin{5};
+
+// Whether listings on a filesystem of this type may be remembered: one on a
+// local device or in memory (ext4, xfs, btrfs, tmpfs, ...).
+bool RemembersListings(std::string_view fs_type);
 
 // Whether `listing` may be remembered: taken whole, with a stamp, and its
 // folder's times older than the listing by `margin`.

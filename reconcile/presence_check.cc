@@ -58,7 +58,7 @@ DirListing PresenceCheck::Take(const std::string& dir) {
   ++listings_;
   DirListing listing = disk_->ListDir(dir);
   const bool same_device = listing.stamp && listing.stamp->dev == memory_->root_dev;
-  if (Rememberable(listing, same_device ? memory_->settle_margin : SettleMargin(""))) {
+  if (same_device && Rememberable(listing, memory_->settle_margin)) {
     remembered_.emplace_back(dir,
                              RememberedListing{*listing.stamp, memory_->now_ms, listing.Digests()});
   }

@@ -72,18 +72,20 @@ struct ListingMemory {
   // list every folder.
   std::shared_ptr<const ListingCache> cache;
   // Listings taken are remembered when their folder's times are this much
-  // older (SettleMargin of the root's filesystem).
+  // older (kSettleMargin), and the folder is on the root's device (a mount
+  // below the root is a filesystem of unknown kind).
   std::chrono::nanoseconds settle_margin{0};
-  // The root's device: a folder on another one (a mount below the root)
-  // gets SettleMargin("") instead, its filesystem being unknown here.
   uint64_t root_dev = 0;
   int64_t now_ms = 0;  // dates the listings remembered
 };
 
 class PresenceCheck {
  public:
-  // Keeps up to `cached_dirs` listings (the most recently used).
-  PresenceCheck(std::shared_ptr<DiskInterface> disk, size_t cached_dirs = 512);
+  // Keeps up to `cached_dirs` listings (the most recently used). Rows come
+  // in id order, in which every camera's current folder is in use at once:
+  // 128 per lister covers 256 cameras on a sweep's two listers, and keeps a
+  // recovery sweep's memory for its candidates.
+  PresenceCheck(std::shared_ptr<DiskInterface> disk, size_t cached_dirs = 128);
 
   // One answer per path, in order. Paths are absolute with plain components.
   std::vector<PathCheck> Check(const std::vector<std::string>& paths);

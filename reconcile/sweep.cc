@@ -126,8 +126,10 @@ Result<RootWork*> SweepRun::AddRoot(const std::string& path, bool configured) {
   if (w->report.state == RootState::kOffline) {
     spdlog::warn("storage {} is offline: {}; it is not swept", path, w->report.reason);
   }
-  w->memory = ListingMemory{opt_.reuse_listings ? listings_ : nullptr,
-                            SettleMargin(w->status.fs_type), w->status.st_dev, clock_.NowMs()};
+  if (RemembersListings(w->status.fs_type)) {
+    w->memory = ListingMemory{opt_.reuse_listings ? listings_ : nullptr, kSettleMargin,
+                              w->status.st_dev, clock_.NowMs()};
+  }
   works_.push_back(std::move(w));
   return works_.back().get();
 }
@@ -188,7 +190,9 @@ void SweepRun::VerifyRemembered() {
         best = i;
       }
     }
-    if (best < configured_count_) per_root[best].emplace_back(&dir, &listing);
+    if (best < configured_count_ && works_[best]->memory) {
+      per_root[best].emplace_back(&dir, &listing);
+    }
   });
   for (size_t i = 0; i < configured_count_; ++i) {
     StartVerify(*works_[i], listings_, std::move(per_root[i]), disk_, opt_.probe_timeout);

@@ -43,6 +43,12 @@ void Store(Journal& journal, PresenceCheck& check) {
   REQUIRE(journal.UpdateListings(put, {}).ok());
 }
 
+uint64_t DevOf(const std::string& path) {
+  struct stat st;
+  REQUIRE(::stat(path.c_str(), &st) == 0);
+  return static_cast<uint64_t>(st.st_dev);
+}
+
 DirListing Stamped(int64_t mtime_s, int64_t ctime_s, int64_t opened_s) {
   DirListing l;
   l.stamp = FolderStamp{1, 2, mtime_s * 1'000'000'000, ctime_s * 1'000'000'000};
@@ -64,13 +70,15 @@ TEST_CASE("a listing is remembered only when its folder's times are older than t
   DirListing unstamped;  // a disk that cannot tell
   CHECK_FALSE(Rememberable(unstamped, margin));
 
-  // Local filesystems stamp with our clock; others with a server's.
-  CHECK(SettleMargin("ext4") == std::chrono::seconds(5));
-  CHECK(SettleMargin("xfs") == std::chrono::seconds(5));
-  CHECK(SettleMargin("nfs4") == std::chrono::minutes(10));
-  CHECK(SettleMargin("cifs") == std::chrono::minutes(10));
-  CHECK(SettleMargin("fuse.sshfs") == std::chrono::minutes(10));
-  CHECK(SettleMargin("") == std::chrono::minutes(10));
+  // Only where this kernel sets the folders' times itself.
+  CHECK(RemembersListings("ext4"));
+  CHECK(RemembersListings("xfs"));
+  CHECK(RemembersListings("tmpfs"));
+  CHECK_FALSE(RemembersListings("nfs4"));
+  CHECK_FALSE(RemembersListings("cifs"));
+  CHECK_FALSE(RemembersListings("fuse.sshfs"));
+  CHECK_FALSE(RemembersListings("overlay"));
+  CHECK_FALSE(RemembersListings(""));
 }
 
 TEST_CASE("remembered listings round-trip through the journal; stale, future and foreign ones are not reused") {
@@ -139,7 +147,7 @@ TEST_CASE("on random trees changed after a sweep, reused listings answer exactly
 
     // The first sweep: every folder listed and remembered.
     PresenceCheck first(disk);
-    first.UseListingMemory({nullptr, std::chrono::seconds(5), 0, kNowMs});
+    first.UseListingMemory({nullptr, kSettleMargin, DevOf(tmp.path()), kNowMs});
     CHECK(first.Check(paths).size() == paths.size());
     CHECK(first.listings() == folders.size());
     REQUIRE(first.remembered().size() == folders.size());
@@ -180,7 +188,7 @@ TEST_CASE("on random trees changed after a sweep, reused listings answer exactly
     }
 
     PresenceCheck second(disk, 1 + seed % 4);  // a small LRU: lookups repeat
-    second.UseListingMemory({LoadCache(*journal), std::chrono::seconds(5), 0, kNowMs});
+    second.UseListingMemory({LoadCache(*journal), kSettleMargin, DevOf(tmp.path()), kNowMs});
     std::shuffle(paths.begin(), paths.end(), rng);
     const auto expected = CheckEach(*disk, paths);
     const auto got = second.Check(paths);
@@ -208,7 +216,7 @@ TEST_CASE("a disk that cannot stamp its folders never has a listing reused") {
   auto journal = OpenJournal(tmp.Sub("journal.db"));
   std::shared_ptr<DiskInterface> settled = std::make_shared<SettledDisk>(tmp.Sub("fstab"));
   PresenceCheck first(settled);
-  first.UseListingMemory({nullptr, std::chrono::seconds(5), 0, kNowMs});
+  first.UseListingMemory({nullptr, kSettleMargin, DevOf(tmp.path()), kNowMs});
   first.Check(std::vector<std::string>{dir + "/1.mp4"});
   Store(*journal, first);
   REQUIRE(LoadCache(*journal)->size() == 1);
@@ -220,7 +228,7 @@ TEST_CASE("a disk that cannot stamp its folders never has a listing reused") {
   };
   auto unstamped = std::make_shared<Unstamped>(tmp.Sub("fstab"));
   PresenceCheck second(unstamped);
-  second.UseListingMemory({LoadCache(*journal), std::chrono::seconds(5), 0, kNowMs});
+  second.UseListingMemory({LoadCache(*journal), kSettleMargin, DevOf(tmp.path()), kNowMs});
   CHECK(second.Check(std::vector<std::string>{dir + "/1.mp4", dir + "/2.mp4"})[1].presence ==
         Presence::kMissing);
   CHECK(second.listings() == 1);

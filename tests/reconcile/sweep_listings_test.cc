@@ -7,6 +7,7 @@
 #include <mutex>
 #include <set>
 
+#include "reconcile/listing_cache.h"
 #include "tests/reconcile/sweep_fixture.h"
 #include "tests/support/settled_disk.h"
 
@@ -14,6 +15,15 @@ using namespace recsync;
 using namespace recsync::testing;
 
 namespace {
+
+// Listings are remembered only on local filesystems; a test directory on
+// another kind (an overlay, NFS) cannot show reuse.
+bool LocalTemp(const SweepReport& report) {
+  if (RemembersListings(report.roots.at(0).fs_type)) return true;
+  WARN("the test directory is on " << report.roots.at(0).fs_type
+                                   << ", where listings are not remembered; not checked here");
+  return false;
+}
 
 std::set<int64_t> Archived(TestDatabase& db) {
   auto ids = db.ArchivedMediaIds();
@@ -31,6 +41,7 @@ TEST_CASE_METHOD(SweepFixture, "the next sweep lists only the folders that chang
   auto first = Sweep(Options(), disk);
   REQUIRE(first.ok());
   REQUIRE(first->roots.size() == 1);
+  if (!LocalTemp(*first)) return;
   CHECK(first->roots[0].folders_listed == 3);
   CHECK(first->roots[0].folders_reused == 0);
   CHECK(first->archived() == 0);
@@ -71,6 +82,7 @@ TEST_CASE_METHOD(SweepFixture, "relist and dry runs: every folder listed again, 
   REQUIRE(Sweep(dry, disk).ok());
   auto after_dry = Sweep(Options(), disk);
   REQUIRE(after_dry.ok());
+  if (!LocalTemp(*after_dry)) return;
   CHECK(after_dry->roots[0].folders_reused == 0);  // the dry run remembered nothing
 
   SweepOptions relist = Options();
@@ -99,7 +111,9 @@ TEST_CASE_METHOD(SweepFixture, "folders just written are not remembered: their t
 TEST_CASE_METHOD(SweepFixture, "a root whose folders hang when stat-ed for reuse is unresponsive and nothing under it is archived") {
   for (int i = 0; i < 4; ++i) AddRecording("15-00-0" + std::to_string(i) + ".mp4", 1 + i % 2);
   auto settled = std::make_shared<SettledDisk>(tmp.Sub("fstab"));
-  REQUIRE(Sweep(Options(), settled).ok());
+  auto first = Sweep(Options(), settled);
+  REQUIRE(first.ok());
+  if (!LocalTemp(*first)) return;
   RemoveFile(RecordingPath("15-00-01.mp4", 2));
 
   // The storage hangs in stat of its folders, as a dead NFS server does.
