@@ -5,8 +5,10 @@
 # generated recordings tree in a temp dir:
 #   1. builds Release (scripts/build.sh release) and uses build/release/recsync;
 #   2. generates N active rows (default 1,000,000) with their files;
-#   3. sweep_bench: naive vs `recsync sweep`, steady (0.1 % missing) and
-#      recovery (10 % missing), R rounds (default 3) after a warm-up;
+#   3. sweep_bench: naive vs `recsync sweep`, cold (a new journal: every
+#      folder listed) and warm (the last run's journal: only changed folders
+#      listed), steady (0.1 % missing) and recovery (10 % missing), R rounds
+#      (default 3) after a warm-up;
 #   4. floors: the limits of the same data, server and disk;
 #   5. daemon_bench: `recsync run` without the Media(filepath) index:
 #      delete latency at 100/s, an rm -rf burst of 10,000, idle wake-ups, RSS;
