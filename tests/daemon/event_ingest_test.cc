@@ -3,6 +3,8 @@
 
 #include <catch2/catch.hpp>
 #include <cerrno>
+#include <chrono>
+#include <condition_variable>
 #include <cstring>
 #include <map>
 #include <memory>
@@ -14,7 +16,6 @@
 
 #include "daemon/event_ingest.h"
 #include "journal/journal.h"
-#include "tests/daemon/await.h"
 #include "tests/support/temp_dir.h"
 
 namespace recsync::testing {
@@ -35,7 +36,8 @@ NewEvent Deleted(const std::string& path, int64_t time_ms = 1) {
   return e;
 }
 
-// Everything the ingest reported, from its thread.
+// Everything the ingest reported, from its thread. A test waits for a
+// report with WaitFor(): each report wakes it, a deadline bounds it.
 class Recorder {
  public:
   EventIngest::Callbacks Callbacks() {
@@ -43,16 +45,28 @@ class Recorder {
     cb.on_commit = [this](int64_t total, int64_t last_seq) {
       std::lock_guard<std::mutex> lock(mu_);
       commits_.emplace_back(total, last_seq);
+      changed_.notify_all();
     };
     cb.on_error = [this](const Status& error) {
       std::lock_guard<std::mutex> lock(mu_);
       errors_.push_back(error);
+      changed_.notify_all();
     };
     return cb;
   }
+  // True once at least `n` events were committed; false after `limit`.
+  bool WaitForTotal(int64_t n, std::chrono::seconds limit = std::chrono::seconds(10)) {
+    std::unique_lock<std::mutex> lock(mu_);
+    return changed_.wait_for(lock, limit, [&] { return TotalLocked() >= n; });
+  }
+  // True once an error was reported; false after `limit`.
+  bool WaitForError(std::chrono::seconds limit = std::chrono::seconds(10)) {
+    std::unique_lock<std::mutex> lock(mu_);
+    return changed_.wait_for(lock, limit, [&] { return !errors_.empty(); });
+  }
   int64_t total() {
     std::lock_guard<std::mutex> lock(mu_);
-    return commits_.empty() ? 0 : commits_.back().first;
+    return TotalLocked();
   }
   std::vector<std::pair<int64_t, int64_t>> commits() {
     std::lock_guard<std::mutex> lock(mu_);
@@ -64,7 +78,10 @@ class Recorder {
   }
 
  private:
+  int64_t TotalLocked() const { return commits_.empty() ? 0 : commits_.back().first; }
+
   std::mutex mu_;
+  std::condition_variable changed_;
   std::vector<std::pair<int64_t, int64_t>> commits_;
   std::vector<Status> errors_;
 };
@@ -106,7 +123,7 @@ TEST_CASE("the ingest commits events in Submit order with rising seqs and report
   }
   ingest.Submit({});  // nothing to commit
   const auto n = static_cast<int64_t>(submitted.size());
-  REQUIRE(Await([&] { return rec.total() >= n; }));
+  REQUIRE(rec.WaitForTotal(n));
 
   auto events = ReadBack(path);
   REQUIRE(events.size() == submitted.size());
@@ -148,7 +165,7 @@ TEST_CASE("events submitted from two threads at once are all committed exactly o
   t0.join();
   t1.join();
   const int64_t n = sent0 + sent1;
-  REQUIRE(Await([&] { return rec.total() >= n; }));
+  REQUIRE(rec.WaitForTotal(n));
   CHECK(rec.total() == n);
 
   auto events = ReadBack(path);
@@ -255,7 +272,7 @@ TEST_CASE("a full disk under the journal holds events back and loses none of the
     ingest.Submit(std::move(events));
   }
 
-  REQUIRE(Await([&] { return !rec.errors().empty(); }));
+  REQUIRE(rec.WaitForError());
   CHECK(rec.total() == 0);
   const Status error = rec.errors().front();
   INFO(error.message());
@@ -267,7 +284,7 @@ TEST_CASE("a full disk under the journal holds events back and loses none of the
   RemoveFile(filler);
   const auto n = static_cast<int64_t>(submitted.size());
   // The ingest retries with a backoff capped at a few seconds.
-  REQUIRE(Await([&] { return rec.total() >= n; }, std::chrono::seconds(30)));
+  REQUIRE(rec.WaitForTotal(n, std::chrono::seconds(30)));
   CHECK(rec.total() == n);
   CHECK(ingest.Shutdown(std::chrono::seconds(10)));
 

@@ -10,7 +10,6 @@
 #include <vector>
 
 #include "daemon/loop_mailbox.h"
-#include "tests/daemon/await.h"
 
 namespace recsync::testing {
 namespace {
@@ -26,16 +25,20 @@ class TestLoop {
   }
   uv_loop_t* get() { return &loop_; }
 
-  // Runs the loop until `pred()` holds (true) or `limit` passes (false). A
-  // ticking timer wakes the loop so the deadline is noticed without posts.
-  bool RunUntil(const std::function<bool()>& pred, std::chrono::milliseconds limit = kAwaitLimit) {
-    uv_timer_t tick;
-    uv_timer_init(&loop_, &tick);
-    uv_timer_start(&tick, [](uv_timer_t*) {}, 5, 5);
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    while (!pred() && std::chrono::steady_clock::now() < deadline) uv_run(&loop_, UV_RUN_ONCE);
-    uv_close(reinterpret_cast<uv_handle_t*>(&tick), nullptr);
-    uv_run(&loop_, UV_RUN_NOWAIT);  // the close completes before `tick` goes away
+  // Runs the loop until `pred()` holds (true) or `limit` passes (false). The
+  // loop wakes for each post; a one-shot timer wakes it at the deadline.
+  bool RunUntil(const std::function<bool()>& pred,
+                std::chrono::milliseconds limit = std::chrono::seconds(10)) {
+    uv_timer_t deadline;
+    bool expired = false;
+    uv_timer_init(&loop_, &deadline);
+    deadline.data = &expired;
+    uv_timer_start(
+        &deadline, [](uv_timer_t* t) { *static_cast<bool*>(t->data) = true; },
+        static_cast<uint64_t>(limit.count()), 0);
+    while (!pred() && !expired) uv_run(&loop_, UV_RUN_ONCE);
+    uv_close(reinterpret_cast<uv_handle_t*>(&deadline), nullptr);
+    uv_run(&loop_, UV_RUN_NOWAIT);  // the close completes before `deadline` goes away
     return pred();
   }
 
