@@ -39,13 +39,6 @@ const RememberedListing* ListingCache::Find(std::string_view dir) const {
   return it == entries_.end() ? nullptr : &it->second;
 }
 
-std::vector<std::string> ListingCache::Folders() const {
-  std::vector<std::string> out;
-  out.reserve(entries_.size());
-  for (const auto& [dir, listing] : entries_) out.push_back(dir);
-  return out;
-}
-
 void ListingCache::ForEach(
     const std::function<void(const std::string&, const RememberedListing&)>& fn) const {
   for (const auto& [dir, listing] : entries_) fn(dir, listing);

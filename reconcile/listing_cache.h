@@ -75,8 +75,6 @@ class ListingCache {
   // The remembered listing of `dir`, or nullptr.
   const RememberedListing* Find(std::string_view dir) const;
   size_t size() const { return entries_.size(); }
-  // Every folder with a remembered listing.
-  std::vector<std::string> Folders() const;
   // Calls fn(dir, listing) for each; the references live as long as the cache.
   void ForEach(const std::function<void(const std::string&, const RememberedListing&)>& fn) const;
 

@@ -378,13 +378,13 @@ void SweepRun::SaveListings() {
     if (w->report.state != RootState::kOffline) checked.push_back(&w->report.path);
   }
   std::vector<std::string> drop;
-  for (auto& dir : listings_->Folders()) {
-    if (kept.count(dir)) continue;
+  listings_->ForEach([&](const std::string& dir, const RememberedListing&) {
+    if (kept.count(dir)) return;
     if (std::any_of(checked.begin(), checked.end(),
                     [&](const std::string* root) { return IsUnder(dir, *root); })) {
-      drop.push_back(std::move(dir));
+      drop.push_back(dir);
     }
-  }
+  });
   if (saved.ok()) saved = journal_.UpdateListings(put, drop);
   if (!saved.ok()) spdlog::warn("the next sweep will list every folder again: {}", saved.message());
 }

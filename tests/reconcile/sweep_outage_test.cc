@@ -9,102 +9,109 @@
 using namespace recsync;
 using namespace recsync::testing;
 
-TEST_CASE("the database killed mid-sweep leaves no half batch and a rerun completes") {
-  PrivateMariaDB server;
-  SweepFixture f;
-  TestDatabaseOptions db_options;
-  db_options.socket = server.socket();
-  TestDatabase db(db_options);
-  std::vector<int64_t> gone;
-  std::set<int64_t> all;
-  for (int i = 0; i < 12; ++i) {
-    const std::string path = f.RecordingPath("10-00-" + std::to_string(10 + i) + ".mp4");
-    if (i % 2 == 0) WriteFile(path, "v");
-    const int64_t id = db.InsertMedia(path, std::time(nullptr) - 86400, 1);
-    all.insert(id);
-    if (i % 2 == 1) gone.push_back(id);
-  }
-  auto options = f.Options();
-  options.batch_size = 2;  // 6 missing rows: 3 batches
+namespace {
 
-  {
+// Recordings whose rows live on a private server the test can kill.
+struct Outage {
+  Outage() : db(OnServer(server)) {}
+
+  static TestDatabaseOptions OnServer(const PrivateMariaDB& server) {
+    TestDatabaseOptions o;
+    o.socket = server.socket();
+    return o;
+  }
+
+  // `n` day-old recordings named after `prefix`; every `keep_every`-th
+  // (from the first) keeps its file, the others are gone.
+  void AddRecordings(int n, int keep_every, const std::string& prefix) {
+    for (int i = 0; i < n; ++i) {
+      const std::string path = f.RecordingPath(prefix + std::to_string(10 + i) + ".mp4");
+      if (i % keep_every == 0) WriteFile(path, "v");
+      const int64_t id = db.InsertMedia(path, std::time(nullptr) - 86400, 1);
+      all.insert(id);
+      if (i % keep_every != 0) gone.insert(id);
+    }
+  }
+
+  // A sweep whose `kill_at`-th catalog commit (on any connection) kills the
+  // server first; it must fail as unavailable. The server is started again.
+  void SweepKilledAt(int kill_at, const SweepOptions& options) {
+    {
+      auto catalog = f.Connect(db.config());
+      auto journal = f.OpenJournal();
+      std::atomic<int> commits{0};
+      catalog->SetBeforeCommitHook([&] {
+        if (++commits == kill_at) server.Kill();
+      });
+      Sweeper sweeper(*catalog, *journal, MakeRealDisk(f.tmp.Sub("fstab")), f.clock);
+      auto report = sweeper.Run(options);
+      REQUIRE_FALSE(report.ok());
+      CHECK(report.status().code() == Code::kUnavailable);
+    }
+    server.Start();
+  }
+
+  // A second sweep, on a live server; its report, and the journal it used.
+  std::pair<Result<SweepReport>, std::unique_ptr<Journal>> Rerun(const SweepOptions& options) {
     auto catalog = f.Connect(db.config());
     auto journal = f.OpenJournal();
-    int commits = 0;
-    catalog->SetBeforeCommitHook([&] {
-      if (++commits == 2) server.Kill();  // the second batch never commits
-    });
     Sweeper sweeper(*catalog, *journal, MakeRealDisk(f.tmp.Sub("fstab")), f.clock);
     auto report = sweeper.Run(options);
-    REQUIRE_FALSE(report.ok());
-    CHECK(report.status().code() == Code::kUnavailable);
+    return {std::move(report), std::move(journal)};
   }
 
-  server.Start();
+  PrivateMariaDB server;
+  SweepFixture f;
+  TestDatabase db;
+  std::set<int64_t> all;
+  std::set<int64_t> gone;
+};
+
+}  // namespace
+
+TEST_CASE("the database killed mid-sweep leaves no half batch and a rerun completes") {
+  Outage o;
+  o.AddRecordings(12, 2, "10-00-");
+  auto options = o.f.Options();
+  options.batch_size = 2;  // 6 missing rows: 3 batches
+  o.SweepKilledAt(2, options);  // the second batch never commits
+
   // Exactly the first batch is archived, in both tables; nothing of the second.
-  auto archived = db.ArchivedMediaIds();
+  auto archived = o.db.ArchivedMediaIds();
   CHECK(archived.size() == 2);
-  for (int64_t id : all) CHECK(db.EventsArchivedFor(id) == db.MediaArchived(id));
-  auto journal = f.OpenJournal();
+  for (int64_t id : o.all) CHECK(o.db.EventsArchivedFor(id) == o.db.MediaArchived(id));
+  auto journal = o.f.OpenJournal();
   CHECK(journal->ListActions({})->size() == 2);
   auto sweeps = journal->ListSweeps(1);
   REQUIRE(sweeps->size() == 1);
   CHECK((*sweeps)[0].outcome == "error");
   journal.reset();
 
-  auto catalog = f.Connect(db.config());
-  journal = f.OpenJournal();
-  Sweeper sweeper(*catalog, *journal, MakeRealDisk(f.tmp.Sub("fstab")), f.clock);
-  auto rerun = sweeper.Run(options);
+  auto [rerun, rerun_journal] = o.Rerun(options);
   REQUIRE(rerun.ok());
   CHECK(rerun->archived() == 4);
-  auto now = db.ArchivedMediaIds();
-  CHECK(std::set<int64_t>(now.begin(), now.end()) == std::set<int64_t>(gone.begin(), gone.end()));
-  for (int64_t id : all) CHECK(db.EventsArchivedFor(id) == db.MediaArchived(id));
-  CHECK(journal->ListActions({})->size() == 6);
+  auto now = o.db.ArchivedMediaIds();
+  CHECK(std::set<int64_t>(now.begin(), now.end()) == o.gone);
+  for (int64_t id : o.all) CHECK(o.db.EventsArchivedFor(id) == o.db.MediaArchived(id));
+  CHECK(rerun_journal->ListActions({})->size() == 6);
 }
 
 TEST_CASE("killed while archiving on two connections, only whole batches stay and a rerun completes") {
-  PrivateMariaDB server;
-  SweepFixture f;
-  TestDatabaseOptions db_options;
-  db_options.socket = server.socket();
-  TestDatabase db(db_options);
-  std::set<int64_t> gone;
-  std::set<int64_t> all;
-  for (int i = 0; i < 30; ++i) {
-    const std::string path = f.RecordingPath("12-00-" + std::to_string(10 + i) + ".mp4");
-    if (i % 3 == 0) WriteFile(path, "v");
-    const int64_t id = db.InsertMedia(path, std::time(nullptr) - 86400, 1);
-    all.insert(id);
-    if (i % 3 != 0) gone.insert(id);
-  }
-  auto options = f.Options();
+  Outage o;
+  o.AddRecordings(30, 3, "12-00-");
+  auto options = o.f.Options();
   options.batch_size = 2;  // 20 missing rows: 10 batches, so two connections
   options.max_missing_ratio = 1;
+  o.SweepKilledAt(4, options);
 
-  {
-    auto catalog = f.Connect(db.config());
-    auto journal = f.OpenJournal();
-    std::atomic<int> commits{0};  // both connections call it
-    catalog->SetBeforeCommitHook([&] {
-      if (++commits == 4) server.Kill();
-    });
-    Sweeper sweeper(*catalog, *journal, MakeRealDisk(f.tmp.Sub("fstab")), f.clock);
-    auto report = sweeper.Run(options);
-    REQUIRE_FALSE(report.ok());
-    CHECK(report.status().code() == Code::kUnavailable);
-  }
-
-  server.Start();
   // Each batch committed whole or not at all, in both tables; the audit
   // trail names exactly the rows that were archived.
-  auto archived = db.ArchivedMediaIds();
+  auto archived = o.db.ArchivedMediaIds();
   CHECK(archived.size() % 2 == 0);
-  CHECK(archived.size() < gone.size());
-  for (int64_t id : archived) CHECK(gone.count(id) == 1);
-  for (int64_t id : all) CHECK(db.EventsArchivedFor(id) == db.MediaArchived(id));
-  auto journal = f.OpenJournal();
+  CHECK(archived.size() < o.gone.size());
+  for (int64_t id : archived) CHECK(o.gone.count(id) == 1);
+  for (int64_t id : o.all) CHECK(o.db.EventsArchivedFor(id) == o.db.MediaArchived(id));
+  auto journal = o.f.OpenJournal();
   std::set<int64_t> audited;
   auto first_actions = journal->ListActions({});
   REQUIRE(first_actions.ok());
@@ -112,17 +119,14 @@ TEST_CASE("killed while archiving on two connections, only whole batches stay an
   CHECK(audited == std::set<int64_t>(archived.begin(), archived.end()));
   journal.reset();
 
-  auto catalog = f.Connect(db.config());
-  journal = f.OpenJournal();
-  Sweeper sweeper(*catalog, *journal, MakeRealDisk(f.tmp.Sub("fstab")), f.clock);
-  auto rerun = sweeper.Run(options);
+  auto [rerun, rerun_journal] = o.Rerun(options);
   REQUIRE(rerun.ok());
-  auto now = db.ArchivedMediaIds();
-  CHECK(std::set<int64_t>(now.begin(), now.end()) == gone);
-  for (int64_t id : all) CHECK(db.EventsArchivedFor(id) == db.MediaArchived(id));
+  auto now = o.db.ArchivedMediaIds();
+  CHECK(std::set<int64_t>(now.begin(), now.end()) == o.gone);
+  for (int64_t id : o.all) CHECK(o.db.EventsArchivedFor(id) == o.db.MediaArchived(id));
   std::multiset<int64_t> audited_once;
-  auto actions = journal->ListActions({});
+  auto actions = rerun_journal->ListActions({});
   REQUIRE(actions.ok());
   for (const auto& a : *actions) audited_once.insert(a.media_id);
-  CHECK(audited_once == std::multiset<int64_t>(gone.begin(), gone.end()));
+  CHECK(audited_once == std::multiset<int64_t>(o.gone.begin(), o.gone.end()));
 }
