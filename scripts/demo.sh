@@ -134,7 +134,9 @@ for _ in $(seq 100); do
 done
 run status
 
-victim=$(find "$storage" -name '*.mp4' | sort | head -1)
+# awk reads to the end: `head -1` would leave sort writing into a closed pipe,
+# and pipefail would make its SIGPIPE the script's exit status.
+victim=$(find "$storage" -name '*.mp4' | sort | awk 'NR == 1')
 victim_id=$(sql -N bluecherry -e "SELECT id FROM Media WHERE filepath='$victim'")
 step "rm of a recording while the daemon runs"
 echo "\$ rm $victim"
