@@ -16,9 +16,10 @@
 //   and only of folders on the root's own device;
 // - a clock stepped back, or anything else: a listing is reused for at most
 //   kListingMaxAge, then taken again.
-// Either way a wrongly reused listing could only make a gone file look
-// present, which delays its archive; a name absent from a listing is still
-// confirmed with lstat, so nothing present is ever called missing.
+// A wrongly reused listing could make a gone file look present, which
+// delays its archive, or a new file look gone, which the lstat of every
+// candidate before its batch is archived catches: nothing present is ever
+// archived.
 //
 // Thread-safety: immutable once loaded; the listers of a sweep share it.
 #pragma once

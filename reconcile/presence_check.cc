@@ -72,12 +72,16 @@ PathCheck PresenceCheck::CheckOne(std::string_view path, std::optional<uint32_t>
       last_listing_ = &Listing(path.substr(0, slash));
       last_folder_ = folder;
     }
-    if (last_listing_->err == 0 && last_listing_->Contains(path.substr(slash + 1))) {
-      return {Presence::kPresent, 0};
+    const std::string_view name = path.substr(slash + 1);
+    if (last_listing_->err == 0) {
+      if (last_listing_->Contains(name)) return {Presence::kPresent, 0};
+      // Absent from a folder listed whole: missing. Not "." or "..", which
+      // no listing holds and lstat finds.
+      if (name != "." && name != "..") return {Presence::kMissing, ENOENT};
     }
   }
-  // Absent from its listing, or the directory could not be listed: only
-  // lstat may call it missing.
+  // The directory could not be listed (gone, not a folder, unreadable): lstat
+  // tells a missing file from one it cannot see.
   ++lstats_;
   path_.assign(path);
   return disk_->Check(path_);

@@ -6,18 +6,23 @@
 // which is recording order, so a small cache of recent listings turns a sweep
 // into a merge of the catalog with the tree.
 //
-// Contract: the answer for each path is the one lstat(2) would give, as far
-// as a sweep acts on it:
+// Contract: a candidate list for the sweep, which lstat(2)s each row it
+// would archive just before archiving it (sweep_archive.cc), so only lstat
+// ever makes a row archived:
 // - a name present in its directory's listing is kPresent (the listing is
 //   taken now, or, with UseListingMemory, remembered from an earlier sweep
 //   while the folder's stamp is unchanged: see listing_cache.h);
-// - a name absent from a listed directory, or whose directory is ENOENT or
-//   ENOTDIR, is confirmed with lstat: only ENOENT makes it kMissing;
-// - a directory that cannot be listed (EACCES, EIO, ...) falls back to lstat
-//   for each of its files.
-// So only lstat ever says "missing". The one case where the answers differ
-// is a directory that may be read but not searched (mode r-- for us): lstat
-// would say unknown where the listing says present; neither archives.
+// - a name absent from a directory listed whole is kMissing (ENOENT): one
+//   listing answers for its folder's gone files too, without an lstat each;
+// - a directory that cannot be listed (ENOENT, ENOTDIR, EACCES, EIO, ...)
+//   falls back to lstat for each of its files: only ENOENT is kMissing.
+// On a tree that does not change meanwhile, every answer equals lstat's
+// (presence and errno). Where they can differ, the listing says missing and
+// lstat, asked again before archiving, says otherwise, so nothing is
+// archived: a file created after its folder was listed; a name in another
+// case on a case-insensitive filesystem; a folder we may read but not
+// search (lstat: EACCES). The one difference the other way, a file in such a
+// folder that the listing calls present, archives nothing either.
 //
 // Not thread-safe: one task at a time uses a PresenceCheck.
 #pragma once
@@ -102,7 +107,7 @@ class PresenceCheck {
   const std::vector<std::string>& reused_folders() const { return reused_folders_; }
 
   // Directory listings done so far, remembered listings reused, and lstat
-  // calls made to confirm.
+  // calls made for folders that could not be listed.
   size_t listings() const { return listings_; }
   size_t reused() const { return reused_folders_.size(); }
   size_t lstats() const { return lstats_; }

@@ -298,7 +298,7 @@ bool SweepRun::Take(const MediaRowView& row) {
     return true;
   }
   // In an unchanged folder's remembered listing: present. Anything else,
-  // including a name absent from it, goes to a lister (lstat confirms).
+  // including a name absent from it, goes to a lister.
   if (reused && reused->Contains(name)) {
     ++w->report.checked;
     return true;

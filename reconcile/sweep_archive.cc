@@ -113,7 +113,14 @@ void SweepRun::ArchiveRoot(RootWork& w) {
     }
     auto job = std::make_unique<ArchiveJob>();
     for (size_t i = begin; i < end; ++i) {
-      if ((*again)[i - begin].presence != Presence::kMissing) continue;  // it came back
+      const Presence now = (*again)[i - begin].presence;
+      if (now == Presence::kUnknown) {
+        // A folder's listing lacked it, but lstat cannot see it: unknown, as
+        // lstat says (one listed whole may lack a file lstat fails on).
+        --w.report.missing;
+        ++w.report.unknown;
+      }
+      if (now != Presence::kMissing) continue;  // it came back, or is unknown
       job->gone.push_back(candidates[i]);
     }
     if (job->gone.empty()) continue;

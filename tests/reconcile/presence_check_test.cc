@@ -174,7 +174,7 @@ TEST_CASE("a folder with thousands of files is listed whole, across several getd
   CHECK(disk->ListDir(paths[0]).err == ENOTDIR);
 }
 
-TEST_CASE("rows in recording order cost one listing per folder, not one lstat per file") {
+TEST_CASE("rows in recording order cost one listing per folder and no lstat, gone files included") {
   TempDir tmp;
   std::vector<std::string> paths;
   for (int cam = 1; cam <= 4; ++cam) {
@@ -192,10 +192,21 @@ TEST_CASE("rows in recording order cost one listing per folder, not one lstat pe
   PresenceCheck check{std::shared_ptr<DiskInterface>(MakeRealDisk())};
   auto got = check.Check(ordered);
   CHECK(check.listings() == 4);
-  CHECK(check.lstats() == 4);  // only the four missing files are confirmed
+  CHECK(check.lstats() == 0);  // each listing answers for its folder's gone file too
   int missing = 0;
   for (const auto& g : got) missing += g.presence == Presence::kMissing;
   CHECK(missing == 4);
+}
+
+TEST_CASE("the names . and .., which no listing holds, are asked of lstat") {
+  TempDir tmp;
+  WriteFile(tmp.Sub("rec/a/1.mp4"));
+  const std::vector<std::string> paths = {tmp.Sub("rec/a/1.mp4"), tmp.Sub("rec/a/."),
+                                          tmp.Sub("rec/a/.."), tmp.Sub("rec/a/2.mp4")};
+  PresenceCheck check{std::shared_ptr<DiskInterface>(MakeRealDisk())};
+  auto got = check.Check(paths);
+  CheckSameAsLstat(paths, got, CheckEach(*MakeRealDisk(), paths));
+  CHECK(check.lstats() == 2);
 }
 
 TEST_CASE("a folder whose listing fails falls back to lstat for each of its files") {

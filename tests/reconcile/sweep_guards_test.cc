@@ -165,6 +165,36 @@ TEST_CASE_METHOD(SweepFixture, "a file that reappears before its batch is archiv
   CHECK(db.ArchivedMediaIds().empty());
 }
 
+TEST_CASE_METHOD(SweepFixture, "a file its folder's listing lacks but lstat finds is never archived") {
+  // A listing taken just before the file was written (or a name in another
+  // case on a case-insensitive filesystem) calls it missing; lstat, asked
+  // before the batch is archived, has the last word.
+  struct LaggingListing : VirtualDisk {
+    std::string hidden;
+    DirListing ListDir(const std::string& dir) override {
+      files.erase(hidden);
+      DirListing listing = VirtualDisk::ListDir(dir);
+      files.insert(hidden);
+      return listing;
+    }
+  };
+  auto disk = std::make_shared<LaggingListing>();
+  disk->AddDir(root);
+  const int64_t gone = AddRecording("18-00-00.mp4", 1, false);
+  AddRecording("18-00-01.mp4", 1, false);
+  disk->files.insert(RecordingPath("18-00-01.mp4"));
+  AddRecording("18-00-02.mp4", 1, false);
+  disk->files.insert(RecordingPath("18-00-02.mp4"));
+  disk->hidden = RecordingPath("18-00-02.mp4");
+  auto options = Options();
+  options.force = true;
+  auto report = Sweep(options, disk);
+  REQUIRE(report.ok());
+  CHECK(report->missing() == 2);  // the gone file and the one the listing lacked
+  CHECK(report->archived() == 1);
+  CHECK(db.ArchivedMediaIds() == std::vector<int64_t>{gone});
+}
+
 TEST_CASE_METHOD(SweepFixture, "a root unmounted in the middle of a sweep archives nothing, even when forced") {
   // The storage goes away once the sweep has started looking at files;
   // from then on every file looks deleted, as on a real unmount.
