@@ -47,6 +47,22 @@ inline std::string ColumnBytes(const SQLite::Column& column) {
               : std::string();
 }
 
+// For the life of the guard, commits on `db` do not fsync (synchronous=NORMAL
+// under WAL): for a write whose loss in a crash harms nothing, because the
+// next FULL commit (every event and action) syncs its pages too, WAL frames
+// being written in order. Every other write keeps FULL, however the guarded
+// one ends.
+class RelaxedSync {
+ public:
+  explicit RelaxedSync(SQLite::Database& db);
+  ~RelaxedSync();
+  RelaxedSync(const RelaxedSync&) = delete;
+  RelaxedSync& operator=(const RelaxedSync&) = delete;
+
+ private:
+  SQLite::Database& db_;
+};
+
 // SQLite reads a negative LIMIT as "no limit".
 inline int64_t SqlLimit(int64_t limit) { return limit > 0 ? limit : -1; }
 

@@ -10,6 +10,7 @@ namespace recsync {
 using journal_internal::BindBytes;
 using journal_internal::ColumnBytes;
 using journal_internal::Guarded;
+using journal_internal::RelaxedSync;
 
 Status Journal::EachListing(const std::function<void(ListingRecord&&)>& fn) {
   return Guarded(path_, [&]() -> Status {
@@ -38,20 +39,8 @@ Status Journal::UpdateListings(const std::vector<ListingRecord>& put,
                                const std::vector<std::string>& drop) {
   if (put.empty() && drop.empty()) return Status::Ok();
   return Guarded(path_, [&]() -> Status {
-    // A cache needs no fsync of its own: the next FULL commit (an event, an
-    // action) syncs these pages too, and a crash before it only loses
-    // listings. Every other write keeps FULL, however this one ends.
-    struct RelaxedSync {
-      SQLite::Database& db;
-      explicit RelaxedSync(SQLite::Database& d) : db(d) { db.exec("PRAGMA synchronous=NORMAL"); }
-      ~RelaxedSync() {
-        try {
-          db.exec("PRAGMA synchronous=FULL");
-        } catch (const SQLite::Exception&) {
-          // Setting a pragma does no I/O; nothing to recover here.
-        }
-      }
-    } relaxed(*db_);
+    // A cache: a crash before the next FULL commit only loses listings.
+    RelaxedSync relaxed(*db_);
     SQLite::Transaction tx(*db_);
     SQLite::Statement del(*db_, "DELETE FROM listings WHERE dir = ?");
     for (const auto& dir : drop) {

@@ -155,6 +155,16 @@ Status SqliteError(const std::string& path, const SQLite::Exception& e) {
   return SqliteError(path, e.getErrorCode(), e.what());
 }
 
+RelaxedSync::RelaxedSync(SQLite::Database& db) : db_(db) { db_.exec("PRAGMA synchronous=NORMAL"); }
+
+RelaxedSync::~RelaxedSync() {
+  try {
+    db_.exec("PRAGMA synchronous=FULL");
+  } catch (const SQLite::Exception&) {
+    // Setting a pragma does no I/O; nothing to recover here.
+  }
+}
+
 int ReadUserVersion(SQLite::Database& db) { return db.execAndGet("PRAGMA user_version").getInt(); }
 
 int32_t ReadApplicationId(SQLite::Database& db) {
