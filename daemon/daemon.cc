@@ -102,6 +102,7 @@ Status Daemon::Start() {
   loop_ready_ = true;
   loop_.data = this;
   mailbox_ = std::make_unique<LoopMailbox>(&loop_);
+  status_watch_ = std::make_unique<StatusWatch>(&loop_, [this] { return StatusJson(); });
   for (uv_timer_t* t : {&periodic_timer_, &roots_timer_, &pressure_timer_, &watchdog_timer_,
                         &prune_timer_, &retry_timer_}) {
     uv_timer_init(&loop_, t);
@@ -218,6 +219,7 @@ void Daemon::Stop() {
   cancel_ = true;
   if (watcher_) watcher_->Pause();
   control_.reset();
+  status_watch_.reset();
   // Commit what the kernel already told us, then let the workers finish the
   // step in flight (a sweep stops between batches).
   if (ingest_) ingest_->Shutdown(kIngestFlush);

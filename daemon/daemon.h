@@ -41,6 +41,7 @@
 #include "daemon/loop_mailbox.h"
 #include "daemon/reconciler.h"
 #include "daemon/serial_worker.h"
+#include "daemon/status_watch.h"
 #include "daemon/sweep_queue.h"
 #include "daemon/sync_tracker.h"
 #include "reconcile/storage_root.h"
@@ -137,6 +138,7 @@ class Daemon {
   std::unique_ptr<Watcher> watcher_;
   bool watcher_requested_ = false;
   std::unique_ptr<ControlServer> control_;
+  std::unique_ptr<StatusWatch> status_watch_;
   std::unique_ptr<EventIngest> ingest_;
   std::unique_ptr<Reconciler> reconciler_;
   std::unique_ptr<SerialWorker> sweep_worker_;

@@ -2,6 +2,8 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <sstream>
 
 #include "daemon/daemon.h"
@@ -36,7 +38,22 @@ nlohmann::json OutcomeJson(const SweepOutcome& outcome) {
 void Daemon::OnControl(const nlohmann::json& request, ControlServer::Reply reply) {
   const auto cmd = request.value("cmd", std::string());
   if (cmd == "status") {
-    reply(StatusJson());
+    if (!request.contains("wait_ms")) {
+      reply(StatusJson());
+      return;
+    }
+    // Waits for a change from the status the client has (or, without one,
+    // from the status now): see status_watch.h.
+    const auto& wait = request["wait_ms"];
+    if (!wait.is_number() || wait.get<double>() < 0) {
+      reply(Error("wait_ms must be a number of milliseconds, 0 or more"));
+      return;
+    }
+    constexpr double kMaxWaitMs = 24.0 * 3600 * 1000;
+    const auto ms = std::chrono::milliseconds(
+        static_cast<int64_t>(std::min(wait.get<double>(), kMaxWaitMs)));
+    status_watch_->Wait(request.contains("unchanged") ? request["unchanged"] : StatusJson(), ms,
+                        std::move(reply));
   } else if (cmd == "sweep") {
     SweepRequest r;
     r.trigger = "manual";

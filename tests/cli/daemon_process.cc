@@ -4,30 +4,24 @@
 #include <signal.h>
 #include <spawn.h>
 #include <poll.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <sstream>
-#include <thread>
 
 #include "common/unique_fd.h"
+#include "control/control_client.h"
 
 extern char** environ;
 
 namespace recsync::testing {
-
-bool Eventually(const std::function<bool()>& condition, std::chrono::milliseconds deadline) {
-  const auto until = std::chrono::steady_clock::now() + deadline;
-  for (;;) {
-    if (condition()) return true;
-    if (std::chrono::steady_clock::now() >= until) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-}
 
 DaemonProcess::DaemonProcess(DaemonSetup setup) {
   TestDatabaseOptions o;
@@ -41,6 +35,7 @@ DaemonProcess::DaemonProcess(DaemonSetup setup) {
   socket = tmp.Sub("run/control.sock");
   log = tmp.Sub("daemon.log");
   fstab = tmp.Sub("fstab");
+  notify = tmp.Sub("notify.sock");
   WriteFile(fstab, "");
   const auto c = db->config();
   WriteFile(conf, "bluecherry: { db: { type = 2; dbname = \"" + c.dbname + "\"; user = \"" +
@@ -64,6 +59,23 @@ std::vector<std::string> DaemonProcess::Common() const {
 
 void DaemonProcess::Start(const std::vector<std::string>& extra) {
   REQUIRE(pid_ < 0);
+  // Where the daemon says READY=1, as it does to systemd.
+  ::unlink(notify.c_str());
+  const UniqueFd ready_fd(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  REQUIRE(ready_fd.valid());
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  REQUIRE(notify.size() < sizeof(addr.sun_path));
+  std::memcpy(addr.sun_path, notify.c_str(), notify.size() + 1);
+  REQUIRE(::bind(ready_fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
+  std::vector<std::string> env_strings = {"NOTIFY_SOCKET=" + notify};
+  for (char** e = environ; *e; ++e) {
+    if (std::strncmp(*e, "NOTIFY_SOCKET=", 14) != 0) env_strings.emplace_back(*e);
+  }
+  std::vector<char*> envp;
+  for (auto& e : env_strings) envp.push_back(e.data());
+  envp.push_back(nullptr);
+
   std::vector<std::string> argv = Common();
   argv.push_back("run");
   argv.insert(argv.end(), extra.begin(), extra.end());
@@ -75,24 +87,40 @@ void DaemonProcess::Start(const std::vector<std::string>& extra) {
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
   posix_spawn_file_actions_adddup2(&actions, 1, 2);
-  const int rc = posix_spawn(&pid_, args[0], &actions, nullptr, args.data(), environ);
+  const int rc = posix_spawn(&pid_, args[0], &actions, nullptr, args.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   REQUIRE(rc == 0);
-  bool exited = false;
-  const bool ready = Eventually([&] {
-    int status;
-    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+  // READY=1 on the socket, or the process's exit (its pidfd turns readable).
+  const UniqueFd exit_fd(static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0)));
+  REQUIRE(exit_fd.valid());
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  bool ready = false, exited = false;
+  while (!ready && !exited) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        until - std::chrono::steady_clock::now());
+    if (left.count() <= 0) break;
+    pollfd fds[2] = {{ready_fd.get(), POLLIN, 0}, {exit_fd.get(), POLLIN, 0}};
+    const int n = ::poll(fds, 2, static_cast<int>(left.count()));
+    if (n < 0 && errno == EINTR) continue;
+    REQUIRE(n >= 0);
+    if (fds[0].revents & POLLIN) {
+      char message[4096];
+      const ssize_t got = ::recv(ready_fd.get(), message, sizeof message, 0);
+      if (got > 0) {
+        const std::string text(message, static_cast<size_t>(got));
+        ready = text == "READY=1" || text.rfind("READY=1\n", 0) == 0 ||
+                text.find("\nREADY=1") != std::string::npos;
+      }
+    } else if (fds[1].revents & POLLIN) {
       exited = true;
+      ::waitpid(pid_, nullptr, 0);
       pid_ = -1;
-      return true;
     }
-    auto r = Cli({"status", "--json"});
-    if (r.exit_code != 0) return false;
-    return nlohmann::json::parse(r.out).value("ready", false);
-  });
+  }
   INFO(Log());
   REQUIRE_FALSE(exited);
   REQUIRE(ready);
+  CHECK(Status().value("ready", false));
 }
 
 int DaemonProcess::Signal(int sig, std::chrono::milliseconds deadline) {
@@ -134,6 +162,25 @@ nlohmann::json DaemonProcess::Status() {
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   return nlohmann::json::parse(r.out);
+}
+
+bool DaemonProcess::AwaitStatus(const std::function<bool(const nlohmann::json&)>& condition,
+                                std::chrono::milliseconds deadline) {
+  const auto until = std::chrono::steady_clock::now() + deadline;
+  nlohmann::json seen = Status();
+  for (;;) {
+    if (condition(seen)) return true;
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        until - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return false;
+    auto next = ControlRequest(socket,
+                               {{"cmd", "status"}, {"unchanged", seen}, {"wait_ms", left.count()}},
+                               left + std::chrono::seconds(5));
+    INFO((next.ok() ? next->dump() : next.status().message()));
+    REQUIRE(next.ok());
+    REQUIRE(next->value("ok", false));
+    seen = std::move(*next);
+  }
 }
 
 std::string DaemonProcess::Log() const {

@@ -17,11 +17,6 @@
 
 namespace recsync::testing {
 
-// Polls `condition` every few milliseconds until it holds or `deadline`
-// passes; returns whether it held.
-bool Eventually(const std::function<bool()>& condition,
-                std::chrono::milliseconds deadline = std::chrono::seconds(30));
-
 struct DaemonSetup {
   // Database server socket ("" = the shared test server).
   std::string db_socket;
@@ -37,7 +32,8 @@ class DaemonProcess {
   ~DaemonProcess();
 
   // Starts `recsync run` with the common flags plus `extra`, and waits until
-  // its status says ready (fails the test with the log if it exits first).
+  // it tells its NOTIFY_SOCKET (a socket of the test) READY=1, as it tells
+  // systemd (fails the test with the log if it exits first).
   void Start(const std::vector<std::string>& extra = {});
   // Sends `sig`; waits up to `deadline` for the exit; returns the exit code
   // (-1 if it did not exit, 128+n when killed by signal n).
@@ -51,6 +47,12 @@ class DaemonProcess {
   // `recsync sync`; fails the test unless it succeeds.
   void Sync(int timeout_s = 30);
   nlohmann::json Status();
+  // Waits until `condition` holds for the daemon's status, or `deadline`
+  // passes; returns whether it held. Each request hands the daemon the status
+  // last seen and is answered once the status differs (status_watch.h), so
+  // the wait wakes on changes, never on a poll interval.
+  bool AwaitStatus(const std::function<bool(const nlohmann::json&)>& condition,
+                   std::chrono::milliseconds deadline = std::chrono::seconds(30));
   std::string Log() const;
 
   // A recording: its file under the root (relative path) and its Media row.
@@ -62,7 +64,7 @@ class DaemonProcess {
   TempDir tmp;
   std::unique_ptr<TestDatabase> db;
   std::string root;
-  std::string conf, journal, socket, log, fstab;
+  std::string conf, journal, socket, log, fstab, notify;
 
  private:
   std::vector<std::string> Common() const;

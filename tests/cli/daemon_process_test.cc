@@ -3,7 +3,9 @@
 #include <signal.h>
 
 #include <catch2/catch.hpp>
+#include <future>
 
+#include "control/control_client.h"
 #include "tests/cli/daemon_process.h"
 
 using namespace recsync::testing;
@@ -41,7 +43,7 @@ TEST_CASE("status reports roots, watcher, database and the startup sweep") {
   DaemonProcess d;
   d.AddRecording("2026/11/20/000001/10-00-00.mp4");
   d.Start();
-  REQUIRE(Eventually([&] { return d.Status()["sweep"]["last"].is_object(); }));
+  REQUIRE(d.AwaitStatus([](const nlohmann::json& s) { return s["sweep"]["last"].is_object(); }));
   auto s = d.Status();
   // The default backend: a watch on root, year, month, day and camera.
   CHECK(s["watcher"]["backend"] == "inotify");
@@ -59,6 +61,37 @@ TEST_CASE("status reports roots, watcher, database and the startup sweep") {
   CHECK(text.out.find(d.root + "  online") != std::string::npos);
 }
 
+TEST_CASE("a status request waiting for a change is answered by the sweep it waits for") {
+  DaemonProcess d;
+  d.AddRecording("2026/11/20/000001/10-00-00.mp4");
+  d.Start();
+  REQUIRE(d.AwaitStatus([](const nlohmann::json& s) { return s["sweep"]["last"].is_object(); }));
+  const auto before = d.Status();
+  const int64_t first = before["sweep"]["last"]["sweep_id"];
+  // The request waits (on another thread); a sweep asked for meanwhile
+  // changes the status, and the answer shows it.
+  auto waiting = std::async(std::launch::async, [&] {
+    return recsync::ControlRequest(
+        d.socket, {{"cmd", "status"}, {"unchanged", before}, {"wait_ms", 60000}},
+        std::chrono::seconds(70));
+  });
+  REQUIRE(d.Cli({"sweep"}).exit_code == 0);
+  auto after = waiting.get();
+  REQUIRE(after.ok());
+  // Answered on the first change the sweep made: queued, running or done.
+  CHECK((*after)["sweep"] != before["sweep"]);
+  REQUIRE(d.AwaitStatus([&](const nlohmann::json& s) {
+    return s["sweep"]["last"]["sweep_id"].get<int64_t>() > first;
+  }));
+  CHECK(d.Status()["sweep"]["last"]["trigger"] == "manual");
+
+  auto bad = recsync::ControlRequest(d.socket, {{"cmd", "status"}, {"wait_ms", "soon"}},
+                                     std::chrono::seconds(10));
+  REQUIRE(bad.ok());
+  CHECK((*bad)["ok"] == false);
+  CHECK((*bad)["error"].get<std::string>().find("wait_ms") != std::string::npos);
+}
+
 TEST_CASE("status without a daemon says so and exits 1") {
   DaemonProcess d;
   auto r = d.Cli({"status"});
@@ -70,7 +103,7 @@ TEST_CASE("recsync sweep asks the running daemon and prints its report") {
   DaemonProcess d;
   d.AddRecording("2026/11/20/000001/10-15-00.mp4");
   d.Start();
-  REQUIRE(Eventually([&] { return d.Status()["sweep"]["last"].is_object(); }));
+  REQUIRE(d.AwaitStatus([](const nlohmann::json& s) { return s["sweep"]["last"].is_object(); }));
   // A row whose file vanished while nobody watched: only a sweep finds it.
   const int64_t id = d.db->InsertMedia(d.PathOf("2026/11/20/000001/10-00-00.mp4"));
 
@@ -99,8 +132,7 @@ TEST_CASE("SIGHUP picks up a storage root added to the Storage table") {
   d.db->InsertStorage(2, second);
 
   ::kill(d.pid(), SIGHUP);
-  REQUIRE(Eventually([&] {
-    auto s = d.Status();
+  REQUIRE(d.AwaitStatus([&](const nlohmann::json& s) {
     for (const auto& r : s["roots"]) {
       if (r["path"] == second && r["watched"] == true) return true;
     }

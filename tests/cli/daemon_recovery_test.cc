@@ -37,7 +37,6 @@ std::map<int64_t, int> ArchiveActions(const std::string& journal) {
   return out;
 }
 
-std::string RootState(DaemonProcess& d) { return d.Status()["roots"][0]["state"]; }
 
 }  // namespace
 
@@ -58,7 +57,7 @@ TEST_CASE("kill -9 during deletions, more deletions while down: every row archiv
 
   d.Start();
   d.Sync();
-  REQUIRE(Eventually([&] { return d.Status()["sweep"]["last"].is_object(); }));
+  REQUIRE(d.AwaitStatus([](const nlohmann::json& s) { return s["sweep"]["last"].is_object(); }));
 
   std::vector<int64_t> gone = first;
   gone.insert(gone.end(), second.begin(), second.end());
@@ -89,8 +88,7 @@ TEST_CASE("deletions while MariaDB is down are archived once it is back") {
   auto blocked = d.Cli({"sync", "--timeout", "2"});
   CHECK(blocked.exit_code == 1);
   CHECK(blocked.err.find("did not complete") != std::string::npos);
-  REQUIRE(Eventually([&] {
-    auto s = d.Status();
+  REQUIRE(d.AwaitStatus([](const nlohmann::json& s) {
     return s["database"]["connected"] == false && s["events"]["pending"].get<int>() == 20;
   }));
 
@@ -121,10 +119,11 @@ TEST_CASE("an unmounted root is offline: nothing archived, and it comes back whe
   DaemonProcess d(setup);
   const auto ids = d.AddRecordings(Names("2026/11/20/000001", 10));
   d.Start();
-  REQUIRE(Eventually([&] { return d.Status()["sweep"]["last"].is_object(); }));
+  REQUIRE(d.AwaitStatus([](const nlohmann::json& s) { return s["sweep"]["last"].is_object(); }));
 
   REQUIRE(::umount2(root.c_str(), 0) == 0);
-  REQUIRE(Eventually([&] { return RootState(d) == "offline"; }));
+  REQUIRE(d.AwaitStatus(
+      [](const nlohmann::json& s) { return s["roots"][0]["state"] == "offline"; }));
   // Every file now looks deleted; neither a sweep nor anything else may act.
   auto sweep = d.Cli({"sweep", "--force"});
   CHECK(sweep.exit_code == 3);
@@ -133,8 +132,8 @@ TEST_CASE("an unmounted root is offline: nothing archived, and it comes back whe
   CHECK_FALSE(d.Status()["degraded"].empty());
 
   REQUIRE(::mount(disk.path().c_str(), root.c_str(), nullptr, MS_BIND, nullptr) == 0);
-  REQUIRE(Eventually([&] {
-    auto r = d.Status()["roots"][0];
+  REQUIRE(d.AwaitStatus([](const nlohmann::json& s) {
+    const auto& r = s["roots"][0];
     return r["state"] == "online" && r["watched"] == true;
   }));
   // Watched again: a deletion is seen.
@@ -152,7 +151,7 @@ TEST_CASE("a kernel queue overflow ends in a sweep that leaves every row right")
   const auto kept = d.AddRecordings(Names("2026/11/20/000002", 200));
   // All but a few files vanish: let the overflow sweep act on that share.
   d.Start({"--max-missing-ratio", "1"});
-  REQUIRE(Eventually([&] { return d.Status()["sweep"]["last"].is_object(); }));
+  REQUIRE(d.AwaitStatus([](const nlohmann::json& s) { return s["sweep"]["last"].is_object(); }));
 
   // Hold the reader: the kernel queues events until it overflows.
   ::kill(d.pid(), SIGSTOP);
@@ -160,9 +159,8 @@ TEST_CASE("a kernel queue overflow ends in a sweep that leaves every row right")
   ::kill(d.pid(), SIGCONT);
   REQUIRE(rm.exit_code == 0);
 
-  REQUIRE(Eventually(
-      [&] {
-        auto s = d.Status();
+  REQUIRE(d.AwaitStatus(
+      [](const nlohmann::json& s) {
         return s["watcher"]["overflows"].get<int>() >= 1 && !s["sweep"]["running"].get<bool>() &&
                s["sweep"]["queued"].get<int>() == 0 && s["sweep"]["last"]["trigger"] == "overflow";
       },
@@ -196,10 +194,11 @@ TEST_CASE("a root fuller than Storage.max_thresh + 5 gets a pressure sweep") {
   d.AddRecording("2026/11/20/000001/10-15-00.mp4");
   d.Start();
 
-  REQUIRE(Eventually([&] {
-    auto sweeps = d.Cli({"journal", "sweeps", "--json"});
-    return sweeps.exit_code == 0 && sweeps.out.find("\"pressure\"") != std::string::npos;
+  REQUIRE(d.AwaitStatus([](const nlohmann::json& s) {
+    return s["sweep"]["last"].is_object() && s["sweep"]["last"]["trigger"] == "pressure";
   }));
+  auto sweeps = d.Cli({"journal", "sweeps", "--json"});
+  CHECK(sweeps.out.find("\"pressure\"") != std::string::npos);
   CHECK(d.db->MediaArchived(gone));
   CHECK(d.Status()["roots"][0]["used_percent"].get<double>() > 55.0);
 }

@@ -1,0 +1,79 @@
+#include "daemon/status_watch.h"
+
+#include <algorithm>
+
+namespace recsync {
+
+bool StatusChanged(const nlohmann::json& seen, const nlohmann::json& now) {
+  if (!seen.is_object() || !now.is_object()) return seen != now;
+  nlohmann::json a = seen, b = now;
+  a.erase("uptime_s");
+  b.erase("uptime_s");
+  return a != b;
+}
+
+StatusWatch::StatusWatch(uv_loop_t* loop, Snapshot snapshot)
+    : loop_(loop), snapshot_(std::move(snapshot)), check_(new uv_check_t), timer_(new uv_timer_t) {
+  uv_check_init(loop_, check_);
+  check_->data = this;
+  uv_timer_init(loop_, timer_);
+  timer_->data = this;
+}
+
+StatusWatch::~StatusWatch() {
+  check_->data = nullptr;
+  timer_->data = nullptr;
+  uv_close(reinterpret_cast<uv_handle_t*>(check_),
+           [](uv_handle_t* h) { delete reinterpret_cast<uv_check_t*>(h); });
+  uv_close(reinterpret_cast<uv_handle_t*>(timer_),
+           [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+}
+
+void StatusWatch::Wait(const nlohmann::json& seen, std::chrono::milliseconds wait,
+                       ControlServer::Reply reply) {
+  nlohmann::json now = snapshot_();
+  if (wait.count() <= 0 || StatusChanged(seen, now)) {
+    reply(now);
+    return;
+  }
+  uv_update_time(loop_);
+  waiters_.push_back({seen, uv_now(loop_) + static_cast<uint64_t>(wait.count()), std::move(reply)});
+  Settle();
+}
+
+void StatusWatch::OnCheck(uv_check_t* handle) {
+  if (auto* self = static_cast<StatusWatch*>(handle->data)) self->Settle();
+}
+
+void StatusWatch::OnTimer(uv_timer_t* handle) {
+  if (auto* self = static_cast<StatusWatch*>(handle->data)) self->Settle();
+}
+
+void StatusWatch::Settle() {
+  if (!waiters_.empty()) {
+    const nlohmann::json now = snapshot_();
+    const uint64_t now_ms = uv_now(loop_);
+    // Replies go out after the list is updated: a reply may run arbitrary
+    // code of the control server, never this object's.
+    std::vector<ControlServer::Reply> due;
+    auto kept = std::remove_if(waiters_.begin(), waiters_.end(), [&](Waiter& w) {
+      if (w.deadline_ms > now_ms && !StatusChanged(w.seen, now)) return false;
+      due.push_back(std::move(w.reply));
+      return true;
+    });
+    waiters_.erase(kept, waiters_.end());
+    for (auto& reply : due) reply(now);
+  }
+  if (waiters_.empty()) {
+    uv_check_stop(check_);
+    uv_timer_stop(timer_);
+    return;
+  }
+  uv_check_start(check_, &StatusWatch::OnCheck);
+  uint64_t earliest = waiters_.front().deadline_ms;
+  for (const auto& w : waiters_) earliest = std::min(earliest, w.deadline_ms);
+  const uint64_t now_ms = uv_now(loop_);
+  uv_timer_start(timer_, &StatusWatch::OnTimer, earliest > now_ms ? earliest - now_ms : 0, 0);
+}
+
+}  // namespace recsync
