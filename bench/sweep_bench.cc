@@ -69,26 +69,31 @@ std::set<int64_t> JournalArchivedIds(const std::string& journal) {
 //   dirtied. The cleaner gets a large I/O budget for the flush (about 1 s)
 //   and its settings back before the run.
 // At most 30 s for the purge and 60 s for the flush.
-void Settle(Db& db) {
-  ::sync();
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (std::chrono::steady_clock::now() < deadline &&
-         db.QueryInt("SELECT COUNT FROM information_schema.INNODB_METRICS "
-                     "WHERE NAME = 'trx_rseg_history_len'") > 100) {
+// Waits while `sql` (one integer) is above `limit`, for at most `limit_time`.
+void WaitWhileAbove(Db& db, const std::string& sql, int64_t limit,
+                    std::chrono::seconds limit_time) {
+  const auto deadline = std::chrono::steady_clock::now() + limit_time;
+  while (std::chrono::steady_clock::now() < deadline && db.QueryInt(sql) > limit) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
+}
+
+void Settle(Db& db) {
+  ::sync();
+  WaitWhileAbove(db,
+                 "SELECT COUNT FROM information_schema.INNODB_METRICS "
+                 "WHERE NAME = 'trx_rseg_history_len'",
+                 100, std::chrono::seconds(30));
   const int64_t io = db.QueryInt("SELECT @@GLOBAL.innodb_io_capacity");
   const int64_t io_max = db.QueryInt("SELECT @@GLOBAL.innodb_io_capacity_max");
   const int64_t dirty_pct = db.QueryInt("SELECT ROUND(@@GLOBAL.innodb_max_dirty_pages_pct)");
   db.Exec("SET GLOBAL innodb_io_capacity_max = 100000");
   db.Exec("SET GLOBAL innodb_io_capacity = 50000");
   db.Exec("SET GLOBAL innodb_max_dirty_pages_pct = 0");
-  deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (std::chrono::steady_clock::now() < deadline &&
-         db.QueryInt("SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS "
-                     "WHERE VARIABLE_NAME = 'INNODB_BUFFER_POOL_PAGES_DIRTY'") > 0) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
+  WaitWhileAbove(db,
+                 "SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS "
+                 "WHERE VARIABLE_NAME = 'INNODB_BUFFER_POOL_PAGES_DIRTY'",
+                 0, std::chrono::seconds(60));
   db.Exec("SET GLOBAL innodb_max_dirty_pages_pct = " + std::to_string(dirty_pct));
   db.Exec("SET GLOBAL innodb_io_capacity = " + std::to_string(io));
   db.Exec("SET GLOBAL innodb_io_capacity_max = " + std::to_string(io_max));

@@ -4,12 +4,18 @@
 
 namespace recsync {
 
+namespace {
+
+// The status as compared: without uptime_s, which changes by itself.
+nlohmann::json Comparable(nlohmann::json status) {
+  if (status.is_object()) status.erase("uptime_s");
+  return status;
+}
+
+}  // namespace
+
 bool StatusChanged(const nlohmann::json& seen, const nlohmann::json& now) {
-  if (!seen.is_object() || !now.is_object()) return seen != now;
-  nlohmann::json a = seen, b = now;
-  a.erase("uptime_s");
-  b.erase("uptime_s");
-  return a != b;
+  return Comparable(seen) != Comparable(now);
 }
 
 StatusWatch::StatusWatch(uv_loop_t* loop, Snapshot snapshot)
@@ -31,13 +37,11 @@ StatusWatch::~StatusWatch() {
 
 void StatusWatch::Wait(const nlohmann::json& seen, std::chrono::milliseconds wait,
                        ControlServer::Reply reply) {
-  nlohmann::json now = snapshot_();
-  if (wait.count() <= 0 || StatusChanged(seen, now)) {
-    reply(now);
-    return;
-  }
+  // Settle() answers at once when the status already differs or the wait is
+  // 0, and otherwise arms the handles.
   uv_update_time(loop_);
-  waiters_.push_back({seen, uv_now(loop_) + static_cast<uint64_t>(wait.count()), std::move(reply)});
+  const uint64_t waited = wait.count() > 0 ? static_cast<uint64_t>(wait.count()) : 0;
+  waiters_.push_back({Comparable(seen), uv_now(loop_) + waited, std::move(reply)});
   Settle();
 }
 
@@ -52,12 +56,13 @@ void StatusWatch::OnTimer(uv_timer_t* handle) {
 void StatusWatch::Settle() {
   if (!waiters_.empty()) {
     const nlohmann::json now = snapshot_();
+    const nlohmann::json compared = Comparable(now);
     const uint64_t now_ms = uv_now(loop_);
     // Replies go out after the list is updated: a reply may run arbitrary
     // code of the control server, never this object's.
     std::vector<ControlServer::Reply> due;
     auto kept = std::remove_if(waiters_.begin(), waiters_.end(), [&](Waiter& w) {
-      if (w.deadline_ms > now_ms && !StatusChanged(w.seen, now)) return false;
+      if (w.deadline_ms > now_ms && w.seen == compared) return false;
       due.push_back(std::move(w.reply));
       return true;
     });

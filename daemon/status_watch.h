@@ -53,7 +53,7 @@ class StatusWatch {
 
  private:
   struct Waiter {
-    nlohmann::json seen;
+    nlohmann::json seen;   // without uptime_s
     uint64_t deadline_ms;  // uv_now() time
     ControlServer::Reply reply;
   };

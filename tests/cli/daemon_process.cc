@@ -22,6 +22,51 @@
 extern char** environ;
 
 namespace recsync::testing {
+namespace {
+
+std::chrono::milliseconds Left(std::chrono::steady_clock::time_point until) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(until -
+                                                               std::chrono::steady_clock::now());
+}
+
+// Readable once `pid` has exited.
+UniqueFd OpenPidFd(pid_t pid) {
+  UniqueFd fd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+  REQUIRE(fd.valid());
+  return fd;
+}
+
+// A datagram socket at `path`, where a child told NOTIFY_SOCKET=path sends
+// what it would send systemd.
+UniqueFd BindNotifySocket(const std::string& path) {
+  ::unlink(path.c_str());
+  UniqueFd fd(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  REQUIRE(fd.valid());
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  REQUIRE(path.size() < sizeof(addr.sun_path));
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  REQUIRE(::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
+  return fd;
+}
+
+// Our environment with NOTIFY_SOCKET set to `notify`.
+std::vector<std::string> EnvironmentWith(const std::string& notify) {
+  std::vector<std::string> env = {"NOTIFY_SOCKET=" + notify};
+  for (char** e = environ; *e; ++e) {
+    if (std::strncmp(*e, "NOTIFY_SOCKET=", 14) != 0) env.emplace_back(*e);
+  }
+  return env;
+}
+
+std::vector<char*> Pointers(std::vector<std::string>& strings) {
+  std::vector<char*> out;
+  for (auto& s : strings) out.push_back(s.data());
+  out.push_back(nullptr);
+  return out;
+}
+
+}  // namespace
 
 DaemonProcess::DaemonProcess(DaemonSetup setup) {
   TestDatabaseOptions o;
@@ -60,28 +105,13 @@ std::vector<std::string> DaemonProcess::Common() const {
 void DaemonProcess::Start(const std::vector<std::string>& extra) {
   REQUIRE(pid_ < 0);
   // Where the daemon says READY=1, as it does to systemd.
-  ::unlink(notify.c_str());
-  const UniqueFd ready_fd(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-  REQUIRE(ready_fd.valid());
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  REQUIRE(notify.size() < sizeof(addr.sun_path));
-  std::memcpy(addr.sun_path, notify.c_str(), notify.size() + 1);
-  REQUIRE(::bind(ready_fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
-  std::vector<std::string> env_strings = {"NOTIFY_SOCKET=" + notify};
-  for (char** e = environ; *e; ++e) {
-    if (std::strncmp(*e, "NOTIFY_SOCKET=", 14) != 0) env_strings.emplace_back(*e);
-  }
-  std::vector<char*> envp;
-  for (auto& e : env_strings) envp.push_back(e.data());
-  envp.push_back(nullptr);
-
+  const UniqueFd ready_fd = BindNotifySocket(notify);
+  std::vector<std::string> env = EnvironmentWith(notify);
+  std::vector<char*> envp = Pointers(env);
   std::vector<std::string> argv = Common();
   argv.push_back("run");
   argv.insert(argv.end(), extra.begin(), extra.end());
-  std::vector<char*> args;
-  for (auto& a : argv) args.push_back(a.data());
-  args.push_back(nullptr);
+  std::vector<char*> args = Pointers(argv);
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
@@ -91,25 +121,23 @@ void DaemonProcess::Start(const std::vector<std::string>& extra) {
   posix_spawn_file_actions_destroy(&actions);
   REQUIRE(rc == 0);
   // READY=1 on the socket, or the process's exit (its pidfd turns readable).
-  const UniqueFd exit_fd(static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0)));
-  REQUIRE(exit_fd.valid());
+  const UniqueFd exit_fd = OpenPidFd(pid_);
   const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   bool ready = false, exited = false;
-  while (!ready && !exited) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        until - std::chrono::steady_clock::now());
-    if (left.count() <= 0) break;
+  while (!ready && !exited && Left(until).count() > 0) {
     pollfd fds[2] = {{ready_fd.get(), POLLIN, 0}, {exit_fd.get(), POLLIN, 0}};
-    const int n = ::poll(fds, 2, static_cast<int>(left.count()));
+    const int n = ::poll(fds, 2, static_cast<int>(Left(until).count()));
     if (n < 0 && errno == EINTR) continue;
     REQUIRE(n >= 0);
     if (fds[0].revents & POLLIN) {
       char message[4096];
       const ssize_t got = ::recv(ready_fd.get(), message, sizeof message, 0);
+      // One assignment per line, as sd_notify sends them.
       if (got > 0) {
-        const std::string text(message, static_cast<size_t>(got));
-        ready = text == "READY=1" || text.rfind("READY=1\n", 0) == 0 ||
-                text.find("\nREADY=1") != std::string::npos;
+        std::string lines = "\n";
+        lines.append(message, static_cast<size_t>(got));
+        lines += '\n';
+        ready = lines.find("\nREADY=1\n") != std::string::npos;
       }
     } else if (fds[1].revents & POLLIN) {
       exited = true;
@@ -127,8 +155,7 @@ int DaemonProcess::Signal(int sig, std::chrono::milliseconds deadline) {
   REQUIRE(pid_ > 0);
   // A pidfd becomes readable when the process exits: the wait ends then,
   // or at the deadline, with no polling.
-  const UniqueFd exit_fd(static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0)));
-  REQUIRE(exit_fd.valid());
+  const UniqueFd exit_fd = OpenPidFd(pid_);
   ::kill(pid_, sig);
   pollfd pfd{exit_fd.get(), POLLIN, 0};
   int ready;
@@ -170,8 +197,7 @@ bool DaemonProcess::AwaitStatus(const std::function<bool(const nlohmann::json&)>
   nlohmann::json seen = Status();
   for (;;) {
     if (condition(seen)) return true;
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        until - std::chrono::steady_clock::now());
+    const auto left = Left(until);
     if (left.count() <= 0) return false;
     auto next = ControlRequest(socket,
                                {{"cmd", "status"}, {"unchanged", seen}, {"wait_ms", left.count()}},
