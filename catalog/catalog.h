@@ -79,7 +79,7 @@ struct StorageInfo {
 
 // Called inside ArchiveRows/RepathRows before COMMIT with the ids the
 // transaction changes; a non-OK Status rolls it back and is returned. The
-// journal writes its intents here (see Journal::RecordIntents), so no COMMIT
+// journal writes its intents here (see Journal::RecordIntent), so no COMMIT
 // can happen without a trace. It may be called again for the same ids when a
 // transaction is retried, and for a large archive batch it runs on another
 // thread while the UPDATEs do (so it must not use the Catalog), even when

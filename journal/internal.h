@@ -7,12 +7,18 @@
 
 #include <cstdint>
 #include <exception>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "common/status.h"
 
 namespace SQLite {
 class Database;
+}
+
+namespace recsync {
+struct ActionRecord;
 }
 
 namespace recsync::journal_internal {
@@ -74,6 +80,15 @@ int32_t ReadApplicationId(SQLite::Database& db);
 // writing: kInvalid for another application's SQLite file or a newer schema.
 // `version` is the file's user_version.
 Status CheckCompatible(SQLite::Database& db, const std::string& path, int version);
+
+// Inserts `actions` into the audit trail (confirmed), inside the caller's
+// transaction. `time_ms`, when given, replaces each action's own time.
+void InsertActions(SQLite::Database& db, const std::vector<ActionRecord>& actions,
+                   std::optional<int64_t> time_ms = std::nullopt);
+
+// Migration 6->7: moves the unconfirmed actions of a version-6 journal into
+// one intent, inside the migration's transaction.
+void MoveLegacyIntents(SQLite::Database& db);
 
 // Brings the schema to kJournalSchemaVersion inside one IMMEDIATE transaction
 // (which doubles as the write probe when nothing needs migrating).

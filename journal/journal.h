@@ -16,12 +16,12 @@
 //
 // Schema (version kJournalSchemaVersion, stored in PRAGMA user_version, with
 // PRAGMA application_id = kJournalApplicationId marking the file as ours).
-// Opening read-write migrates an older file forward step by step (0->1->...->6)
+// Opening read-write migrates an older file forward step by step (0->1->...->7)
 // in one transaction, so a crash mid-migration leaves the old version intact. A
 // newer version than this binary knows is refused; read-only opens never
 // migrate and refuse an older version too (open it read-write once).
 //
-// Version 4 (versions 5 and 6, below, add to it):
+// Version 4 (versions 5 to 7, below, add to it):
 //   events(seq INTEGER PRIMARY KEY AUTOINCREMENT, time_ms INTEGER, path BLOB,
 //          kind TEXT, state TEXT, media_ids TEXT, attempts INTEGER,
 //          last_error TEXT, updated_ms INTEGER, cookie INTEGER, is_dir INTEGER)
@@ -44,13 +44,20 @@
 //         fs_type TEXT, seen_ms INTEGER, mount_path BLOB)
 //     mount_path: where the filesystem the root lay on was mounted.
 //
+// Version 7 adds intents(id INTEGER PRIMARY KEY AUTOINCREMENT, time_ms
+// INTEGER, actions BLOB): each row the actions one catalog transaction is
+// about to make, written before its COMMIT (see RecordIntent()); `actions`
+// holds them encoded (journal/intents.cc), time_ms is the latest of their
+// times. Migration 6->7 moves a version-6 journal's unconfirmed actions into
+// one intent, so every row of `actions` is now confirmed.
+//
 // Version 6 adds listings(dir BLOB PRIMARY KEY, st_dev INTEGER, st_ino
 // INTEGER, mtime_ns INTEGER, ctime_ns INTEGER, listed_ms INTEGER, format
 // INTEGER, names BLOB): the folder listings a sweep remembers for the next
 // one (see ListingRecord). It starts empty.
 //
 // Version 5 adds actions.confirmed (1 for every action a version-4 journal
-// holds; 0 for an intent, see RecordIntents()).
+// holds; 0 for an intent, which version 7 keeps in its own table).
 //
 // Version 3 differs from version 4 in that events have no cookie and no
 // is_dir (migration 3->4 sets 0 for both: such a "moved_from" cannot be paired
@@ -86,7 +93,7 @@ class Database;
 
 namespace recsync {
 
-inline constexpr int kJournalSchemaVersion = 6;
+inline constexpr int kJournalSchemaVersion = 7;
 // PRAGMA application_id of a recsync journal ("RcSy"); tells our file apart
 // from any other SQLite database at the configured path.
 inline constexpr int32_t kJournalApplicationId = 0x52635379;
@@ -288,19 +295,29 @@ class Journal {
   Result<std::vector<ActionRecord>> ListActions(const ActionFilter& filter);
 
   // Intents close the crash window between a catalog COMMIT and its audit
-  // record: RecordIntents() runs inside the catalog transaction, before its
-  // COMMIT (Catalog::ChangeHook), writing the actions unconfirmed;
-  // ConfirmIntents() confirms them once the COMMIT returned. After a crash,
-  // Intents() lists what is left and ResolveIntent() keeps (confirms) or
-  // drops each one, as the catalog shows it happened or not.
-  // Returns the new actions' ids, in order, for ConfirmIntents().
-  Result<std::vector<int64_t>> RecordIntents(const std::vector<ActionRecord>& actions);
-  // `committed_ms`, when given, becomes the actions' time: when the change
-  // took effect, rather than when it was planned.
-  Status ConfirmIntents(const std::vector<int64_t>& action_ids,
+  // record. RecordIntent() runs inside the catalog transaction, before its
+  // COMMIT (Catalog::ChangeHook), and durably writes the actions it is about
+  // to make as one intent. ConfirmIntents() replaces intents by the actions
+  // that happened, in one transaction, once the COMMIT returned. After a
+  // crash, Intents() lists what is left; SettleIntents()
+  // (reconcile/audited_change.h) asks the catalog which of those actions
+  // happened and confirms them.
+  // One row per transaction, not per action: a sweep's batch of 5,000 is one
+  // insert, and its confirmation inserts the actions once instead of
+  // inserting and then updating each (docs/performance.md).
+  // Returns the intent's id, for ConfirmIntents().
+  Result<int64_t> RecordIntent(const std::vector<ActionRecord>& actions);
+  // Records `happened` in the audit trail and drops the intents
+  // `intent_ids`, atomically. `committed_ms`, when given, becomes the
+  // actions' time: when the change took effect, rather than when it was
+  // planned.
+  Status ConfirmIntents(const std::vector<int64_t>& intent_ids,
+                        const std::vector<ActionRecord>& happened,
                         std::optional<int64_t> committed_ms = std::nullopt);
+  // Every action of every intent not confirmed yet, oldest intent first;
+  // each action's `id` is that of its intent. A damaged intent is an error
+  // naming it.
   Result<std::vector<ActionRecord>> Intents();
-  Status ResolveIntent(int64_t action_id, bool happened);
 
   // ---- roots ----
   // PutRoot inserts or replaces the record for root.path.

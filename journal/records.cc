@@ -122,117 +122,50 @@ Result<std::optional<SweepRecord>> Journal::GetSweep(int64_t id) {
 
 // ---- actions ----
 
-namespace {
+namespace journal_internal {
 
-Status InsertActions(SQLite::Database& db, const std::string& path,
-                     const std::vector<ActionRecord>& actions, bool confirmed,
-                     std::vector<int64_t>* ids = nullptr) {
-  // A sweep records its batches 5,000 rows at a time: rows go in kPerStatement
-  // to an INSERT, which halves the cost per row (one statement run, one
-  // sqlite_sequence update per group). Rows of one INSERT get consecutive
-  // ids, as AUTOINCREMENT hands them out one after another inside our write
-  // transaction.
+void InsertActions(SQLite::Database& db, const std::vector<ActionRecord>& actions,
+                   std::optional<int64_t> time_ms) {
+  // A batch of 5,000 goes kPerStatement rows to an INSERT, which halves the
+  // cost per row (one statement run, one sqlite_sequence update per group).
   constexpr size_t kPerStatement = 64;
   auto sql = [](size_t rows) {
     std::string text =
-        "INSERT INTO actions(media_id, path, time_ms, action, cause, cause_id, detail, "
-        "confirmed) VALUES ";
-    for (size_t r = 0; r < rows; ++r) text += r ? ",(?,?,?,?,?,?,?,?)" : "(?,?,?,?,?,?,?,?)";
+        "INSERT INTO actions(media_id, path, time_ms, action, cause, cause_id, detail) VALUES ";
+    for (size_t r = 0; r < rows; ++r) text += r ? ",(?,?,?,?,?,?,?)" : "(?,?,?,?,?,?,?)";
     return text;
   };
-  return Guarded(path, [&]() -> Status {
-    SQLite::Transaction txn(db, SQLite::TransactionBehavior::IMMEDIATE);
-    std::optional<SQLite::Statement> group;
-    if (actions.size() >= kPerStatement) group.emplace(db, sql(kPerStatement));
-    SQLite::Statement single(db, sql(1));
-    for (size_t begin = 0; begin < actions.size();) {
-      const size_t rows = actions.size() - begin >= kPerStatement ? kPerStatement : 1;
-      SQLite::Statement& st = rows == kPerStatement ? *group : single;
-      for (size_t r = 0; r < rows; ++r) {
-        const ActionRecord& a = actions[begin + r];
-        const int at = static_cast<int>(r * 8);
-        st.bind(at + 1, static_cast<int64_t>(a.media_id));
-        BindBytes(st, at + 2, a.path);
-        st.bind(at + 3, static_cast<int64_t>(a.time_ms));
-        st.bind(at + 4, a.action);
-        st.bind(at + 5, a.cause);
-        st.bind(at + 6, static_cast<int64_t>(a.cause_id));
-        st.bind(at + 7, a.detail);
-        st.bind(at + 8, confirmed ? 1 : 0);
-      }
-      st.exec();
-      st.reset();
-      if (ids) {
-        const int64_t last = db.getLastInsertRowid();
-        for (size_t r = rows; r > 0; --r) ids->push_back(last - static_cast<int64_t>(r) + 1);
-      }
-      begin += rows;
+  std::optional<SQLite::Statement> group;
+  if (actions.size() >= kPerStatement) group.emplace(db, sql(kPerStatement));
+  SQLite::Statement single(db, sql(1));
+  for (size_t begin = 0; begin < actions.size();) {
+    const size_t rows = actions.size() - begin >= kPerStatement ? kPerStatement : 1;
+    SQLite::Statement& st = rows == kPerStatement ? *group : single;
+    for (size_t r = 0; r < rows; ++r) {
+      const ActionRecord& a = actions[begin + r];
+      const int at = static_cast<int>(r * 7);
+      st.bind(at + 1, static_cast<int64_t>(a.media_id));
+      BindBytes(st, at + 2, a.path);
+      st.bind(at + 3, static_cast<int64_t>(time_ms.value_or(a.time_ms)));
+      st.bind(at + 4, a.action);
+      st.bind(at + 5, a.cause);
+      st.bind(at + 6, static_cast<int64_t>(a.cause_id));
+      st.bind(at + 7, a.detail);
     }
-    txn.commit();
-    return Status::Ok();
-  });
+    st.exec();
+    st.reset();
+    begin += rows;
+  }
 }
 
-}  // namespace
+}  // namespace journal_internal
 
 Status Journal::RecordActions(const std::vector<ActionRecord>& actions) {
   if (actions.empty()) return Status::Ok();
-  return InsertActions(*db_, path_, actions, /*confirmed=*/true);
-}
-
-Result<std::vector<int64_t>> Journal::RecordIntents(const std::vector<ActionRecord>& actions) {
-  std::vector<int64_t> ids;
-  if (actions.empty()) return ids;
-  RECSYNC_RETURN_IF_ERROR(InsertActions(*db_, path_, actions, /*confirmed=*/false, &ids));
-  return ids;
-}
-
-Status Journal::ConfirmIntents(const std::vector<int64_t>& action_ids,
-                               std::optional<int64_t> committed_ms) {
-  if (action_ids.empty()) return Status::Ok();
   return Guarded(path_, [&]() -> Status {
-    // A batch's intents were inserted together, so their ids are mostly one
-    // run: one UPDATE per run of consecutive ids instead of one per row.
-    std::vector<int64_t> ids = action_ids;
-    std::sort(ids.begin(), ids.end());
-    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
     SQLite::Transaction txn(*db_, SQLite::TransactionBehavior::IMMEDIATE);
-    SQLite::Statement st(*db_, committed_ms ? "UPDATE actions SET confirmed = 1, time_ms = ? "
-                                              "WHERE id BETWEEN ? AND ?"
-                                            : "UPDATE actions SET confirmed = 1 "
-                                              "WHERE id BETWEEN ? AND ?");
-    const int first = committed_ms ? 2 : 1;
-    for (size_t begin = 0; begin < ids.size();) {
-      size_t end = begin + 1;
-      while (end < ids.size() && ids[end] == ids[end - 1] + 1) ++end;
-      if (committed_ms) st.bind(1, static_cast<int64_t>(*committed_ms));
-      st.bind(first, static_cast<int64_t>(ids[begin]));
-      st.bind(first + 1, static_cast<int64_t>(ids[end - 1]));
-      st.exec();
-      st.reset();
-      begin = end;
-    }
+    journal_internal::InsertActions(*db_, actions);
     txn.commit();
-    return Status::Ok();
-  });
-}
-
-Result<std::vector<ActionRecord>> Journal::Intents() {
-  return Guarded(path_, [&]() -> Result<std::vector<ActionRecord>> {
-    SQLite::Statement st(*db_, std::string("SELECT ") + kActionColumns +
-                                   " FROM actions WHERE confirmed = 0 ORDER BY id");
-    std::vector<ActionRecord> out;
-    while (st.executeStep()) out.push_back(ReadAction(st));
-    return out;
-  });
-}
-
-Status Journal::ResolveIntent(int64_t action_id, bool happened) {
-  return Guarded(path_, [&]() -> Status {
-    SQLite::Statement st(*db_, happened ? "UPDATE actions SET confirmed = 1 WHERE id = ?"
-                                        : "DELETE FROM actions WHERE id = ? AND confirmed = 0");
-    st.bind(1, static_cast<int64_t>(action_id));
-    st.exec();
     return Status::Ok();
   });
 }

@@ -16,6 +16,7 @@ namespace {
 struct Migration {
   int to;
   const char* sql;
+  void (*then)(SQLite::Database&) = nullptr;  // data moved after `sql`
 };
 
 constexpr Migration kMigrations[] = {
@@ -95,6 +96,17 @@ constexpr Migration kMigrations[] = {
         format INTEGER NOT NULL,
         names BLOB NOT NULL) WITHOUT ROWID;
     )sql"},
+    // Intents get their own table, one row per catalog transaction
+    // (journal/intents.cc): confirming a batch then inserts its actions once
+    // instead of updating each. The old unconfirmed actions move there.
+    {7, R"sql(
+      CREATE TABLE intents(
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        time_ms INTEGER NOT NULL,
+        actions BLOB NOT NULL);
+      DROP INDEX actions_unconfirmed;
+    )sql",
+     MoveLegacyIntents},
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kJournalSchemaVersion,
               "one migration step per schema version");
@@ -203,6 +215,7 @@ Status Migrate(SQLite::Database& db, const std::string& path) {
     for (const Migration& step : kMigrations) {
       if (step.to <= version) continue;
       db.exec(step.sql);
+      if (step.then) step.then(db);
       version = step.to;
     }
     db.exec("PRAGMA application_id = " + std::to_string(kJournalApplicationId));

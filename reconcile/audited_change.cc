@@ -8,35 +8,42 @@
 namespace recsync {
 namespace {
 
-// Writes the intents of the ids not written yet (a retried transaction
-// calls the hook again with the same ids) and remembers their action ids.
+// The intents one audited change wrote: a retried transaction calls the
+// hook again, and only rows without an intent yet get one.
+struct IntentLog {
+  std::vector<int64_t> intents;
+  std::set<int64_t> rows;  // media ids with an intent
+};
+
 ChangeHook IntentWriter(Journal& journal, const std::map<int64_t, ActionRecord>& actions,
-                        std::map<int64_t, int64_t>& written) {
-  return [&journal, &actions, &written](const std::vector<int64_t>& changed) -> Status {
-    std::vector<ActionRecord> intents;
-    std::vector<int64_t> media;
+                        IntentLog& log) {
+  return [&journal, &actions, &log](const std::vector<int64_t>& changed) -> Status {
+    std::vector<ActionRecord> planned;
     for (int64_t id : changed) {
       auto it = actions.find(id);
-      if (it == actions.end() || written.count(id)) continue;
-      intents.push_back(it->second);
-      media.push_back(id);
+      if (it == actions.end() || log.rows.count(id)) continue;
+      planned.push_back(it->second);
     }
-    auto ids = journal.RecordIntents(intents);
-    if (!ids.ok()) return ids.status();
-    for (size_t i = 0; i < media.size(); ++i) written[media[i]] = (*ids)[i];
+    if (planned.empty()) return Status::Ok();
+    auto intent = journal.RecordIntent(planned);
+    if (!intent.ok()) return intent.status();
+    log.intents.push_back(*intent);
+    for (const auto& a : planned) log.rows.insert(a.media_id);
     return Status::Ok();
   };
 }
 
-// Confirms the intents of the rows that changed. Intents of rows a retried
-// transaction did not change stay unconfirmed; the next start drops them.
-Status Confirm(Journal& journal, const std::map<int64_t, int64_t>& written,
-               const std::vector<int64_t>& changed, int64_t committed_ms) {
-  std::vector<int64_t> action_ids;
+// Replaces the intents by the actions of the rows that changed. `changed` is
+// exact (Catalog::Archive), so an intent's other rows did not change: their
+// actions are dropped with it.
+Status Confirm(Journal& journal, const std::map<int64_t, ActionRecord>& actions,
+               const IntentLog& log, const std::vector<int64_t>& changed, int64_t committed_ms) {
+  std::vector<ActionRecord> happened;
   for (int64_t id : changed) {
-    if (auto it = written.find(id); it != written.end()) action_ids.push_back(it->second);
+    if (!log.rows.count(id)) continue;
+    if (auto it = actions.find(id); it != actions.end()) happened.push_back(it->second);
   }
-  return journal.ConfirmIntents(action_ids, committed_ms);
+  return journal.ConfirmIntents(log.intents, happened, committed_ms);
 }
 
 }  // namespace
@@ -44,10 +51,10 @@ Status Confirm(Journal& journal, const std::map<int64_t, int64_t>& written,
 Result<std::vector<int64_t>> ArchiveAudited(Catalog& catalog, Journal& journal, const Clock& clock,
                                             const std::vector<MediaRow>& rows,
                                             const std::map<int64_t, ActionRecord>& actions) {
-  std::map<int64_t, int64_t> written;  // media id -> action id
-  auto changed = catalog.ArchiveRows(rows, IntentWriter(journal, actions, written));
+  IntentLog log;
+  auto changed = catalog.ArchiveRows(rows, IntentWriter(journal, actions, log));
   if (!changed.ok()) return changed;
-  RECSYNC_RETURN_IF_ERROR(Confirm(journal, written, *changed, clock.NowMs()));
+  RECSYNC_RETURN_IF_ERROR(Confirm(journal, actions, log, *changed, clock.NowMs()));
   return changed;
 }
 
@@ -55,36 +62,50 @@ Result<std::vector<int64_t>> RepathAudited(Catalog& catalog, Journal& journal, c
                                            const std::vector<MediaRow>& rows,
                                            const std::vector<std::string>& new_paths,
                                            const std::map<int64_t, ActionRecord>& actions) {
-  std::map<int64_t, int64_t> written;  // media id -> action id
-  auto changed = catalog.RepathRows(rows, new_paths, IntentWriter(journal, actions, written));
+  IntentLog log;
+  auto changed = catalog.RepathRows(rows, new_paths, IntentWriter(journal, actions, log));
   if (!changed.ok()) return changed;
-  RECSYNC_RETURN_IF_ERROR(Confirm(journal, written, *changed, clock.NowMs()));
+  RECSYNC_RETURN_IF_ERROR(Confirm(journal, actions, log, *changed, clock.NowMs()));
   return changed;
 }
 
 Result<int64_t> SettleIntents(Catalog& catalog, Journal& journal, int64_t before_ms) {
   auto intents = journal.Intents();
   if (!intents.ok()) return intents.status();
-  intents->erase(std::remove_if(intents->begin(), intents->end(),
-                                [&](const ActionRecord& a) { return a.time_ms >= before_ms; }),
-                 intents->end());
-  if (intents->empty()) return int64_t{0};
+  // Actions grouped by intent (Intents() lists them intent by intent). An
+  // intent with an action planned from `before_ms` on may belong to a
+  // transaction still in flight: it is left whole.
+  std::map<int64_t, std::vector<const ActionRecord*>> by_intent;
+  for (const auto& a : *intents) by_intent[a.id].push_back(&a);
+  std::erase_if(by_intent, [&](const auto& entry) {
+    return std::any_of(entry.second.begin(), entry.second.end(),
+                       [&](const ActionRecord* a) { return a->time_ms >= before_ms; });
+  });
+  if (by_intent.empty()) return int64_t{0};
   std::vector<int64_t> ids;
-  for (const auto& a : *intents) ids.push_back(a.media_id);
+  for (const auto& [intent, actions] : by_intent) {
+    for (const ActionRecord* a : actions) ids.push_back(a->media_id);
+  }
   auto active = catalog.ActiveRowsByIds(ids);
   if (!active.ok()) return active.status();
   std::map<int64_t, std::string> active_paths;
   for (const auto& r : *active) active_paths[r.id] = r.filepath;
   int64_t confirmed = 0;
-  for (const auto& a : *intents) {
-    auto it = active_paths.find(a.media_id);
-    const bool happened = a.action == "archive" ? it == active_paths.end()
-                                                : (it != active_paths.end() && it->second == a.detail);
-    RECSYNC_RETURN_IF_ERROR(journal.ResolveIntent(a.id, happened));
-    confirmed += happened;
+  for (const auto& [intent, actions] : by_intent) {
+    std::vector<ActionRecord> happened;
+    for (const ActionRecord* a : actions) {
+      auto it = active_paths.find(a->media_id);
+      const bool done = a->action == "archive"
+                            ? it == active_paths.end()
+                            : (it != active_paths.end() && it->second == a->detail);
+      if (done) happened.push_back(*a);
+    }
+    for (auto& a : happened) a.id = 0;
+    confirmed += static_cast<int64_t>(happened.size());
+    RECSYNC_RETURN_IF_ERROR(journal.ConfirmIntents({intent}, happened));
   }
   spdlog::info("settled {} unfinished catalog changes from before a crash: {} had happened",
-               intents->size(), confirmed);
+               ids.size(), confirmed);
   return confirmed;
 }
 

@@ -46,7 +46,7 @@ TEST_CASE_METHOD(SweepFixture, "intents left by a crash are kept if the catalog 
   const std::string new_path = RecordingPath("10-30-00 renamed.mp4");
   auto journal = OpenJournal();
   REQUIRE(journal
-              ->RecordIntents({Archive(committed, RecordingPath("10-00-00.mp4"), 1),
+              ->RecordIntent({Archive(committed, RecordingPath("10-00-00.mp4"), 1),
                                Archive(rolled_back, RecordingPath("10-15-00.mp4"), 1),
                                {0, moved, RecordingPath("10-30-00.mp4"), 1000, "repath", "event",
                                 2, new_path}})
@@ -62,7 +62,7 @@ TEST_CASE_METHOD(SweepFixture, "intents left by a crash are kept if the catalog 
   // may be a transaction in flight: it is left alone.
   ActionRecord in_flight = Archive(rolled_back, RecordingPath("10-15-00.mp4"), 9);
   in_flight.time_ms = 5000;
-  REQUIRE(journal->RecordIntents({in_flight}).ok());
+  REQUIRE(journal->RecordIntent({in_flight}).ok());
   auto settled = SettleIntents(*catalog, *journal, 2000);
   REQUIRE(settled.ok());
   CHECK(*settled == 2);

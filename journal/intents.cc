@@ -1,0 +1,180 @@
+// Journal: intents, the actions of a catalog transaction written before its
+// COMMIT and replaced by the audit records once it returned.
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
+#include <SQLiteCpp/Transaction.h>
+
+#include <algorithm>
+#include <string>
+
+#include "journal/internal.h"
+#include "journal/journal.h"
+
+namespace recsync {
+
+using journal_internal::BindBytes;
+using journal_internal::ColumnBytes;
+using journal_internal::Guarded;
+using journal_internal::InsertActions;
+
+namespace {
+
+// An intent's actions, one after another: media_id, time_ms and cause_id as
+// 8 bytes each, then path, action, cause and detail, each as a 4-byte length
+// and its bytes. Little-endian, so a journal reads the same on any machine.
+void PutInt(std::string& out, uint64_t value, int bytes) {
+  for (int i = 0; i < bytes; ++i) out.push_back(static_cast<char>((value >> (8 * i)) & 0xff));
+}
+
+void PutText(std::string& out, const std::string& text) {
+  PutInt(out, text.size(), 4);
+  out += text;
+}
+
+std::string Encode(const std::vector<ActionRecord>& actions) {
+  std::string out;
+  size_t size = 0;
+  for (const auto& a : actions) {
+    size += 40 + a.path.size() + a.action.size() + a.cause.size() + a.detail.size();
+  }
+  out.reserve(size);
+  for (const auto& a : actions) {
+    PutInt(out, static_cast<uint64_t>(a.media_id), 8);
+    PutInt(out, static_cast<uint64_t>(a.time_ms), 8);
+    PutInt(out, static_cast<uint64_t>(a.cause_id), 8);
+    PutText(out, a.path);
+    PutText(out, a.action);
+    PutText(out, a.cause);
+    PutText(out, a.detail);
+  }
+  return out;
+}
+
+// Reads what Encode() wrote; false if the bytes end early.
+class Reader {
+ public:
+  explicit Reader(const std::string& bytes) : bytes_(bytes) {}
+  bool done() const { return at_ == bytes_.size(); }
+  bool Int(int64_t& value, int bytes) {
+    if (bytes_.size() - at_ < static_cast<size_t>(bytes)) return false;
+    uint64_t v = 0;
+    for (int i = 0; i < bytes; ++i) {
+      v |= static_cast<uint64_t>(static_cast<unsigned char>(bytes_[at_ + i])) << (8 * i);
+    }
+    at_ += static_cast<size_t>(bytes);
+    value = static_cast<int64_t>(v);
+    return true;
+  }
+  bool Text(std::string& text) {
+    int64_t size = 0;
+    if (!Int(size, 4) || bytes_.size() - at_ < static_cast<size_t>(size)) return false;
+    text.assign(bytes_, at_, static_cast<size_t>(size));
+    at_ += static_cast<size_t>(size);
+    return true;
+  }
+
+ private:
+  const std::string& bytes_;
+  size_t at_ = 0;
+};
+
+bool Decode(const std::string& bytes, int64_t intent_id, std::vector<ActionRecord>& out) {
+  Reader in(bytes);
+  while (!in.done()) {
+    ActionRecord a;
+    a.id = intent_id;
+    if (!in.Int(a.media_id, 8) || !in.Int(a.time_ms, 8) || !in.Int(a.cause_id, 8) ||
+        !in.Text(a.path) || !in.Text(a.action) || !in.Text(a.cause) || !in.Text(a.detail)) {
+      return false;
+    }
+    out.push_back(std::move(a));
+  }
+  return true;
+}
+
+int64_t LatestTime(const std::vector<ActionRecord>& actions) {
+  int64_t latest = 0;
+  for (const auto& a : actions) latest = std::max(latest, a.time_ms);
+  return latest;
+}
+
+void InsertIntent(SQLite::Database& db, const std::vector<ActionRecord>& actions) {
+  const std::string bytes = Encode(actions);
+  SQLite::Statement st(db, "INSERT INTO intents(time_ms, actions) VALUES (?, ?)");
+  st.bind(1, static_cast<int64_t>(LatestTime(actions)));
+  BindBytes(st, 2, bytes);
+  st.exec();
+}
+
+}  // namespace
+
+namespace journal_internal {
+
+void MoveLegacyIntents(SQLite::Database& db) {
+  SQLite::Statement st(db,
+                       "SELECT media_id, path, time_ms, action, cause, cause_id, detail "
+                       "FROM actions WHERE confirmed = 0 ORDER BY id");
+  std::vector<ActionRecord> unconfirmed;
+  while (st.executeStep()) {
+    ActionRecord a;
+    a.media_id = st.getColumn(0).getInt64();
+    a.path = ColumnBytes(st.getColumn(1));
+    a.time_ms = st.getColumn(2).getInt64();
+    a.action = st.getColumn(3).getString();
+    a.cause = st.getColumn(4).getString();
+    a.cause_id = st.getColumn(5).getInt64();
+    a.detail = st.getColumn(6).getString();
+    unconfirmed.push_back(std::move(a));
+  }
+  if (unconfirmed.empty()) return;
+  InsertIntent(db, unconfirmed);
+  db.exec("DELETE FROM actions WHERE confirmed = 0");
+}
+
+}  // namespace journal_internal
+
+Result<int64_t> Journal::RecordIntent(const std::vector<ActionRecord>& actions) {
+  return Guarded(path_, [&]() -> Result<int64_t> {
+    SQLite::Transaction txn(*db_, SQLite::TransactionBehavior::IMMEDIATE);
+    InsertIntent(*db_, actions);
+    const int64_t id = db_->getLastInsertRowid();
+    txn.commit();
+    return id;
+  });
+}
+
+Status Journal::ConfirmIntents(const std::vector<int64_t>& intent_ids,
+                               const std::vector<ActionRecord>& happened,
+                               std::optional<int64_t> committed_ms) {
+  if (intent_ids.empty() && happened.empty()) return Status::Ok();
+  return Guarded(path_, [&]() -> Status {
+    SQLite::Transaction txn(*db_, SQLite::TransactionBehavior::IMMEDIATE);
+    InsertActions(*db_, happened, committed_ms);
+    SQLite::Statement drop(*db_, "DELETE FROM intents WHERE id = ?");
+    for (int64_t id : intent_ids) {
+      drop.bind(1, static_cast<int64_t>(id));
+      drop.exec();
+      drop.reset();
+    }
+    txn.commit();
+    return Status::Ok();
+  });
+}
+
+Result<std::vector<ActionRecord>> Journal::Intents() {
+  return Guarded(path_, [&]() -> Result<std::vector<ActionRecord>> {
+    SQLite::Statement st(*db_, "SELECT id, actions FROM intents ORDER BY id");
+    std::vector<ActionRecord> out;
+    while (st.executeStep()) {
+      const int64_t id = st.getColumn(0).getInt64();
+      if (!Decode(ColumnBytes(st.getColumn(1)), id, out)) {
+        return Status(Code::kIo, "journal " + path_ + ": intent " + std::to_string(id) +
+                                     " is damaged (the file is corrupt: move it aside and "
+                                     "recsync starts a new journal)");
+      }
+    }
+    return out;
+  });
+}
+
+}  // namespace recsync
