@@ -50,7 +50,8 @@ DirListing PresenceCheck::Take(const std::string& dir) {
     if (const RememberedListing* old = memory_->cache->Find(dir)) {
       const auto stamp = disk_->StampDir(dir);
       if (stamp && *stamp == old->stamp) {
-        reused_folders_.push_back(dir);
+        // A folder the LRU let go is taken again: one reused folder still.
+        if (reused_set_.insert(dir).second) reused_folders_.push_back(dir);
         return DirListing::FromDigests(old->digests);
       }
     }

@@ -36,6 +36,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -102,7 +103,8 @@ class PresenceCheck {
   // From now on, reuses and remembers listings as `memory` says.
   void UseListingMemory(ListingMemory memory) { memory_ = std::move(memory); }
   // The listings taken that a later sweep may reuse, and the folders whose
-  // remembered listing was reused (both empty without UseListingMemory).
+  // remembered listing was reused, each once (both empty without
+  // UseListingMemory).
   std::vector<std::pair<std::string, RememberedListing>>& remembered() { return remembered_; }
   const std::vector<std::string>& reused_folders() const { return reused_folders_; }
 
@@ -135,6 +137,7 @@ class PresenceCheck {
   std::optional<ListingMemory> memory_;
   std::vector<std::pair<std::string, RememberedListing>> remembered_;
   std::vector<std::string> reused_folders_;
+  std::unordered_set<std::string> reused_set_;
 };
 
 }  // namespace recsync

@@ -234,3 +234,31 @@ TEST_CASE("a disk that cannot stamp its folders never has a listing reused") {
   CHECK(second.listings() == 1);
   CHECK(second.reused() == 0);
 }
+
+TEST_CASE("a folder taken again after the cache let it go counts once as reused") {
+  TempDir tmp;
+  const std::string a = tmp.Sub("rec/2026/11/01/000001");
+  const std::string b = tmp.Sub("rec/2026/11/01/000002");
+  MakeDirs(a);
+  MakeDirs(b);
+  WriteFile(a + "/1.mp4");
+  WriteFile(b + "/1.mp4");
+  auto journal = OpenJournal(tmp.Sub("journal.db"));
+  std::shared_ptr<DiskInterface> settled = std::make_shared<SettledDisk>(tmp.Sub("fstab"));
+  PresenceCheck first(settled);
+  first.UseListingMemory({nullptr, kSettleMargin, DevOf(tmp.path()), kNowMs});
+  first.Check(std::vector<std::string>{a + "/1.mp4", b + "/1.mp4"});
+  Store(*journal, first);
+  REQUIRE(LoadCache(*journal)->size() == 2);
+
+  // A cache of one folder and rows alternating between the two: each folder
+  // is taken from memory twice.
+  PresenceCheck second(settled, /*cached_dirs=*/1);
+  second.UseListingMemory({LoadCache(*journal), kSettleMargin, DevOf(tmp.path()), kNowMs});
+  const auto checks = second.Check(
+      std::vector<std::string>{a + "/1.mp4", b + "/1.mp4", a + "/2.mp4", b + "/1.mp4"});
+  CHECK(checks[2].presence == Presence::kMissing);
+  CHECK(checks[3].presence == Presence::kPresent);
+  CHECK(second.listings() == 0);
+  CHECK(second.reused() == 2);
+}
