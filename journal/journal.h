@@ -328,6 +328,9 @@ class Journal {
   // Calls `fn` with every remembered listing, one at a time (a large
   // storage has tens of thousands).
   Status EachListing(const std::function<void(ListingRecord&&)>& fn);
+  // The folders of every remembered listing, whatever its age or format:
+  // what a sweep may have to drop, without reading the listings.
+  Result<std::vector<std::string>> ListingDirs();
   // In one transaction: inserts or replaces the listings in `put` and
   // deletes those of the folders in `drop`.
   Status UpdateListings(const std::vector<ListingRecord>& put, const std::vector<std::string>& drop);

@@ -35,6 +35,15 @@ Status Journal::EachListing(const std::function<void(ListingRecord&&)>& fn) {
   });
 }
 
+Result<std::vector<std::string>> Journal::ListingDirs() {
+  return Guarded(path_, [&]() -> Result<std::vector<std::string>> {
+    SQLite::Statement st(*db_, "SELECT dir FROM listings");
+    std::vector<std::string> dirs;
+    while (st.executeStep()) dirs.push_back(ColumnBytes(st.getColumn(0)));
+    return dirs;
+  });
+}
+
 Status Journal::UpdateListings(const std::vector<ListingRecord>& put,
                                const std::vector<std::string>& drop) {
   if (put.empty() && drop.empty()) return Status::Ok();

@@ -56,9 +56,13 @@ Result<SweepReport> SweepRun::Run() {
     auto settled = SettleIntents(catalog_, journal_, opt_.settle_intents_before_ms);
     if (!settled.ok()) return Fail(settled.status());
   }
-  auto listings = ListingCache::Load(journal_, clock_.NowMs());
-  if (!listings.ok()) return Fail(listings.status());
-  listings_ = std::move(*listings);
+  if (opt_.reuse_listings) {
+    auto listings = ListingCache::Load(journal_, clock_.NowMs());
+    if (!listings.ok()) return Fail(listings.status());
+    listings_ = std::move(*listings);
+  } else {
+    listings_ = std::make_shared<const ListingCache>();  // all listed again
+  }
   if (Status st = AddConfiguredRoots(); !st.ok()) return Fail(st);
   if (Status st = CheckAll(); !st.ok()) return Fail(st);
   RememberListings();
@@ -377,14 +381,22 @@ void SweepRun::SaveListings() {
   for (const auto& w : works_) {
     if (w->report.state != RootState::kOffline) checked.push_back(&w->report.path);
   }
+  // Every remembered folder under a root checked whole that was neither
+  // reused nor listed again is gone (or was remembered too long ago to be
+  // loaded): its listing is dropped.
   std::vector<std::string> drop;
-  listings_->ForEach([&](const std::string& dir, const RememberedListing&) {
-    if (kept.count(dir)) return;
+  auto remembered = journal_.ListingDirs();
+  if (!remembered.ok()) {
+    if (saved.ok()) saved = remembered.status();
+    remembered = std::vector<std::string>{};
+  }
+  for (auto& dir : *remembered) {
+    if (kept.count(dir)) continue;
     if (std::any_of(checked.begin(), checked.end(),
                     [&](const std::string* root) { return IsUnder(dir, *root); })) {
-      drop.push_back(dir);
+      drop.push_back(std::move(dir));
     }
-  });
+  }
   if (saved.ok()) saved = journal_.UpdateListings(put, drop);
   if (!saved.ok()) spdlog::warn("the next sweep will list every folder again: {}", saved.message());
 }

@@ -145,3 +145,39 @@ TEST_CASE_METHOD(SweepFixture, "a root whose folders hang when stat-ed for reuse
   CHECK(report->archived() == 0);
   CHECK(Archived(db).empty());
 }
+
+TEST_CASE_METHOD(SweepFixture, "remembered listings of folders no longer there are dropped, however old") {
+  for (int i = 0; i < 4; ++i) AddRecording("14-00-0" + std::to_string(i) + ".mp4", 1 + i % 2);
+  auto disk = std::make_shared<SettledDisk>(tmp.Sub("fstab"));
+  const std::string gone = root + "/2020/01/01/000009";  // under the root, long gone
+  const std::string elsewhere = tmp.Sub("other/2026/11/23/000001");  // under no root swept
+  {
+    // Taken years ago (too old to be loaded for reuse) and in no format this
+    // recsync reads: such entries used to stay in the journal for ever.
+    auto journal = OpenJournal();
+    REQUIRE(journal->UpdateListings({{gone, 1, 2, 3, 4, /*listed_ms=*/1000, 0, "x"},
+                                     {elsewhere, 1, 2, 3, 4, 1000, 0, "x"}},
+                                    {})
+                .ok());
+  }
+  auto dirs = [&] {
+    auto listed = OpenJournal()->ListingDirs();
+    REQUIRE(listed.ok());
+    return std::set<std::string>(listed->begin(), listed->end());
+  };
+  SweepOptions relist = Options();
+  relist.reuse_listings = false;  // as the daemon's startup sweep
+  auto first = Sweep(relist, disk);
+  REQUIRE(first.ok());
+  if (!LocalTemp(*first)) return;
+  auto folder = [&](int device) {
+    std::string path = RecordingPath("", device);
+    path.pop_back();  // the trailing slash
+    return path;
+  };
+  CHECK(dirs() == std::set<std::string>{folder(1), folder(2), elsewhere});
+  auto second = Sweep(Options(), disk);
+  REQUIRE(second.ok());
+  CHECK(second->roots[0].folders_reused == 2);
+  CHECK(dirs().size() == 3);
+}
