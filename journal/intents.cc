@@ -19,9 +19,13 @@ using journal_internal::InsertActions;
 
 namespace {
 
-// An intent's actions, one after another: media_id, time_ms and cause_id as
-// 8 bytes each, then path, action, cause and detail, each as a 4-byte length
-// and its bytes. Little-endian, so a journal reads the same on any machine.
+// Format 1 of an intent's actions, one after another: media_id, time_ms and
+// cause_id as 8 bytes each, then path, action, cause and detail, each as a
+// 4-byte length and its bytes. Little-endian, so a journal reads the same on
+// any machine. A new format gets a new number; every released one stays
+// readable (migration 6->7 writes format 1).
+constexpr int kIntentFormat = 1;
+
 void PutInt(std::string& out, uint64_t value, int bytes) {
   for (int i = 0; i < bytes; ++i) out.push_back(static_cast<char>((value >> (8 * i)) & 0xff));
 }
@@ -31,14 +35,15 @@ void PutText(std::string& out, const std::string& text) {
   out += text;
 }
 
-std::string Encode(const std::vector<ActionRecord>& actions) {
+std::string Encode(const ActionRefs& actions) {
   std::string out;
   size_t size = 0;
-  for (const auto& a : actions) {
-    size += 40 + a.path.size() + a.action.size() + a.cause.size() + a.detail.size();
+  for (const ActionRecord* a : actions) {
+    size += 40 + a->path.size() + a->action.size() + a->cause.size() + a->detail.size();
   }
   out.reserve(size);
-  for (const auto& a : actions) {
+  for (const ActionRecord* action : actions) {
+    const ActionRecord& a = *action;
     PutInt(out, static_cast<uint64_t>(a.media_id), 8);
     PutInt(out, static_cast<uint64_t>(a.time_ms), 8);
     PutInt(out, static_cast<uint64_t>(a.cause_id), 8);
@@ -92,17 +97,19 @@ bool Decode(const std::string& bytes, int64_t intent_id, std::vector<ActionRecor
   return true;
 }
 
-int64_t LatestTime(const std::vector<ActionRecord>& actions) {
+int64_t LatestTime(const ActionRefs& actions) {
   int64_t latest = 0;
-  for (const auto& a : actions) latest = std::max(latest, a.time_ms);
+  for (const ActionRecord* a : actions) latest = std::max(latest, a->time_ms);
   return latest;
 }
 
-void InsertIntent(SQLite::Database& db, const std::vector<ActionRecord>& actions) {
+void InsertIntent(SQLite::Database& db, const ActionRefs& actions) {
   const std::string bytes = Encode(actions);
-  SQLite::Statement st(db, "INSERT INTO intents(time_ms, actions) VALUES (?, ?)");
+  SQLite::Statement st(db, "INSERT INTO intents(time_ms, format, actions) VALUES (?, ?, ?)");
   st.bind(1, static_cast<int64_t>(LatestTime(actions)));
-  BindBytes(st, 2, bytes);
+  st.bind(2, kIntentFormat);
+  // No copy: `bytes` outlives the statement's run.
+  st.bindNoCopy(3, static_cast<const void*>(bytes.data()), static_cast<int>(bytes.size()));
   st.exec();
 }
 
@@ -126,14 +133,19 @@ void MoveLegacyIntents(SQLite::Database& db) {
     a.detail = st.getColumn(6).getString();
     unconfirmed.push_back(std::move(a));
   }
-  if (unconfirmed.empty()) return;
-  InsertIntent(db, unconfirmed);
-  db.exec("DELETE FROM actions WHERE confirmed = 0");
+  if (!unconfirmed.empty()) {
+    InsertIntent(db, RefsOf(unconfirmed));
+    db.exec("DELETE FROM actions WHERE confirmed = 0");
+  }
+  // Dropped last: the index served the two statements above.
+  db.exec("DROP INDEX actions_unconfirmed");
 }
 
 }  // namespace journal_internal
 
-Result<int64_t> Journal::RecordIntent(const std::vector<ActionRecord>& actions) {
+Result<int64_t> Journal::RecordIntent(const ActionRefs& actions) {
+  // Intents() could not list an empty intent, so nothing would ever drop it.
+  if (actions.empty()) return Status(Code::kInvalid, "journal " + path_ + ": an intent without actions");
   return Guarded(path_, [&]() -> Result<int64_t> {
     SQLite::Transaction txn(*db_, SQLite::TransactionBehavior::IMMEDIATE);
     InsertIntent(*db_, actions);
@@ -143,34 +155,36 @@ Result<int64_t> Journal::RecordIntent(const std::vector<ActionRecord>& actions) 
   });
 }
 
-Status Journal::ConfirmIntents(const std::vector<int64_t>& intent_ids,
-                               const std::vector<ActionRecord>& happened,
-                               std::optional<int64_t> committed_ms) {
-  if (intent_ids.empty() && happened.empty()) return Status::Ok();
-  return Guarded(path_, [&]() -> Status {
+Result<bool> Journal::ConfirmIntents(const std::vector<int64_t>& intent_ids,
+                                     const ActionRefs& happened,
+                                     std::optional<int64_t> committed_ms) {
+  return Guarded(path_, [&]() -> Result<bool> {
     SQLite::Transaction txn(*db_, SQLite::TransactionBehavior::IMMEDIATE);
-    InsertActions(*db_, happened, committed_ms);
+    // Dropping first tells whether another connection (the daemon settles at
+    // start on two) recorded these actions already.
     SQLite::Statement drop(*db_, "DELETE FROM intents WHERE id = ?");
     for (int64_t id : intent_ids) {
       drop.bind(1, static_cast<int64_t>(id));
-      drop.exec();
+      if (drop.exec() != 1) return false;  // the guard rolls back
       drop.reset();
     }
+    InsertActions(*db_, happened, committed_ms);
     txn.commit();
-    return Status::Ok();
+    return true;
   });
 }
 
-Result<std::vector<ActionRecord>> Journal::Intents() {
+Result<std::vector<ActionRecord>> Journal::Intents(std::vector<int64_t>* damaged) {
   return Guarded(path_, [&]() -> Result<std::vector<ActionRecord>> {
-    SQLite::Statement st(*db_, "SELECT id, actions FROM intents ORDER BY id");
+    SQLite::Statement st(*db_, "SELECT id, format, actions FROM intents ORDER BY id");
     std::vector<ActionRecord> out;
     while (st.executeStep()) {
       const int64_t id = st.getColumn(0).getInt64();
-      if (!Decode(ColumnBytes(st.getColumn(1)), id, out)) {
-        return Status(Code::kIo, "journal " + path_ + ": intent " + std::to_string(id) +
-                                     " is damaged (the file is corrupt: move it aside and "
-                                     "recsync starts a new journal)");
+      const size_t before = out.size();
+      if (st.getColumn(1).getInt() != kIntentFormat ||
+          !Decode(ColumnBytes(st.getColumn(2)), id, out)) {
+        out.resize(before);
+        if (damaged) damaged->push_back(id);
       }
     }
     return out;

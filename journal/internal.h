@@ -19,6 +19,7 @@ class Database;
 
 namespace recsync {
 struct ActionRecord;
+using ActionRefs = std::vector<const ActionRecord*>;
 }
 
 namespace recsync::journal_internal {
@@ -83,11 +84,11 @@ Status CheckCompatible(SQLite::Database& db, const std::string& path, int versio
 
 // Inserts `actions` into the audit trail (confirmed), inside the caller's
 // transaction. `time_ms`, when given, replaces each action's own time.
-void InsertActions(SQLite::Database& db, const std::vector<ActionRecord>& actions,
+void InsertActions(SQLite::Database& db, const ActionRefs& actions,
                    std::optional<int64_t> time_ms = std::nullopt);
 
 // Migration 6->7: moves the unconfirmed actions of a version-6 journal into
-// one intent, inside the migration's transaction.
+// one intent and drops their index, inside the migration's transaction.
 void MoveLegacyIntents(SQLite::Database& db);
 
 // Brings the schema to kJournalSchemaVersion inside one IMMEDIATE transaction

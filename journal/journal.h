@@ -45,11 +45,12 @@
 //     mount_path: where the filesystem the root lay on was mounted.
 //
 // Version 7 adds intents(id INTEGER PRIMARY KEY AUTOINCREMENT, time_ms
-// INTEGER, actions BLOB): each row the actions one catalog transaction is
-// about to make, written before its COMMIT (see RecordIntent()); `actions`
-// holds them encoded (journal/intents.cc), time_ms is the latest of their
-// times. Migration 6->7 moves a version-6 journal's unconfirmed actions into
-// one intent, so every row of `actions` is now confirmed.
+// INTEGER, format INTEGER, actions BLOB): each row the actions one catalog
+// transaction is about to make, written before its COMMIT (see
+// RecordIntent()); `actions` holds them encoded as `format` says
+// (journal/intents.cc), time_ms is the latest of their times. Migration 6->7
+// moves a version-6 journal's unconfirmed actions into one intent and drops
+// the index of unconfirmed actions: every row of `actions` is now confirmed.
 //
 // Version 6 adds listings(dir BLOB PRIMARY KEY, st_dev INTEGER, st_ino
 // INTEGER, mtime_ns INTEGER, ctime_ns INTEGER, listed_ms INTEGER, format
@@ -170,6 +171,12 @@ struct ActionRecord {
   int64_t cause_id = 0;  // sweep id or event seq
   std::string detail;    // for repath: the new path
 };
+
+// Actions by reference: a batch's thousands of actions are written without
+// copying them.
+using ActionRefs = std::vector<const ActionRecord*>;
+// The references of `actions`, which must outlive them.
+ActionRefs RefsOf(const std::vector<ActionRecord>& actions);
 
 struct ActionFilter {
   std::optional<int64_t> sweep_id;
@@ -305,19 +312,27 @@ class Journal {
   // One row per transaction, not per action: a sweep's batch of 5,000 is one
   // insert, and its confirmation inserts the actions once instead of
   // inserting and then updating each (docs/performance.md).
-  // Returns the intent's id, for ConfirmIntents().
-  Result<int64_t> RecordIntent(const std::vector<ActionRecord>& actions);
-  // Records `happened` in the audit trail and drops the intents
-  // `intent_ids`, atomically. `committed_ms`, when given, becomes the
-  // actions' time: when the change took effect, rather than when it was
-  // planned.
-  Status ConfirmIntents(const std::vector<int64_t>& intent_ids,
-                        const std::vector<ActionRecord>& happened,
-                        std::optional<int64_t> committed_ms = std::nullopt);
+  // Returns the intent's id, for ConfirmIntents(); kInvalid for no actions.
+  Result<int64_t> RecordIntent(const ActionRefs& actions);
+  Result<int64_t> RecordIntent(const std::vector<ActionRecord>& actions) {
+    return RecordIntent(RefsOf(actions));
+  }
+  // Drops the intents `intent_ids` and records `happened` in the audit trail,
+  // atomically. `committed_ms`, when given, becomes the actions' time: when
+  // the change took effect, rather than when it was planned. If any of the
+  // intents is gone already (settled by another connection), nothing
+  // changes and the result is false: an action is never recorded twice.
+  Result<bool> ConfirmIntents(const std::vector<int64_t>& intent_ids, const ActionRefs& happened,
+                              std::optional<int64_t> committed_ms = std::nullopt);
+  Result<bool> ConfirmIntents(const std::vector<int64_t>& intent_ids,
+                              const std::vector<ActionRecord>& happened,
+                              std::optional<int64_t> committed_ms = std::nullopt) {
+    return ConfirmIntents(intent_ids, RefsOf(happened), committed_ms);
+  }
   // Every action of every intent not confirmed yet, oldest intent first;
-  // each action's `id` is that of its intent. A damaged intent is an error
-  // naming it.
-  Result<std::vector<ActionRecord>> Intents();
+  // each action's `id` is that of its intent. An intent that does not
+  // decode is left out, its id added to `damaged` when given.
+  Result<std::vector<ActionRecord>> Intents(std::vector<int64_t>* damaged = nullptr);
 
   // ---- roots ----
   // PutRoot inserts or replaces the record for root.path.

@@ -124,7 +124,7 @@ Result<std::optional<SweepRecord>> Journal::GetSweep(int64_t id) {
 
 namespace journal_internal {
 
-void InsertActions(SQLite::Database& db, const std::vector<ActionRecord>& actions,
+void InsertActions(SQLite::Database& db, const ActionRefs& actions,
                    std::optional<int64_t> time_ms) {
   // A batch of 5,000 goes kPerStatement rows to an INSERT, which halves the
   // cost per row (one statement run, one sqlite_sequence update per group).
@@ -142,7 +142,7 @@ void InsertActions(SQLite::Database& db, const std::vector<ActionRecord>& action
     const size_t rows = actions.size() - begin >= kPerStatement ? kPerStatement : 1;
     SQLite::Statement& st = rows == kPerStatement ? *group : single;
     for (size_t r = 0; r < rows; ++r) {
-      const ActionRecord& a = actions[begin + r];
+      const ActionRecord& a = *actions[begin + r];
       const int at = static_cast<int>(r * 7);
       st.bind(at + 1, static_cast<int64_t>(a.media_id));
       BindBytes(st, at + 2, a.path);
@@ -160,11 +160,18 @@ void InsertActions(SQLite::Database& db, const std::vector<ActionRecord>& action
 
 }  // namespace journal_internal
 
+ActionRefs RefsOf(const std::vector<ActionRecord>& actions) {
+  ActionRefs refs;
+  refs.reserve(actions.size());
+  for (const auto& a : actions) refs.push_back(&a);
+  return refs;
+}
+
 Status Journal::RecordActions(const std::vector<ActionRecord>& actions) {
   if (actions.empty()) return Status::Ok();
   return Guarded(path_, [&]() -> Status {
     SQLite::Transaction txn(*db_, SQLite::TransactionBehavior::IMMEDIATE);
-    journal_internal::InsertActions(*db_, actions);
+    journal_internal::InsertActions(*db_, RefsOf(actions));
     txn.commit();
     return Status::Ok();
   });

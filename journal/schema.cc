@@ -98,13 +98,14 @@ constexpr Migration kMigrations[] = {
     )sql"},
     // Intents get their own table, one row per catalog transaction
     // (journal/intents.cc): confirming a batch then inserts its actions once
-    // instead of updating each. The old unconfirmed actions move there.
+    // instead of updating each. The old unconfirmed actions move there, and
+    // their index goes (MoveLegacyIntents).
     {7, R"sql(
       CREATE TABLE intents(
         id INTEGER PRIMARY KEY AUTOINCREMENT,
         time_ms INTEGER NOT NULL,
+        format INTEGER NOT NULL,
         actions BLOB NOT NULL);
-      DROP INDEX actions_unconfirmed;
     )sql",
      MoveLegacyIntents},
 };

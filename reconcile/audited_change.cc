@@ -18,32 +18,34 @@ struct IntentLog {
 ChangeHook IntentWriter(Journal& journal, const std::map<int64_t, ActionRecord>& actions,
                         IntentLog& log) {
   return [&journal, &actions, &log](const std::vector<int64_t>& changed) -> Status {
-    std::vector<ActionRecord> planned;
+    ActionRefs planned;
     for (int64_t id : changed) {
       auto it = actions.find(id);
       if (it == actions.end() || log.rows.count(id)) continue;
-      planned.push_back(it->second);
+      planned.push_back(&it->second);
     }
     if (planned.empty()) return Status::Ok();
     auto intent = journal.RecordIntent(planned);
     if (!intent.ok()) return intent.status();
     log.intents.push_back(*intent);
-    for (const auto& a : planned) log.rows.insert(a.media_id);
+    for (const ActionRecord* a : planned) log.rows.insert(a->media_id);
     return Status::Ok();
   };
 }
 
-// Replaces the intents by the actions of the rows that changed. `changed` is
-// exact (Catalog::Archive), so an intent's other rows did not change: their
+// Replaces the intents by the actions of the rows in `changed`: those this
+// change committed, and those of a COMMIT whose answer was lost
+// (Catalog::Archive). An intent's other rows did not change here: their
 // actions are dropped with it.
 Status Confirm(Journal& journal, const std::map<int64_t, ActionRecord>& actions,
                const IntentLog& log, const std::vector<int64_t>& changed, int64_t committed_ms) {
-  std::vector<ActionRecord> happened;
+  ActionRefs happened;
   for (int64_t id : changed) {
     if (!log.rows.count(id)) continue;
-    if (auto it = actions.find(id); it != actions.end()) happened.push_back(it->second);
+    if (auto it = actions.find(id); it != actions.end()) happened.push_back(&it->second);
   }
-  return journal.ConfirmIntents(log.intents, happened, committed_ms);
+  if (log.intents.empty()) return Status::Ok();
+  return journal.ConfirmIntents(log.intents, happened, committed_ms).status();
 }
 
 }  // namespace
@@ -70,8 +72,15 @@ Result<std::vector<int64_t>> RepathAudited(Catalog& catalog, Journal& journal, c
 }
 
 Result<int64_t> SettleIntents(Catalog& catalog, Journal& journal, int64_t before_ms) {
-  auto intents = journal.Intents();
+  std::vector<int64_t> damaged;
+  auto intents = journal.Intents(&damaged);
   if (!intents.ok()) return intents.status();
+  for (int64_t id : damaged) {
+    // Left in place for inspection; settling the others must not wait on it.
+    spdlog::warn("journal {}: intent {} does not decode and is left as is; the audit trail may "
+                 "lack the changes of that one catalog transaction",
+                 journal.path(), id);
+  }
   // Actions grouped by intent (Intents() lists them intent by intent). An
   // intent with an action planned from `before_ms` on may belong to a
   // transaction still in flight: it is left whole.
@@ -92,17 +101,19 @@ Result<int64_t> SettleIntents(Catalog& catalog, Journal& journal, int64_t before
   for (const auto& r : *active) active_paths[r.id] = r.filepath;
   int64_t confirmed = 0;
   for (const auto& [intent, actions] : by_intent) {
-    std::vector<ActionRecord> happened;
+    ActionRefs happened;
     for (const ActionRecord* a : actions) {
       auto it = active_paths.find(a->media_id);
       const bool done = a->action == "archive"
                             ? it == active_paths.end()
                             : (it != active_paths.end() && it->second == a->detail);
-      if (done) happened.push_back(*a);
+      if (done) happened.push_back(a);
     }
-    for (auto& a : happened) a.id = 0;
-    confirmed += static_cast<int64_t>(happened.size());
-    RECSYNC_RETURN_IF_ERROR(journal.ConfirmIntents({intent}, happened));
+    // False when another connection settled it first (the daemon's
+    // reconciler and its startup sweep both settle).
+    auto recorded = journal.ConfirmIntents({intent}, happened);
+    if (!recorded.ok()) return recorded.status();
+    if (*recorded) confirmed += static_cast<int64_t>(happened.size());
   }
   spdlog::info("settled {} unfinished catalog changes from before a crash: {} had happened",
                ids.size(), confirmed);

@@ -2,11 +2,12 @@
 // journal's audit trail, even if the process dies between the catalog's
 // COMMIT and the journal write.
 //
-// How: the actions are written to the journal as unconfirmed intents inside
-// the catalog transaction, just before its COMMIT (Catalog::ChangeHook), and
-// confirmed once the COMMIT returned. A crash leaves either no COMMIT (the
-// intent is dropped at the next start) or a COMMIT with an unconfirmed intent
-// (confirmed at the next start): SettleIntents() asks the catalog which.
+// How: the actions are written to the journal as one intent inside the
+// catalog transaction, just before its COMMIT (Catalog::ChangeHook), and the
+// intent is replaced by the actions that happened once the COMMIT returned. A
+// crash leaves either no COMMIT (the intent is dropped at the next start) or
+// a COMMIT with its intent still there (its actions recorded at the next
+// start): SettleIntents() asks the catalog which.
 #pragma once
 
 #include <cstdint>
@@ -33,12 +34,15 @@ Result<std::vector<int64_t>> RepathAudited(Catalog& catalog, Journal& journal, c
                                            const std::vector<std::string>& new_paths,
                                            const std::map<int64_t, ActionRecord>& actions);
 
-// Settles the intents a crash left: an archive is confirmed when its row is
+// Settles the intents a crash left: an archive is recorded when its row is
 // no longer active, a re-point when the row is at the new path; the others
-// never happened and are dropped. Returns how many were confirmed.
-// Only intents written before `before_ms` (the start of this process) are
-// looked at: a younger one may belong to a transaction still in flight in
-// this process, whose row only looks unchanged because it has not committed.
+// never happened and are dropped. Returns how many were recorded.
+// Only intents whose actions were all planned before `before_ms` (the start
+// of this process) are looked at: a younger one may belong to a transaction
+// still in flight in this process, whose row only looks unchanged because it
+// has not committed. An intent another connection settles meanwhile is
+// recorded once, by whichever gets there first; one that does not decode is
+// logged and left in place.
 Result<int64_t> SettleIntents(Catalog& catalog, Journal& journal, int64_t before_ms);
 
 }  // namespace recsync

@@ -49,7 +49,7 @@ TEST_CASE("confirming intents records what happened and drops them, in one step"
   CHECK(first != retry);
 
   // Only a changed: b's action goes with its intent.
-  MustOk(journal->ConfirmIntents({first, retry}, {a}, 5000));
+  CHECK(Must(journal->ConfirmIntents({first, retry}, {a}, 5000)));
   auto actions = Must(journal->ListActions({}));
   REQUIRE(actions.size() == 1);
   CHECK(actions[0].media_id == 101);
@@ -59,20 +59,52 @@ TEST_CASE("confirming intents records what happened and drops them, in one step"
   CHECK(left[0].id == other);
 }
 
-TEST_CASE("a damaged intent is reported by its id, never read as actions") {
+TEST_CASE("an intent already settled by another connection is not recorded twice") {
   TempDir dir;
   const std::string path = dir.Sub("journal.db");
-  const int64_t id = Must(OpenJournal(path)->RecordIntent(
-      {{0, 101, "/rec/a.mp4", 1000, "archive", "sweep", 3, ""}}));
+  auto one = OpenJournal(path);
+  auto other = OpenJournal(path);
+  const ActionRecord a{0, 101, "/rec/a.mp4", 1000, "archive", "sweep", 3, ""};
+  const int64_t id = Must(one->RecordIntent({a}));
+  CHECK(Must(one->ConfirmIntents({id}, {a})));
+  CHECK_FALSE(Must(other->ConfirmIntents({id}, {a})));
+  CHECK(Must(other->ListActions({})).size() == 1);
+}
+
+TEST_CASE("an intent without actions is refused") {
+  TempDir dir;
+  auto journal = OpenJournal(dir.Sub("journal.db"));
+  auto empty = journal->RecordIntent(std::vector<ActionRecord>{});
+  REQUIRE_FALSE(empty.ok());
+  CHECK(empty.status().code() == Code::kInvalid);
+  CHECK(Must(journal->Intents()).empty());
+}
+
+TEST_CASE("an intent that does not decode is set aside by its id, never read as actions") {
+  TempDir dir;
+  const std::string path = dir.Sub("journal.db");
+  const ActionRecord a{0, 101, "/rec/a.mp4", 1000, "archive", "sweep", 3, ""};
+  const ActionRecord b{0, 102, "/rec/b.mp4", 1000, "archive", "sweep", 3, ""};
+  int64_t cut = 0, unknown = 0, good = 0;
+  {
+    auto journal = OpenJournal(path);
+    cut = Must(journal->RecordIntent({a, b}));
+    unknown = Must(journal->RecordIntent({a}));
+    good = Must(journal->RecordIntent({b}));
+  }
   {
     SQLite::Database db(path, SQLite::OPEN_READWRITE);
-    db.exec("UPDATE intents SET actions = substr(actions, 1, 30)");  // cut mid-action
+    // Cut in the middle of its second action; a format no recsync wrote.
+    db.exec("UPDATE intents SET actions = substr(actions, 1, length(actions) - 5) WHERE id = " +
+            std::to_string(cut));
+    db.exec("UPDATE intents SET format = 99 WHERE id = " + std::to_string(unknown));
   }
-  auto intents = OpenJournal(path)->Intents();
-  REQUIRE_FALSE(intents.ok());
-  CHECK(intents.status().message() ==
-        "journal " + path + ": intent " + std::to_string(id) +
-            " is damaged (the file is corrupt: move it aside and recsync starts a new journal)");
+  std::vector<int64_t> damaged;
+  auto intents = Must(OpenJournal(path)->Intents(&damaged));
+  CHECK(damaged == std::vector<int64_t>{cut, unknown});
+  REQUIRE(intents.size() == 1);
+  CHECK(intents[0].id == good);
+  CHECK(intents[0].media_id == 102);
 }
 
 // Version 6 as released: the version-3 layout of migration_test.cc plus the
@@ -137,6 +169,14 @@ TEST_CASE("a version-6 journal's unconfirmed actions become an intent to settle"
   auto actions = Must(journal->ListActions({}));
   REQUIRE(actions.size() == 1);
   CHECK(actions[0].media_id == 4);
+  {
+    // Gone from the table itself, not only from what ListActions shows, and
+    // the index of unconfirmed actions with them.
+    SQLite::Database db(path, SQLite::OPEN_READONLY);
+    CHECK(db.execAndGet("SELECT count(*) FROM actions").getInt() == 1);
+    CHECK(db.execAndGet("SELECT count(*) FROM sqlite_master WHERE name = 'actions_unconfirmed'")
+              .getInt() == 0);
+  }
   auto intents = Must(journal->Intents());
   REQUIRE(intents.size() == 2);
   CHECK(intents[0].id == intents[1].id);  // one intent, as one transaction's

@@ -75,3 +75,33 @@ TEST_CASE_METHOD(SweepFixture, "intents left by a crash are kept if the catalog 
   CHECK((*actions)[1].media_id == moved);
   CHECK((*actions)[1].action == "repath");
 }
+
+TEST_CASE_METHOD(SweepFixture, "an intent is settled whole or not at all, and once when two connections settle") {
+  const int64_t early = AddRecording("11-00-00.mp4", 1, false);
+  const int64_t late = AddRecording("11-15-00.mp4", 1, false);
+  db.Exec("UPDATE Media SET archive = 1 WHERE id IN (" + std::to_string(early) + ", " +
+          std::to_string(late) + ")");
+  auto journal = OpenJournal();
+  auto other = OpenJournal();
+  // One transaction's intent with an action planned after this process
+  // started (5000 > 2000): it may still be in flight, so none of it is settled.
+  ActionRecord in_flight = Archive(late, RecordingPath("11-15-00.mp4"), 4);
+  in_flight.time_ms = 5000;
+  REQUIRE(journal->RecordIntent({Archive(early, RecordingPath("11-00-00.mp4"), 4), in_flight}).ok());
+  // One left by a crash, settled at once by the daemon's reconciler and its
+  // startup sweep, each on its own journal connection.
+  REQUIRE(journal->RecordIntent({Archive(early, RecordingPath("11-00-00.mp4"), 5)}).ok());
+
+  auto catalog = Connect(db.config());
+  auto first = SettleIntents(*catalog, *journal, 2000);
+  auto second = SettleIntents(*catalog, *other, 2000);
+  REQUIRE(first.ok());
+  REQUIRE(second.ok());
+  CHECK(*first == 1);
+  CHECK(*second == 0);
+  auto actions = journal->ListActions({});
+  REQUIRE(actions.ok());
+  REQUIRE(actions->size() == 1);
+  CHECK((*actions)[0].cause_id == 5);
+  CHECK(journal->Intents()->size() == 2);  // the in-flight intent, whole
+}
