@@ -377,13 +377,20 @@ void SweepRun::SaveListings() {
       for (const auto& dir : p->reused_folders()) kept.insert(dir);
     }
   }
-  std::vector<const std::string*> checked;
-  for (const auto& w : works_) {
-    if (w->report.state != RootState::kOffline) checked.push_back(&w->report.path);
-  }
-  // Every remembered folder under a root checked whole that was neither
-  // reused nor listed again is gone (or was remembered too long ago to be
-  // loaded): its listing is dropped.
+  // A remembered folder whose own root (the most specific one holding it)
+  // was checked, and which that check neither reused nor took again, is gone
+  // or changed, or its listing was too old to load: it is dropped. Folders of
+  // an offline root, or under no root of this sweep, are left for a later one.
+  auto checked_root_of = [&](const std::string& dir) {
+    const RootWork* own = nullptr;
+    for (const auto& w : works_) {
+      if (IsUnder(dir, w->report.path) &&
+          (!own || w->report.path.size() > own->report.path.size())) {
+        own = w.get();
+      }
+    }
+    return own && own->report.state != RootState::kOffline;
+  };
   std::vector<std::string> drop;
   auto remembered = journal_.ListingDirs();
   if (!remembered.ok()) {
@@ -391,11 +398,7 @@ void SweepRun::SaveListings() {
     remembered = std::vector<std::string>{};
   }
   for (auto& dir : *remembered) {
-    if (kept.count(dir)) continue;
-    if (std::any_of(checked.begin(), checked.end(),
-                    [&](const std::string* root) { return IsUnder(dir, *root); })) {
-      drop.push_back(std::move(dir));
-    }
+    if (!kept.count(dir) && checked_root_of(dir)) drop.push_back(std::move(dir));
   }
   if (saved.ok()) saved = journal_.UpdateListings(put, drop);
   if (!saved.ok()) spdlog::warn("the next sweep will list every folder again: {}", saved.message());

@@ -151,13 +151,18 @@ TEST_CASE_METHOD(SweepFixture, "remembered listings of folders no longer there a
   auto disk = std::make_shared<SettledDisk>(tmp.Sub("fstab"));
   const std::string gone = root + "/2020/01/01/000009";  // under the root, long gone
   const std::string elsewhere = tmp.Sub("other/2026/11/23/000001");  // under no root swept
+  // Under a storage nested in the root that is offline (not there) this time.
+  const std::string nested = root + "/nas";
+  const std::string offline = nested + "/2026/11/23/000001";
   {
     // Taken years ago (too old to be loaded for reuse) and in no format this
     // recsync reads: such entries used to stay in the journal for ever.
     auto journal = OpenJournal();
-    REQUIRE(journal->UpdateListings({{gone, 1, 2, 3, 4, /*listed_ms=*/1000, 0, "x"},
-                                     {elsewhere, 1, 2, 3, 4, 1000, 0, "x"}},
-                                    {})
+    REQUIRE(journal
+                ->UpdateListings({{gone, 1, 2, 3, 4, /*listed_ms=*/1000, 0, "x"},
+                                  {elsewhere, 1, 2, 3, 4, 1000, 0, "x"},
+                                  {offline, 1, 2, 3, 4, 1000, 0, "x"}},
+                                 {})
                 .ok());
   }
   auto dirs = [&] {
@@ -166,18 +171,27 @@ TEST_CASE_METHOD(SweepFixture, "remembered listings of folders no longer there a
     return std::set<std::string>(listed->begin(), listed->end());
   };
   SweepOptions relist = Options();
+  relist.roots = {root, nested};
   relist.reuse_listings = false;  // as the daemon's startup sweep
   auto first = Sweep(relist, disk);
   REQUIRE(first.ok());
+  REQUIRE(first->roots.size() == 2);
+  REQUIRE(first->roots[1].state == RootState::kOffline);
+  // Whatever the filesystem: only the gone folder's listing is dropped.
+  CHECK(dirs().count(gone) == 0);
+  CHECK(dirs().count(elsewhere) == 1);
+  CHECK(dirs().count(offline) == 1);
   if (!LocalTemp(*first)) return;
   auto folder = [&](int device) {
     std::string path = RecordingPath("", device);
     path.pop_back();  // the trailing slash
     return path;
   };
-  CHECK(dirs() == std::set<std::string>{folder(1), folder(2), elsewhere});
-  auto second = Sweep(Options(), disk);
+  CHECK(dirs() == std::set<std::string>{folder(1), folder(2), elsewhere, offline});
+  SweepOptions again = Options();
+  again.roots = {root, nested};
+  auto second = Sweep(again, disk);
   REQUIRE(second.ok());
   CHECK(second->roots[0].folders_reused == 2);
-  CHECK(dirs().size() == 3);
+  CHECK(dirs().size() == 4);
 }
