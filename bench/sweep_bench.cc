@@ -197,8 +197,9 @@ int main(int argc, char** argv) {
                        "--control-socket", work + "/unused.sock"},
                       out, err);
         if (cr.exit_code != 0) {
-          Die("recsync sweep exited " + std::to_string(cr.exit_code) + " (see " + out + ", " +
-              err + ")");
+          // The work dir goes when the run ends: say what recsync said.
+          Die("recsync sweep exited " + std::to_string(cr.exit_code) + ": " + ReadFile(err) +
+              " (see " + out + ", " + err + ")");
         }
         // The JSON lists only the first rows; the journal's audit trail has
         // every archived id (and checks that it is complete).

@@ -189,20 +189,54 @@ Result<bool> Catalog::HasFilepathIndex() {
   return found;
 }
 
+namespace {
+
+// The highest id in Media, 0 when it is empty: the end of a read of active
+// rows. Rows added later are younger than any grace period.
+Result<int64_t> MaxId(Session& session) {
+  auto rows = session.Query("SELECT COALESCE(MAX(id), 0) FROM Media", {}, {ColumnType::kInt});
+  if (!rows.ok()) return rows.status();
+  return rows->empty() ? int64_t{0} : (*rows)[0][0].i;
+}
+
+// The first id above `after`, if any: a span starts there, so a gap in the
+// ids costs one lookup rather than one empty span per million.
+Result<std::optional<int64_t>> NextId(Session& session, int64_t after) {
+  auto rows = session.Query("SELECT MIN(id) FROM Media WHERE id > ?", {Param::Int(after)},
+                            {ColumnType::kInt});
+  if (!rows.ok()) return rows.status();
+  if (rows->empty() || (*rows)[0][0].null) return std::optional<int64_t>();
+  return std::optional<int64_t>((*rows)[0][0].i);
+}
+
+}  // namespace
+
 Result<std::vector<MediaRow>> Catalog::ActiveRowsAfter(int64_t after_id, size_t limit) {
   std::vector<MediaRow> out;
   if (limit == 0) return out;
-  const auto capped = static_cast<int64_t>(
-      std::min<size_t>(limit, static_cast<size_t>(std::numeric_limits<int64_t>::max())));
+  const int64_t span = std::max<int64_t>(1, options_.id_span);
   RECSYNC_RETURN_IF_ERROR(WithRetry("reading active Media rows", [&]() -> Status {
+    out.clear();
     Session session(mysql_, config_, "reading active Media rows");
-    auto rows = session.Query(
-        "SELECT id, start, filepath FROM Media"
-        " WHERE archive = 0 AND filepath <> '' AND id > ? ORDER BY id LIMIT ?",
-        {Param::Int(after_id), Param::Int(capped)},
-        {ColumnType::kInt, ColumnType::kInt, ColumnType::kBytes});
-    if (!rows.ok()) return rows.status();
-    out = ToMediaRows(*rows);
+    auto top = MaxId(session);
+    if (!top.ok()) return top.status();
+    for (int64_t last = after_id; out.size() < limit && last < *top;) {
+      auto first = NextId(session, last);
+      if (!first.ok()) return first.status();
+      if (!*first) break;
+      const int64_t from = **first - 1;
+      const int64_t upto = from > *top - span ? *top : from + span;
+      const auto left = static_cast<int64_t>(std::min<size_t>(
+          limit - out.size(), static_cast<size_t>(std::numeric_limits<int64_t>::max())));
+      auto rows = session.Query(
+          "SELECT id, start, filepath FROM Media"
+          " WHERE archive = 0 AND filepath <> '' AND id > ? AND id <= ? ORDER BY id LIMIT ?",
+          {Param::Int(from), Param::Int(upto), Param::Int(left)},
+          {ColumnType::kInt, ColumnType::kInt, ColumnType::kBytes});
+      if (!rows.ok()) return rows.status();
+      for (auto& row : ToMediaRows(*rows)) out.push_back(std::move(row));
+      last = upto;
+    }
     return Status::Ok();
   }));
   return out;
@@ -210,25 +244,39 @@ Result<std::vector<MediaRow>> Catalog::ActiveRowsAfter(int64_t after_id, size_t 
 
 Status Catalog::StreamActiveRows(int64_t after_id,
                                  const std::function<bool(const MediaRowView& row)>& fn) {
-  int64_t last = after_id;
+  const int64_t span = std::max<int64_t>(1, options_.id_span);
+  int64_t last = after_id;  // every active row up to here was handed over
   bool stopped = false;
+  std::optional<int64_t> top;
   return WithRetry("reading active Media rows", [&]() -> Status {
-    if (stopped) return Status::Ok();
     Session session(mysql_, config_, "reading active Media rows");
-    // Only an integer goes into the text: no escaping needed. The first
-    // attempt reads the whole table in key order; empty paths are skipped
-    // here rather than compared by the server, a tenth of its work.
-    std::string sql = "SELECT id, start, filepath FROM Media WHERE archive = 0";
-    if (last > 0) sql += " AND id > " + std::to_string(last);
-    sql += " ORDER BY id";
-    return session.Stream(
-        sql, {ColumnType::kInt, ColumnType::kInt, ColumnType::kBytes},
-        [&](const std::vector<mysql::ValueView>& row) {
-          const MediaRowView r{row[0].i, row[1].null ? 0 : row[1].i, row[2].bytes};
-          last = r.id;
-          if (!r.filepath.empty() && !fn(r)) stopped = true;
-          return !stopped;
-        });
+    if (!top) {
+      auto max_id = MaxId(session);
+      if (!max_id.ok()) return max_id.status();
+      top = *max_id;
+    }
+    while (!stopped && last < *top) {
+      auto first = NextId(session, last);
+      if (!first.ok()) return first.status();
+      if (!*first) break;
+      const int64_t from = **first - 1;
+      const int64_t upto = from > *top - span ? *top : from + span;
+      // Only integers go into the text: no escaping needed. Empty paths are
+      // skipped here rather than compared by the server, a tenth of its work.
+      const std::string sql = "SELECT id, start, filepath FROM Media WHERE archive = 0 AND id > " +
+                              std::to_string(from) + " AND id <= " + std::to_string(upto) +
+                              " ORDER BY id";
+      RECSYNC_RETURN_IF_ERROR(session.Stream(
+          sql, {ColumnType::kInt, ColumnType::kInt, ColumnType::kBytes},
+          [&](const std::vector<mysql::ValueView>& row) {
+            const MediaRowView r{row[0].i, row[1].null ? 0 : row[1].i, row[2].bytes};
+            last = r.id;
+            if (!r.filepath.empty() && !fn(r)) stopped = true;
+            return !stopped;
+          }));
+      if (!stopped) last = upto;
+    }
+    return Status::Ok();
   });
 }
 

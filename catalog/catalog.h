@@ -52,6 +52,12 @@ struct CatalogOptions {
   std::chrono::milliseconds retry_for{10000};
   // Per-attempt connect/read/write timeout.
   std::chrono::seconds io_timeout{5};
+  // How many ids one read of active rows covers at most. `archive = 0` has
+  // no index: with a long archived history below the active rows, one
+  // unbounded query scanned it for longer than io_timeout before its first
+  // row (10 M archived rows: 5-7 s on a 2-core host) and every sweep failed.
+  // A span of a million ids is scanned in well under a second.
+  int64_t id_span = 1'000'000;
 };
 
 // One active Media row, as the sweep needs it.
@@ -123,13 +129,14 @@ class Catalog {
 
   // Active rows (archive=0 AND filepath!='') with id > after_id, ordered by
   // id, at most `limit`: keyset pagination, so the table is never held in
-  // memory and a long sweep does not hold a long-running read.
+  // memory and a long sweep does not hold a long-running read. Read in
+  // queries of at most id_span ids each, up to the highest id when called.
   Result<std::vector<MediaRow>> ActiveRowsAfter(int64_t after_id, size_t limit);
 
-  // Every active row with id > after_id, in id order, streamed from one
-  // query (no page round trips, the whole set never in memory): `fn` gets
-  // each row and returns false to stop. A lost connection resumes after the
-  // last row delivered. The connection is busy until this returns, so `fn`
+  // Every active row with id > after_id, in id order, streamed (no page
+  // round trips, the whole set never in memory) by one query per id_span ids
+  // up to the highest id when it starts: `fn` gets each row and returns
+  // false to stop. A lost connection resumes after the last row delivered. The connection is busy until this returns, so `fn`
   // must not use this Catalog. Holds one read view for the duration, which
   // delays InnoDB purge by about as long as the sweep reads (a second or two
   // per million rows).

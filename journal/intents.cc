@@ -145,7 +145,9 @@ void MoveLegacyIntents(SQLite::Database& db) {
 
 Result<int64_t> Journal::RecordIntent(const ActionRefs& actions) {
   // Intents() could not list an empty intent, so nothing would ever drop it.
-  if (actions.empty()) return Status(Code::kInvalid, "journal " + path_ + ": an intent without actions");
+  if (actions.empty()) {
+    return Status(Code::kInvalid, "journal " + path_ + ": an intent without actions");
+  }
   return Guarded(path_, [&]() -> Result<int64_t> {
     SQLite::Transaction txn(*db_, SQLite::TransactionBehavior::IMMEDIATE);
     InsertIntent(*db_, actions);

@@ -165,4 +165,47 @@ TEST_CASE("StorageRoots lists Storage.path by priority") {
         std::vector<std::string>{"/var/lib/bluecherry/recordings", "/mnt/b with space", "/mnt/c"});
 }
 
+TEST_CASE("active rows are read span by span: past a long archived history and gaps in the ids") {
+  TestDatabase db;
+  // An archived history below the active rows, ids far apart, and archived
+  // rows among the active ones; read 10 ids per query.
+  std::vector<std::string> first, later;
+  for (int i = 0; i < 250; ++i) first.push_back(RecordingPath(i));
+  for (int i = 250; i < 300; ++i) later.push_back(RecordingPath(i));
+  std::vector<int64_t> ids = db.InsertMediaBulk(first, 1700000000);
+  db.Exec("ALTER TABLE Media AUTO_INCREMENT = 1000000");
+  for (int64_t id : db.InsertMediaBulk(later, 1700000000)) ids.push_back(id);
+  REQUIRE(ids.back() > 1000000);
+  db.Exec("UPDATE Media SET archive = 1 WHERE id < " + std::to_string(ids[200]));
+  db.Exec("UPDATE Media SET archive = 1 WHERE id % 5 = 0");
+  std::vector<int64_t> expected;
+  for (size_t i = 200; i < ids.size(); ++i) {
+    if (ids[i] % 5 != 0) expected.push_back(ids[i]);
+  }
+  CatalogOptions options = TestOptions();
+  options.id_span = 10;
+  auto catalog = MustConnect(db.config(), options);
+
+  std::vector<int64_t> streamed;
+  REQUIRE(catalog
+              ->StreamActiveRows(0,
+                                 [&](const MediaRowView& row) {
+                                   streamed.push_back(row.id);
+                                   return true;
+                                 })
+              .ok());
+  CHECK(streamed == expected);
+
+  const size_t page = GENERATE(1, 7, 1000);
+  std::vector<int64_t> paged;
+  for (int64_t after = 0;;) {
+    auto rows = Must(catalog->ActiveRowsAfter(after, page));
+    REQUIRE(rows.size() <= page);
+    if (rows.empty()) break;
+    for (const auto& row : rows) paged.push_back(row.id);
+    after = rows.back().id;
+  }
+  CHECK(paged == expected);
+}
+
 }  // namespace recsync::testing
