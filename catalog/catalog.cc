@@ -199,14 +199,22 @@ Result<int64_t> MaxId(Session& session) {
   return rows->empty() ? int64_t{0} : (*rows)[0][0].i;
 }
 
-// The first id above `after`, if any: a span starts there, so a gap in the
-// ids costs one lookup rather than one empty span per million.
-Result<std::optional<int64_t>> NextId(Session& session, int64_t after) {
-  auto rows = session.Query("SELECT MIN(id) FROM Media WHERE id > ?", {Param::Int(after)},
+// The ids (from, upto] the read after `last` covers next, up to `top`: at
+// most `span` ids, starting at the first id that exists (one lookup, so a
+// gap in the ids costs nothing); none when no id is left.
+struct IdSpan {
+  int64_t from;
+  int64_t upto;
+};
+Result<std::optional<IdSpan>> NextSpan(Session& session, int64_t last, int64_t top,
+                                       int64_t span) {
+  if (last >= top) return std::optional<IdSpan>();
+  auto rows = session.Query("SELECT MIN(id) FROM Media WHERE id > ?", {Param::Int(last)},
                             {ColumnType::kInt});
   if (!rows.ok()) return rows.status();
-  if (rows->empty() || (*rows)[0][0].null) return std::optional<int64_t>();
-  return std::optional<int64_t>((*rows)[0][0].i);
+  if (rows->empty() || (*rows)[0][0].null) return std::optional<IdSpan>();
+  const int64_t from = (*rows)[0][0].i - 1;
+  return std::optional<IdSpan>(IdSpan{from, from > top - span ? top : from + span});
 }
 
 }  // namespace
@@ -220,12 +228,11 @@ Result<std::vector<MediaRow>> Catalog::ActiveRowsAfter(int64_t after_id, size_t 
     Session session(mysql_, config_, "reading active Media rows");
     auto top = MaxId(session);
     if (!top.ok()) return top.status();
-    for (int64_t last = after_id; out.size() < limit && last < *top;) {
-      auto first = NextId(session, last);
-      if (!first.ok()) return first.status();
-      if (!*first) break;
-      const int64_t from = **first - 1;
-      const int64_t upto = from > *top - span ? *top : from + span;
+    for (int64_t last = after_id; out.size() < limit;) {
+      auto next = NextSpan(session, last, *top, span);
+      if (!next.ok()) return next.status();
+      if (!*next) break;
+      const auto [from, upto] = **next;
       const auto left = static_cast<int64_t>(std::min<size_t>(
           limit - out.size(), static_cast<size_t>(std::numeric_limits<int64_t>::max())));
       auto rows = session.Query(
@@ -255,12 +262,11 @@ Status Catalog::StreamActiveRows(int64_t after_id,
       if (!max_id.ok()) return max_id.status();
       top = *max_id;
     }
-    while (!stopped && last < *top) {
-      auto first = NextId(session, last);
-      if (!first.ok()) return first.status();
-      if (!*first) break;
-      const int64_t from = **first - 1;
-      const int64_t upto = from > *top - span ? *top : from + span;
+    while (!stopped) {
+      auto next = NextSpan(session, last, *top, span);
+      if (!next.ok()) return next.status();
+      if (!*next) break;
+      const auto [from, upto] = **next;
       // Only integers go into the text: no escaping needed. Empty paths are
       // skipped here rather than compared by the server, a tenth of its work.
       const std::string sql = "SELECT id, start, filepath FROM Media WHERE archive = 0 AND id > " +

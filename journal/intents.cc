@@ -16,6 +16,8 @@ using journal_internal::BindBytes;
 using journal_internal::ColumnBytes;
 using journal_internal::Guarded;
 using journal_internal::InsertActions;
+using journal_internal::kActionColumns;
+using journal_internal::ReadAction;
 
 namespace {
 
@@ -118,21 +120,10 @@ void InsertIntent(SQLite::Database& db, const ActionRefs& actions) {
 namespace journal_internal {
 
 void MoveLegacyIntents(SQLite::Database& db) {
-  SQLite::Statement st(db,
-                       "SELECT media_id, path, time_ms, action, cause, cause_id, detail "
-                       "FROM actions WHERE confirmed = 0 ORDER BY id");
+  SQLite::Statement st(db, std::string("SELECT ") + kActionColumns +
+                               " FROM actions WHERE confirmed = 0 ORDER BY id");
   std::vector<ActionRecord> unconfirmed;
-  while (st.executeStep()) {
-    ActionRecord a;
-    a.media_id = st.getColumn(0).getInt64();
-    a.path = ColumnBytes(st.getColumn(1));
-    a.time_ms = st.getColumn(2).getInt64();
-    a.action = st.getColumn(3).getString();
-    a.cause = st.getColumn(4).getString();
-    a.cause_id = st.getColumn(5).getInt64();
-    a.detail = st.getColumn(6).getString();
-    unconfirmed.push_back(std::move(a));
-  }
+  while (st.executeStep()) unconfirmed.push_back(ReadAction(st));
   if (!unconfirmed.empty()) {
     InsertIntent(db, RefsOf(unconfirmed));
     db.exec("DELETE FROM actions WHERE confirmed = 0");

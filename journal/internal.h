@@ -82,6 +82,12 @@ int32_t ReadApplicationId(SQLite::Database& db);
 // `version` is the file's user_version.
 Status CheckCompatible(SQLite::Database& db, const std::string& path, int version);
 
+// The columns of `actions` ReadAction() reads, in its order.
+inline constexpr const char* kActionColumns =
+    "id, media_id, path, time_ms, action, cause, cause_id, detail";
+// The action in the current row of a statement selecting kActionColumns.
+ActionRecord ReadAction(SQLite::Statement& st);
+
 // Inserts `actions` into the audit trail (confirmed), inside the caller's
 // transaction. `time_ms`, when given, replaces each action's own time.
 void InsertActions(SQLite::Database& db, const ActionRefs& actions,

@@ -16,6 +16,8 @@ namespace recsync {
 using journal_internal::BindBytes;
 using journal_internal::ColumnBytes;
 using journal_internal::Guarded;
+using journal_internal::kActionColumns;
+using journal_internal::ReadAction;
 using journal_internal::RelaxedSync;
 using journal_internal::SqlLimit;
 
@@ -24,8 +26,6 @@ namespace {
 constexpr const char* kSweepColumns =
     "id, \"trigger\", started_ms, finished_ms, outcome, dry_run, checked, missing, unknown, "
     "archived, report";
-constexpr const char* kActionColumns =
-    "id, media_id, path, time_ms, action, cause, cause_id, detail";
 
 SweepRecord ReadSweep(SQLite::Statement& st) {
   SweepRecord s;
@@ -41,19 +41,6 @@ SweepRecord ReadSweep(SQLite::Statement& st) {
   s.archived = st.getColumn(9).getInt64();
   s.report_json = st.getColumn(10).getString();
   return s;
-}
-
-ActionRecord ReadAction(SQLite::Statement& st) {
-  ActionRecord a;
-  a.id = st.getColumn(0).getInt64();
-  a.media_id = st.getColumn(1).getInt64();
-  a.path = ColumnBytes(st.getColumn(2));
-  a.time_ms = st.getColumn(3).getInt64();
-  a.action = st.getColumn(4).getString();
-  a.cause = st.getColumn(5).getString();
-  a.cause_id = st.getColumn(6).getInt64();
-  a.detail = st.getColumn(7).getString();
-  return a;
 }
 
 }  // namespace
@@ -123,6 +110,19 @@ Result<std::optional<SweepRecord>> Journal::GetSweep(int64_t id) {
 // ---- actions ----
 
 namespace journal_internal {
+
+ActionRecord ReadAction(SQLite::Statement& st) {
+  ActionRecord a;
+  a.id = st.getColumn(0).getInt64();
+  a.media_id = st.getColumn(1).getInt64();
+  a.path = ColumnBytes(st.getColumn(2));
+  a.time_ms = st.getColumn(3).getInt64();
+  a.action = st.getColumn(4).getString();
+  a.cause = st.getColumn(5).getString();
+  a.cause_id = st.getColumn(6).getInt64();
+  a.detail = st.getColumn(7).getString();
+  return a;
+}
 
 void InsertActions(SQLite::Database& db, const ActionRefs& actions,
                    std::optional<int64_t> time_ms) {
