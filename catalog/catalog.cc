@@ -275,7 +275,7 @@ Status Catalog::StreamActiveRows(int64_t after_id,
       RECSYNC_RETURN_IF_ERROR(session.Stream(
           sql, {ColumnType::kInt, ColumnType::kInt, ColumnType::kBytes},
           [&](const std::vector<mysql::ValueView>& row) {
-            const MediaRowView r{row[0].i, row[1].null ? 0 : row[1].i, row[2].bytes};
+            const MediaRowView r{row[0].i, row[1].null ? 0 : row[1].i, row[2].bytes, *top};
             last = r.id;
             if (!r.filepath.empty() && !fn(r)) stopped = true;
             return !stopped;

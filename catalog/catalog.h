@@ -72,6 +72,9 @@ struct MediaRowView {
   int64_t id = 0;
   int64_t start = 0;
   std::string_view filepath;
+  // The highest id the stream may still deliver: every row after this one
+  // has an id in (id, last_id], so at most last_id - id rows are left.
+  int64_t last_id = 0;
 };
 
 // One row of Bluecherry's Storage table. The thresholds are disk-usage

@@ -39,7 +39,8 @@ SweepRun::SweepRun(Catalog& catalog, Journal& journal, std::shared_ptr<DiskInter
       clock_(clock),
       opt_(options),
       started_(std::chrono::steady_clock::now()),
-      cancelled_(Code::kUnavailable, "sweep cancelled: recsync is stopping") {}
+      cancelled_(Code::kUnavailable, "sweep cancelled: recsync is stopping"),
+      batch_(static_cast<size_t>(std::max<int64_t>(1, options.batch_size))) {}
 
 Result<SweepReport> SweepRun::Run() {
   rep_.trigger = opt_.trigger;
@@ -72,6 +73,8 @@ Result<SweepReport> SweepRun::Run() {
 }
 
 Status SweepRun::Fail(const Status& status) {
+  // Batches archived during the check are counted before it is recorded.
+  for (auto& lane : lanes_) Collect(lane);
   for (const auto& w : works_) rep_.roots.push_back(w->report);
   SweepRecord rec{rep_.sweep_id, opt_.trigger, rep_.started_ms, clock_.NowMs(), "error",
                   opt_.dry_run, rep_.checked(), rep_.missing(), rep_.unknown(), rep_.archived(),
@@ -239,8 +242,8 @@ bool SweepRun::Take(const MediaRowView& row) {
   constexpr size_t kFoldersKept = 16384;
   FinishVerifying();
   ++total_rows_;
-  if ((total_rows_ & 0xfff) == 0 && Cancelled()) {
-    row_error_ = cancelled_;
+  if ((total_rows_ & 0xfff) == 0 && (Cancelled() || !archive_error_.ok())) {
+    row_error_ = archive_error_.ok() ? cancelled_ : archive_error_;  // a batch sent early failed
     return false;
   }
   const std::string_view path = row.filepath;
@@ -309,7 +312,12 @@ bool SweepRun::Take(const MediaRowView& row) {
   }
   const size_t slot = key % kListers;
   w->pending[slot].Add(row.id, row.start, path, key);
-  if (w->pending[slot].size() >= kCheckChunk) StartCheck(*w, slot, disk_, opt_.probe_timeout);
+  if (w->pending[slot].size() >= kCheckChunk) {
+    StartCheck(*w, slot, disk_, opt_.probe_timeout);
+    ArchiveEarly(*w, row.last_id - row.id);
+  } else if (w->archiving.early && (total_rows_ & 0x3ff) == 0) {
+    Archive(*w, false);  // a lane may have come free
+  }
   return true;
 }
 
@@ -328,6 +336,10 @@ Status SweepRun::Finish() {
                          std::chrono::steady_clock::now() - started_)
                          .count();
   for (auto& w : works_) rep_.roots.push_back(std::move(w->report));
+  // Batches archived during the check went in the order their rows were
+  // found missing, which the listers interleave.
+  std::sort(rep_.archived_rows.begin(), rep_.archived_rows.end(),
+            [](const ArchivedRow& a, const ArchivedRow& b) { return a.id < b.id; });
   spdlog::info("Database/filesystem sync complete: {} orphaned entries cleaned up",
                rep_.archived());
   SweepRecord rec{rep_.sweep_id, opt_.trigger, rep_.started_ms, clock_.NowMs(),

@@ -10,7 +10,9 @@
 // - rows whose start is younger than min_age are not checked;
 // - when the missing share of a root's checked rows exceeds
 //   max_missing_ratio, nothing under that root is archived unless force;
-// - each candidate is checked once more right before its batch is archived.
+// - each candidate is checked once more right before its batch is archived;
+// - a root's batches may start before its check ends only once no outcome of
+//   the rows still to come could make a guard refuse it.
 // Rows stream from the catalog by id (keyset pagination); only the missing
 // candidates are held in memory.
 #pragma once
@@ -74,6 +76,9 @@ struct RootReport {
   int64_t folders_listed = 0;  // directory listings taken
   int64_t folders_reused = 0;  // remembered listings reused (listing_cache.h)
   int64_t archived = 0;
+  // Of archived: while the rows still streamed, the guards being already
+  // unable to refuse the root (sweep_run.h).
+  int64_t archived_early = 0;
   bool refused = false;
   std::string refused_reason;
 };

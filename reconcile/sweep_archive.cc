@@ -15,49 +15,97 @@ namespace {
 // one core per connection. Below it a second connection costs more than it
 // saves.
 constexpr size_t kTwoLaneBatches = 4;
+// Lanes opened to archive during the check, when the main connection is busy
+// streaming rows: two, for the reason above.
+constexpr size_t kEarlyLanes = 2;
 
-// Checks rows [begin, end) of `rows` again, on `thread`, bounded by `timeout`.
-BoundedTask<std::vector<PathCheck>> StartRecheck(const std::shared_ptr<DiskInterface>& disk,
-                                                 const std::vector<MediaRow>& rows, size_t begin,
-                                                 size_t end, std::chrono::milliseconds timeout,
-                                                 TaskThread& thread) {
+bool Finished(const ArchiveJob& job) {
+  return job.result.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
+}
+
+// Starts checking the next batch of `w`'s candidates again, on the root's
+// rechecker thread: a full batch, or with `all` whatever is left. False when
+// there is none.
+bool StartRecheck(RootWork& w, size_t batch, bool all, const std::shared_ptr<DiskInterface>& disk,
+                  std::chrono::milliseconds timeout) {
+  auto& a = w.archiving;
+  const size_t n = w.candidates.size();
+  if (a.dispatched >= n || (!all && n - a.dispatched < batch)) return false;
+  const size_t begin = a.dispatched;
+  const size_t end = std::min(begin + batch, n);
   std::vector<std::string> paths;
   paths.reserve(end - begin);
-  for (size_t i = begin; i < end; ++i) paths.push_back(rows[i].filepath);
-  return BoundedTask<std::vector<PathCheck>>::Start(
-      [disk, paths = std::move(paths)] { return CheckEach(*disk, paths); }, timeout, &thread);
+  for (size_t i = begin; i < end; ++i) paths.push_back(w.candidates[i].filepath);
+  if (!a.rechecker) a.rechecker = std::make_unique<TaskThread>();
+  a.recheck.emplace(RootWork::Recheck{
+      begin, end,
+      BoundedTask<std::vector<PathCheck>>::Start(
+          [disk, paths = std::move(paths)] { return CheckEach(*disk, paths); }, timeout,
+          a.rechecker.get())});
+  a.dispatched = end;
+  return true;
 }
 
 }  // namespace
 
-Status SweepRun::ArchiveAll() {
-  batch_ = static_cast<size_t>(std::max<int64_t>(1, opt_.batch_size));
-  lanes_.push_back(Lane{&catalog_, &journal_, nullptr});
-  for (auto& w : works_) {
-    ArchiveRoot(*w);
-    if (!archive_error_.ok()) return archive_error_;
+// Once the guards can no longer refuse a root, waiting for the end of its
+// check only leaves a core idle: the check is the listers' and the stream's
+// work, archiving the server's. The safety rules do not change: each batch
+// is still checked again, and the layout compared, right before it goes.
+void SweepRun::ArchiveEarly(RootWork& w, int64_t rows_left) {
+  auto& a = w.archiving;
+  if (!a.early) {
+    if (!early_lanes_ok_ || a.stopped || w.candidates.size() < batch_) return;
+    if (!MayArchiveEarly(w, rows_left, opt_)) return;
+    if (!opt_.dry_run && lanes_.empty()) {
+      while (lanes_.size() < kEarlyLanes && OpenLane()) {
+      }
+      if (lanes_.empty()) {
+        early_lanes_ok_ = false;
+        return;
+      }
+    }
+    a.early = true;
+    spdlog::debug("archiving under {} begins while its files are still checked", w.report.path);
   }
-  return Status::Ok();
+  Archive(w, false);
 }
 
-// A second catalog + journal connection archives every other batch. Batches
-// touch disjoint rows, and each commits (with its journal intents) on its
-// own, so a crash still leaves whole batches. Without it, one lane does all.
-void SweepRun::OpenSecondLane() {
+Status SweepRun::ArchiveAll() {
+  if (lanes_.empty()) lanes_.push_back(Lane{&catalog_, &journal_, nullptr});
+  for (auto& w : works_) {
+    const size_t left = w->candidates.size() - std::min(w->archiving.dispatched,
+                                                        w->candidates.size());
+    if (!opt_.dry_run && lanes_.size() == 1 && left >= kTwoLaneBatches * batch_) OpenLane();
+    Archive(*w, true);
+    if (!archive_error_.ok()) break;
+  }
+  // In batch order: the oldest in flight first.
+  const size_t n = lanes_.size();
+  for (size_t i = 0; i < n; ++i) Collect(lanes_[(next_lane_ + i) % n]);
+  return archive_error_;
+}
+
+// A lane is a catalog + journal connection pair of its own. Batches touch
+// disjoint rows, and each commits (with its journal intent) on its own, so a
+// crash still leaves whole batches.
+bool SweepRun::OpenLane() {
   auto other = catalog_.Another();
   auto other_journal = other.ok() ? Journal::Open(journal_.path(), Journal::Mode::kReadWrite)
                                   : Result<std::unique_ptr<Journal>>(other.status());
   if (!other_journal.ok()) {
-    spdlog::debug("archiving on one connection: {}", other_journal.status().message());
-    return;
+    spdlog::debug("archiving on {} connection(s): {}", std::max<size_t>(lanes_.size(), 1),
+                  other_journal.status().message());
+    return false;
   }
-  catalog2_ = std::move(*other);
-  journal2_ = std::move(*other_journal);
-  lanes_.push_back(Lane{catalog2_.get(), journal2_.get(), nullptr});
+  lane_catalogs_.push_back(std::move(*other));
+  lane_journals_.push_back(std::move(*other_journal));
+  lanes_.push_back(Lane{lane_catalogs_.back().get(), lane_journals_.back().get(), nullptr});
+  return true;
 }
 
 // Collects a lane's batch: its rows go into the report in batch order.
-void SweepRun::Collect(Lane& lane, RootWork& w) {
+void SweepRun::Collect(Lane& lane) {
   if (!lane.job) return;
   std::unique_ptr<ArchiveJob> job = std::move(lane.job);
   auto changed = job->result.get();
@@ -68,34 +116,36 @@ void SweepRun::Collect(Lane& lane, RootWork& w) {
   std::map<int64_t, const MediaRow*> by_id;
   for (const auto& row : job->gone) by_id[row.id] = &row;
   for (int64_t id : *changed) rep_.List(id, by_id[id]->filepath);
-  w.report.archived += static_cast<int64_t>(changed->size());
+  job->root->report.archived += static_cast<int64_t>(changed->size());
+  if (job->early) job->root->report.archived_early += static_cast<int64_t>(changed->size());
   total_archived_ += static_cast<int64_t>(changed->size());
   spdlog::info("Cleaned up batch of {} orphaned entries (total: {})", changed->size(),
                total_archived_);
 }
 
-void SweepRun::ArchiveRoot(RootWork& w) {
-  const std::vector<MediaRow>& candidates = w.candidates;
-  const size_t n = candidates.size();
-  if (!opt_.dry_run && lanes_.size() == 1 && n >= kTwoLaneBatches * batch_) OpenSecondLane();
-  // Each batch is checked again just before it is archived, and the next
-  // batch's check runs while this one is archived.
-  TaskThread rechecker;
-  std::optional<BoundedTask<std::vector<PathCheck>>> next;
-  if (n > 0) {
-    next = StartRecheck(disk_, candidates, 0, std::min(batch_, n), opt_.probe_timeout, rechecker);
-  }
-  size_t k = 0;  // batch number
-  for (size_t begin = 0; begin < n && archive_error_.ok(); begin += batch_, ++k) {
+void SweepRun::Archive(RootWork& w, bool wait) {
+  auto& a = w.archiving;
+  while (archive_error_.ok() && !a.stopped) {
+    if (w.report.state == RootState::kOffline) {
+      a.stopped = true;
+      break;
+    }
     if (Cancelled()) {
       archive_error_ = cancelled_;
       break;
     }
-    const size_t end = std::min(begin + batch_, n);
-    auto again = next->Wait();
-    next.reset();
+    // During the check the stream never waits for the server: a batch goes
+    // only to a free lane. Its recheck is waited for (bounded): a few
+    // milliseconds of lstat, usually done already.
+    Lane* lane = opt_.dry_run ? nullptr : &lanes_[next_lane_ % lanes_.size()];
+    if (!wait && lane && lane->job && !Finished(*lane->job)) break;
+    if (!a.recheck && !StartRecheck(w, batch_, wait, disk_, opt_.probe_timeout)) break;
+    const size_t begin = a.recheck->begin, end = a.recheck->end;
+    auto again = a.recheck->task.Wait();
+    a.recheck.reset();
     if (!again) {
       MarkUnresponsive(w, opt_.probe_timeout);
+      a.stopped = true;
       break;
     }
     // The storage must look exactly as it did when the sweep began: an
@@ -105,13 +155,14 @@ void SweepRun::ArchiveRoot(RootWork& w) {
       w.report.state = RootState::kOffline;
       w.report.reason = changed;
       spdlog::warn("storage {} {}; nothing more under it is archived", w.report.path, changed);
+      a.stopped = true;
       break;
     }
-    if (end < n) {
-      next = StartRecheck(disk_, candidates, end, std::min(end + batch_, n), opt_.probe_timeout,
-                          rechecker);
-    }
+    // The next batch is checked again while this one is archived.
+    StartRecheck(w, batch_, wait, disk_, opt_.probe_timeout);
     auto job = std::make_unique<ArchiveJob>();
+    job->root = &w;
+    job->early = !wait;
     for (size_t i = begin; i < end; ++i) {
       const Presence now = (*again)[i - begin].presence;
       if (now == Presence::kUnknown) {
@@ -121,7 +172,7 @@ void SweepRun::ArchiveRoot(RootWork& w) {
         ++w.report.unknown;
       }
       if (now != Presence::kMissing) continue;  // it came back, or is unknown
-      job->gone.push_back(candidates[i]);
+      job->gone.push_back(w.candidates[i]);
     }
     if (job->gone.empty()) continue;
     if (opt_.dry_run) {
@@ -133,18 +184,16 @@ void SweepRun::ArchiveRoot(RootWork& w) {
     for (const auto& row : job->gone) {
       job->actions[row.id] = {0, row.id, row.filepath, now, "archive", "sweep", rep_.sweep_id, ""};
     }
-    Lane& lane = lanes_[k % lanes_.size()];
-    Collect(lane, w);  // the batch before on this lane
+    Collect(*lane);  // the batch before on this lane
     if (!archive_error_.ok()) break;
     ArchiveJob* j = job.get();
-    j->result = std::async(std::launch::async, [&catalog = *lane.catalog,
-                                                 &journal = *lane.journal, &clock = clock_, j] {
+    j->result = std::async(std::launch::async, [&catalog = *lane->catalog,
+                                                 &journal = *lane->journal, &clock = clock_, j] {
       return ArchiveAudited(catalog, journal, clock, j->gone, j->actions);
     });
-    lane.job = std::move(job);
+    lane->job = std::move(job);
+    ++next_lane_;
   }
-  // In batch order: the older of the two in flight first.
-  for (size_t i = 0; i < lanes_.size(); ++i) Collect(lanes_[(k + i) % lanes_.size()], w);
 }
 
 }  // namespace recsync::sweep_internal

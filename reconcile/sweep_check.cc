@@ -125,8 +125,31 @@ void FinishAllChecks(RootWork& w, const std::shared_ptr<DiskInterface>& disk,
       if (!w.verified.count(dir)) ++w.report.folders_reused;
     }
   }
-  std::sort(w.candidates.begin(), w.candidates.end(),
+  std::sort(w.candidates.begin() + static_cast<std::ptrdiff_t>(
+                                       std::min(w.archiving.dispatched, w.candidates.size())),
+            w.candidates.end(),
             [](const MediaRow& a, const MediaRow& b) { return a.id < b.id; });
+}
+
+bool RatioGuardSettled(const RootReport& r, int64_t undecided, double max_missing_ratio) {
+  // The share (missing + x) / (known + x) grows with the x undecided rows
+  // that turn out missing, so its worst is at x = undecided; compared as
+  // ApplyGuards compares it.
+  const int64_t known = r.checked - r.unknown + undecided;
+  const int64_t missing = r.missing + undecided;
+  return !(static_cast<double>(missing) > max_missing_ratio * static_cast<double>(known));
+}
+
+bool MayArchiveEarly(const RootWork& w, int64_t rows_left, const SweepOptions& opt) {
+  if (w.report.state == RootState::kOffline) return false;
+  if (opt.force) return true;
+  if (w.status.empty) return false;  // suspect once it has a row
+  int64_t undecided = rows_left;
+  for (const auto& p : w.pending) undecided += static_cast<int64_t>(p.size());
+  for (const auto& f : w.inflight) {
+    if (f) undecided += static_cast<int64_t>(f->rows->size());
+  }
+  return RatioGuardSettled(w.report, undecided, opt.max_missing_ratio);
 }
 
 void ApplyGuards(RootWork& w, const SweepOptions& opt) {

@@ -56,7 +56,34 @@ struct RootWork {
   std::optional<BoundedTask<Verified>> verifying[kListers];
   std::unordered_map<std::string_view, const RememberedListing*, ShortHasher, std::equal_to<>>
       verified;
+
+  // Archiving of `candidates`, batch by batch (sweep_archive.cc). It may
+  // begin while the rows still stream, once no outcome of the rows left can
+  // make the guards refuse the root (MayArchiveEarly); batches then go in
+  // the order their rows were found missing.
+  struct Recheck {
+    size_t begin, end;  // candidates [begin, end)
+    BoundedTask<std::vector<PathCheck>> task;
+  };
+  struct Archiving {
+    size_t dispatched = 0;  // candidates before this one went to a recheck
+    std::unique_ptr<TaskThread> rechecker;
+    std::optional<Recheck> recheck;  // the next batch, checked again
+    bool stopped = false;            // the root went offline: nothing more
+    bool early = false;              // begun before the check ended
+  } archiving;
 };
+
+// True when the ratio guard can no longer refuse root `r`, however its
+// `undecided` rows (not yet counted as checked: still to stream or being
+// checked) turn out: even were every one of them missing, the missing share
+// of the known files would not exceed `max_missing_ratio`.
+bool RatioGuardSettled(const RootReport& r, int64_t undecided, double max_missing_ratio);
+
+// True when root `w`'s missing rows may be archived before its check ends:
+// it is online, the suspect guard cannot refuse it, and neither can the
+// ratio guard with at most `rows_left` rows still to stream.
+bool MayArchiveEarly(const RootWork& w, int64_t rows_left, const SweepOptions& opt);
 
 // Starts stat-ing `folders` (under root `w`, remembered in `cache`) on the
 // root's lister threads.
@@ -77,7 +104,8 @@ void StartCheck(RootWork& w, size_t slot, const std::shared_ptr<DiskInterface>& 
                 std::chrono::milliseconds timeout);
 
 // Checks every row still pending and collects every chunk. The listers
-// finish in any order, so the candidates are put back in id order.
+// finish in any order, so the candidates not yet archived are put back in id
+// order.
 void FinishAllChecks(RootWork& w, const std::shared_ptr<DiskInterface>& disk,
                      std::chrono::milliseconds timeout);
 

@@ -48,6 +48,7 @@ nlohmann::json SweepReportToJson(const SweepReport& rep) {
                      {"folders_listed", r.folders_listed},
                      {"folders_reused", r.folders_reused},
                      {"archived", r.archived},
+                     {"archived_early", r.archived_early},
                      {"refused", r.refused},
                      {"refused_reason", r.refused_reason}});
     if (!r.configured) {

@@ -5,7 +5,8 @@
 //      folder) and checked by the root's listers (sweep_check.h), then the
 //      guards;
 //   3. archive: per root, batches re-checked and archived, on one or two
-//      catalog connections (sweep_archive.cc);
+//      catalog connections (sweep_archive.cc); for a root the guards can no
+//      longer refuse, this begins during 2, on connections of its own;
 //   (after 2: the folder listings to reuse next time, listing_cache.h)
 //   4. finish: the roots' baselines and the sweep's record in the journal.
 // Any catalog or journal error ends the run through Fail(), which records
@@ -38,6 +39,8 @@ namespace recsync::sweep_internal {
 // One batch being archived on a lane: its rows and actions live here, not on
 // the stack, while the lane's thread reads them.
 struct ArchiveJob {
+  RootWork* root;
+  bool early;  // sent while the rows still streamed
   std::vector<MediaRow> gone;
   std::map<int64_t, ActionRecord> actions;
   std::future<Result<std::vector<int64_t>>> result;
@@ -85,10 +88,17 @@ class SweepRun {
   bool Take(const MediaRowView& row);  // StreamActiveRows' callback
 
   // 3. archive (sweep_archive.cc)
+  // Archives root `w`'s missing rows during the check, at most `rows_left`
+  // rows before the stream ends, when that is safe (MayArchiveEarly) and a
+  // full batch is waiting; never waits.
+  void ArchiveEarly(RootWork& w, int64_t rows_left);
   Status ArchiveAll();
-  void ArchiveRoot(RootWork& w);
-  void OpenSecondLane();
-  void Collect(Lane& lane, RootWork& w);
+  // Sends root `w`'s next batches to the lanes: with `wait`, all of them;
+  // without, only full batches, and only while a lane is free.
+  void Archive(RootWork& w, bool wait);
+  // Opens a lane on connections of its own; false when it cannot.
+  bool OpenLane();
+  void Collect(Lane& lane);
 
   void RememberListings();
   void SaveListings();
@@ -123,12 +133,16 @@ class SweepRun {
   std::unordered_map<std::string, FolderPlace, ShortHasher, std::equal_to<>> folders_;
   uint32_t next_key_ = 0;
 
-  size_t batch_ = 1;
+  const size_t batch_;
   int64_t total_archived_ = 0;
   Status archive_error_;
-  std::unique_ptr<Catalog> catalog2_;
-  std::unique_ptr<Journal> journal2_;
+  // Archiving during the check needs lanes of its own (the main catalog
+  // connection streams); false once they could not be opened.
+  bool early_lanes_ok_ = true;
+  std::vector<std::unique_ptr<Catalog>> lane_catalogs_;
+  std::vector<std::unique_ptr<Journal>> lane_journals_;
   std::vector<Lane> lanes_;
+  size_t next_lane_ = 0;  // batches go to the lanes in turn
 };
 
 }  // namespace recsync::sweep_internal

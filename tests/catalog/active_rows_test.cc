@@ -85,6 +85,9 @@ TEST_CASE("StreamActiveRows hands over every active row once, in id order, long 
                                    const size_t index = static_cast<size_t>(row.id - ids.front());
                                    CHECK(row.filepath == paths[index]);
                                    CHECK(row.start == 1700000000);
+                                   // The bound on the rows left, which the
+                                   // sweep's early archiving relies on.
+                                   CHECK(row.last_id == ids.back());
                                    return true;
                                  })
               .ok());

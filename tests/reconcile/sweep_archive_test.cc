@@ -197,3 +197,37 @@ TEST_CASE_METHOD(SweepFixture, "a recovery of many batches archives exactly the 
   CHECK(audited == std::multiset<int64_t>(removed.begin(), removed.end()));
   CHECK(journal->Intents()->empty());  // every intent confirmed
 }
+
+TEST_CASE_METHOD(SweepFixture, "a large recovery archives while files are still checked, exactly the missing rows") {
+  // Enough rows that chunks of missing files come back from the listers
+  // while rows still stream, and a missing share (5 %) that the default
+  // 50 % guard cannot be pushed past by the rows left before the end.
+  constexpr int kRows = 48000;
+  auto ids = AddManyRecordings(kRows, 400, [](int i) { return i % 20 != 3; });
+  std::set<int64_t> removed;
+  for (int i = 3; i < kRows; i += 20) removed.insert(ids[i]);
+  auto options = Options();
+  options.batch_size = 500;
+  auto report = Sweep(options);
+  REQUIRE(report.ok());
+  REQUIRE(report->roots.size() == 1);
+  CHECK(report->roots[0].missing == 2400);
+  CHECK(report->roots[0].archived == 2400);
+  CHECK(report->roots[0].archived_early > 0);  // archiving began before the check ended
+  auto archived = db.ArchivedMediaIds();
+  CHECK(std::set<int64_t>(archived.begin(), archived.end()) == removed);
+  auto events = db.MediaIdsWithArchivedEvents();
+  CHECK(std::set<int64_t>(events.begin(), events.end()) == removed);
+  std::vector<int64_t> listed;
+  for (const auto& row : report->archived_rows) listed.push_back(row.id);
+  CHECK(std::is_sorted(listed.begin(), listed.end()));
+  CHECK(listed.size() + report->rows_not_listed == removed.size());
+
+  auto journal = OpenJournal();
+  auto actions = journal->ListActions({});
+  REQUIRE(actions.ok());
+  std::multiset<int64_t> audited;
+  for (const auto& a : *actions) audited.insert(a.media_id);
+  CHECK(audited == std::multiset<int64_t>(removed.begin(), removed.end()));
+  CHECK(journal->Intents()->empty());
+}

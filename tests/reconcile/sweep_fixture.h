@@ -6,8 +6,10 @@
 
 #include <cstdio>
 #include <ctime>
+#include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "catalog/catalog.h"
 #include "common/clock.h"
@@ -33,6 +35,23 @@ class SweepFixture {
     const std::string path = RecordingPath(name, device, base);
     if (create_file) WriteFile(path, "video");
     return db.InsertMedia(path, std::time(nullptr) - 86400, device);
+  }
+
+  // `count` day-old recordings over `cameras` camera folders, their rows
+  // interleaved in id order as a recorder's cameras write them and inserted
+  // in bulk; recording i has a file when has_file(i). Returns the ids.
+  std::vector<int64_t> AddManyRecordings(int count, int cameras,
+                                         const std::function<bool(int)>& has_file) {
+    std::vector<std::string> paths;
+    for (int i = 0; i < count; ++i) {
+      char name[32];
+      const int n = i / cameras;
+      std::snprintf(name, sizeof(name), "%02d-%02d-%02d.mp4", n / 3600, n / 60 % 60, n % 60);
+      paths.push_back(RecordingPath(name, 1 + i % cameras));
+      if (i < cameras) MakeDirs(paths.back().substr(0, paths.back().rfind('/')));
+      if (has_file(i)) WriteFile(paths.back(), "video");
+    }
+    return db.InsertMediaBulk(paths, std::time(nullptr) - 86400);
   }
 
   std::string RecordingPath(const std::string& name, int device = 1,

@@ -281,3 +281,19 @@ TEST_CASE("storage roots that could match too much are rejected") {
   CHECK(CheckRootPath("/srv/rec").empty());
   CHECK(ParseFstab("srv:/x /mnt//nas/ nfs defaults 0 0\n") == std::vector<std::string>{"/mnt/nas"});
 }
+
+TEST_CASE_METHOD(SweepFixture, "a share pushed past the ratio by the last rows archives nothing, though rows went missing early") {
+  // The first half has 10 % missing, batches' worth of them found while
+  // rows still stream; the second half is all gone, which makes 55 % in all.
+  constexpr int kRows = 40000;
+  AddManyRecordings(kRows, 400, [](int i) { return i < kRows / 2 && i % 10 != 3; });
+  auto options = Options();
+  options.batch_size = 500;
+  auto report = Sweep(options);
+  REQUIRE(report.ok());
+  CHECK(report->roots[0].missing == 22000);
+  CHECK(report->roots[0].refused);
+  CHECK(report->roots[0].archived == 0);
+  CHECK(db.ArchivedMediaIds().empty());
+  CHECK(db.MediaIdsWithArchivedEvents().empty());
+}
