@@ -189,8 +189,6 @@ class BoundedTask {
   static BoundedTask Start(std::function<T()> fn, std::chrono::milliseconds timeout,
                            TaskThread* thread = nullptr);
   std::optional<T> Wait();
-  // True once the task has finished: Wait() would return its value at once.
-  bool Ready() const;
 
  private:
   struct State;

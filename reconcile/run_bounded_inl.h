@@ -49,12 +49,6 @@ std::optional<T> BoundedTask<T>::Wait() {
 }
 
 template <typename T>
-bool BoundedTask<T>::Ready() const {
-  std::lock_guard<std::mutex> lock(state_->mu);
-  return state_->result.has_value();
-}
-
-template <typename T>
 std::optional<T> RunBounded(std::function<T()> fn, std::chrono::milliseconds timeout) {
   return BoundedTask<T>::Start(std::move(fn), timeout).Wait();
 }

@@ -75,6 +75,7 @@ Result<SweepReport> SweepRun::Run() {
 Status SweepRun::Fail(const Status& status) {
   // Batches archived during the check are counted before it is recorded.
   for (auto& lane : lanes_) Collect(lane);
+  rep_.SortListed();
   for (const auto& w : works_) rep_.roots.push_back(w->report);
   SweepRecord rec{rep_.sweep_id, opt_.trigger, rep_.started_ms, clock_.NowMs(), "error",
                   opt_.dry_run, rep_.checked(), rep_.missing(), rep_.unknown(), rep_.archived(),
@@ -336,10 +337,7 @@ Status SweepRun::Finish() {
                          std::chrono::steady_clock::now() - started_)
                          .count();
   for (auto& w : works_) rep_.roots.push_back(std::move(w->report));
-  // Batches archived during the check went in the order their rows were
-  // found missing, which the listers interleave.
-  std::sort(rep_.archived_rows.begin(), rep_.archived_rows.end(),
-            [](const ArchivedRow& a, const ArchivedRow& b) { return a.id < b.id; });
+  rep_.SortListed();
   spdlog::info("Database/filesystem sync complete: {} orphaned entries cleaned up",
                rep_.archived());
   SweepRecord rec{rep_.sweep_id, opt_.trigger, rep_.started_ms, clock_.NowMs(),

@@ -97,17 +97,18 @@ struct SweepReport {
   int64_t duration_ms = 0;
   std::vector<RootReport> roots;  // configured roots first, then inferred ones
   int64_t unplaceable = 0;        // rows under no root whose path is not in the layout
-  // What was (or, dry run, would be) archived: the first kListedRows of
-  // them, so a recovery sweep of a million rows does not hold (or print) a
-  // million paths; `journal actions --sweep ID` lists every archived row.
+  // What was (or, dry run, would be) archived: the kListedRows of lowest
+  // id, in id order, so a recovery sweep of a million rows does not hold
+  // (or print) a million paths; `journal actions --sweep ID` lists every
+  // archived row.
   static constexpr size_t kListedRows = 1000;
   std::vector<ArchivedRow> archived_rows;
   int64_t rows_not_listed = 0;
   int64_t would_archive = 0;  // dry run: how many rows would be archived
-  void List(int64_t id, const std::string& path) {
-    if (archived_rows.size() < kListedRows) archived_rows.push_back({id, path});
-    else ++rows_not_listed;
-  }
+  // Adds an archived row, in any order; until SortListed() the rows kept
+  // are a heap (batches may be archived out of id order).
+  void List(int64_t id, const std::string& path);
+  void SortListed();
 
   // Totals over all roots.
   int64_t checked() const;

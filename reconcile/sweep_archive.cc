@@ -55,9 +55,10 @@ bool StartRecheck(RootWork& w, size_t batch, bool all, const std::shared_ptr<Dis
 void SweepRun::ArchiveEarly(RootWork& w, int64_t rows_left) {
   auto& a = w.archiving;
   if (!a.early) {
-    if (!early_lanes_ok_ || a.stopped || w.candidates.size() < batch_) return;
+    // A dry run has no server work to overlap.
+    if (opt_.dry_run || !early_lanes_ok_ || a.stopped || w.candidates.size() < batch_) return;
     if (!MayArchiveEarly(w, rows_left, opt_)) return;
-    if (!opt_.dry_run && lanes_.empty()) {
+    if (lanes_.empty()) {
       while (lanes_.size() < kEarlyLanes && OpenLane()) {
       }
       if (lanes_.empty()) {
@@ -126,7 +127,7 @@ void SweepRun::Collect(Lane& lane) {
 void SweepRun::Archive(RootWork& w, bool wait) {
   auto& a = w.archiving;
   while (archive_error_.ok() && !a.stopped) {
-    if (w.report.state == RootState::kOffline) {
+    if (w.report.state == RootState::kOffline || w.report.refused) {
       a.stopped = true;
       break;
     }
@@ -135,10 +136,20 @@ void SweepRun::Archive(RootWork& w, bool wait) {
       break;
     }
     // During the check the stream never waits for the server: a batch goes
-    // only to a free lane. Its recheck is waited for (bounded): a few
-    // milliseconds of lstat, usually done already.
-    Lane* lane = opt_.dry_run ? nullptr : &lanes_[next_lane_ % lanes_.size()];
-    if (!wait && lane && lane->job && !Finished(*lane->job)) break;
+    // only to a free lane, and is checked again only then (a few
+    // milliseconds of lstat, waited for, bounded), so that the check is as
+    // fresh as when the batches go one after another.
+    Lane* lane = nullptr;
+    if (!opt_.dry_run) {
+      for (size_t i = 0; i < lanes_.size() && !lane; ++i) {
+        Lane& next = lanes_[(next_lane_ + i) % lanes_.size()];
+        if (wait || !next.job || Finished(*next.job)) {
+          lane = &next;
+          next_lane_ += i;
+        }
+      }
+      if (!lane) break;
+    }
     if (!a.recheck && !StartRecheck(w, batch_, wait, disk_, opt_.probe_timeout)) break;
     const size_t begin = a.recheck->begin, end = a.recheck->end;
     auto again = a.recheck->task.Wait();
@@ -158,8 +169,9 @@ void SweepRun::Archive(RootWork& w, bool wait) {
       a.stopped = true;
       break;
     }
-    // The next batch is checked again while this one is archived.
-    StartRecheck(w, batch_, wait, disk_, opt_.probe_timeout);
+    // After the check, the next batch is checked again while this one is
+    // archived.
+    if (wait) StartRecheck(w, batch_, true, disk_, opt_.probe_timeout);
     auto job = std::make_unique<ArchiveJob>();
     job->root = &w;
     job->early = !wait;

@@ -178,6 +178,7 @@ void ApplyGuards(RootWork& w, const SweepOptions& opt) {
   if (r.refused) {
     spdlog::warn("not archiving anything under {}: {}", r.path, r.refused_reason);
     w.candidates.clear();
+    w.archiving = {};  // never started: MayArchiveEarly excludes such a root
   }
 }
 

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "common/text.h"
 
 namespace recsync {
@@ -20,6 +22,25 @@ int64_t SweepReport::checked() const { return Sum(roots, [](auto& r) { return r.
 int64_t SweepReport::missing() const { return Sum(roots, [](auto& r) { return r.missing; }); }
 int64_t SweepReport::unknown() const { return Sum(roots, [](auto& r) { return r.unknown; }); }
 int64_t SweepReport::archived() const { return Sum(roots, [](auto& r) { return r.archived; }); }
+
+namespace {
+bool LowerId(const ArchivedRow& a, const ArchivedRow& b) { return a.id < b.id; }
+}  // namespace
+
+void SweepReport::List(int64_t id, const std::string& path) {
+  if (archived_rows.size() < kListedRows) {
+    archived_rows.push_back({id, path});
+    std::push_heap(archived_rows.begin(), archived_rows.end(), LowerId);
+    return;
+  }
+  ++rows_not_listed;
+  if (id >= archived_rows.front().id) return;
+  std::pop_heap(archived_rows.begin(), archived_rows.end(), LowerId);
+  archived_rows.back() = {id, path};
+  std::push_heap(archived_rows.begin(), archived_rows.end(), LowerId);
+}
+
+void SweepReport::SortListed() { std::sort(archived_rows.begin(), archived_rows.end(), LowerId); }
 
 bool SweepReport::incomplete() const {
   for (const auto& r : roots) {
