@@ -184,7 +184,14 @@ void SweepRun::Archive(RootWork& w, bool wait) {
         ++w.report.unknown;
       }
       if (now != Presence::kMissing) continue;  // it came back, or is unknown
-      job->gone.push_back(w.candidates[i]);
+      job->gone.push_back(std::move(w.candidates[i]));  // not read here again
+    }
+    if (!wait) {
+      // During the check, the rows sent on leave the list (no recheck is
+      // ahead of them then), so that it holds only those waiting for a lane.
+      w.candidates.erase(w.candidates.begin(),
+                         w.candidates.begin() + static_cast<std::ptrdiff_t>(end));
+      a.dispatched = 0;
     }
     if (job->gone.empty()) continue;
     if (opt_.dry_run) {
