@@ -56,7 +56,7 @@ void SweepRun::ArchiveEarly(RootWork& w, int64_t rows_left) {
   auto& a = w.archiving;
   if (!a.early) {
     // A dry run has no server work to overlap.
-    if (opt_.dry_run || !early_lanes_ok_ || a.stopped || w.candidates.size() < batch_) return;
+    if (opt_.dry_run || !early_lanes_ok_ || w.candidates.size() < batch_) return;
     if (!MayArchiveEarly(w, rows_left, opt_)) return;
     if (lanes_.empty()) {
       while (lanes_.size() < kEarlyLanes && OpenLane()) {
@@ -95,8 +95,7 @@ bool SweepRun::OpenLane() {
   auto other_journal = other.ok() ? Journal::Open(journal_.path(), Journal::Mode::kReadWrite)
                                   : Result<std::unique_ptr<Journal>>(other.status());
   if (!other_journal.ok()) {
-    spdlog::debug("archiving on {} connection(s): {}", std::max<size_t>(lanes_.size(), 1),
-                  other_journal.status().message());
+    spdlog::debug("no further archive connection: {}", other_journal.status().message());
     return false;
   }
   lane_catalogs_.push_back(std::move(*other));
@@ -126,11 +125,9 @@ void SweepRun::Collect(Lane& lane) {
 
 void SweepRun::Archive(RootWork& w, bool wait) {
   auto& a = w.archiving;
-  while (archive_error_.ok() && !a.stopped) {
-    if (w.report.state == RootState::kOffline || w.report.refused) {
-      a.stopped = true;
-      break;
-    }
+  // Nothing more goes once the root is offline (which the re-check below may
+  // find) or refused.
+  while (archive_error_.ok() && w.report.state != RootState::kOffline && !w.report.refused) {
     if (Cancelled()) {
       archive_error_ = cancelled_;
       break;
@@ -156,7 +153,6 @@ void SweepRun::Archive(RootWork& w, bool wait) {
     a.recheck.reset();
     if (!again) {
       MarkUnresponsive(w, opt_.probe_timeout);
-      a.stopped = true;
       break;
     }
     // The storage must look exactly as it did when the sweep began: an
@@ -166,7 +162,6 @@ void SweepRun::Archive(RootWork& w, bool wait) {
       w.report.state = RootState::kOffline;
       w.report.reason = changed;
       spdlog::warn("storage {} {}; nothing more under it is archived", w.report.path, changed);
-      a.stopped = true;
       break;
     }
     // After the check, the next batch is checked again while this one is

@@ -131,13 +131,20 @@ void FinishAllChecks(RootWork& w, const std::shared_ptr<DiskInterface>& disk,
             [](const MediaRow& a, const MediaRow& b) { return a.id < b.id; });
 }
 
+namespace {
+
+// The ratio guard's test, shared by the guard and the early-archive bound so
+// that both compare alike.
+bool OverRatio(int64_t missing, int64_t known, double max_missing_ratio) {
+  return static_cast<double>(missing) > max_missing_ratio * static_cast<double>(known);
+}
+
+}  // namespace
+
 bool RatioGuardSettled(const RootReport& r, int64_t undecided, double max_missing_ratio) {
   // The share (missing + x) / (known + x) grows with the x undecided rows
-  // that turn out missing, so its worst is at x = undecided; compared as
-  // ApplyGuards compares it.
-  const int64_t known = r.checked - r.unknown + undecided;
-  const int64_t missing = r.missing + undecided;
-  return !(static_cast<double>(missing) > max_missing_ratio * static_cast<double>(known));
+  // that turn out missing, so its worst is at x = undecided.
+  return !OverRatio(r.missing + undecided, r.checked - r.unknown + undecided, max_missing_ratio);
 }
 
 bool MayArchiveEarly(const RootWork& w, int64_t rows_left, const SweepOptions& opt) {
@@ -167,8 +174,7 @@ void ApplyGuards(RootWork& w, const SweepOptions& opt) {
   // Unknown answers prove nothing either way, so the share is taken over the
   // files whose state is known.
   const int64_t known = r.checked - r.unknown;
-  if (!r.refused && !opt.force && known > 0 &&
-      static_cast<double>(r.missing) > opt.max_missing_ratio * static_cast<double>(known)) {
+  if (!r.refused && !opt.force && known > 0 && OverRatio(r.missing, known, opt.max_missing_ratio)) {
     r.refused = true;
     r.refused_reason = std::to_string(r.missing) + " of " + std::to_string(known) +
                        " checked files are missing, more than max_missing_ratio " +

@@ -69,7 +69,6 @@ struct RootWork {
     size_t dispatched = 0;  // candidates before this one went to a recheck
     std::unique_ptr<TaskThread> rechecker;
     std::optional<Recheck> recheck;  // the next batch, checked again
-    bool stopped = false;            // the root went offline: nothing more
     bool early = false;              // begun before the check ended
   } archiving;
 };

@@ -8,6 +8,22 @@
 using namespace recsync;
 using namespace recsync::testing;
 
+namespace {
+
+// The journal's audit trail holds one archive action for each of `removed`,
+// and no intent is left unconfirmed.
+void CheckAudited(SweepFixture& f, const std::set<int64_t>& removed) {
+  auto journal = f.OpenJournal();
+  auto actions = journal->ListActions({});
+  REQUIRE(actions.ok());
+  std::multiset<int64_t> audited;
+  for (const auto& a : *actions) audited.insert(a.media_id);
+  CHECK(audited == std::multiset<int64_t>(removed.begin(), removed.end()));
+  CHECK(journal->Intents()->empty());  // every intent confirmed
+}
+
+}  // namespace
+
 TEST_CASE_METHOD(SweepFixture, "a sweep archives exactly the rows of removed files") {
   const bool with_index = GENERATE(false, true);
   if (with_index) db.ExecFile(RECSYNC_SOURCE_DIR "/scripts/bluecherry-filepath-index.sql");
@@ -189,13 +205,7 @@ TEST_CASE_METHOD(SweepFixture, "a recovery of many batches archives exactly the 
   CHECK(std::is_sorted(listed.begin(), listed.end()));
   CHECK(std::set<int64_t>(listed.begin(), listed.end()) == removed);
 
-  auto journal = OpenJournal();
-  auto actions = journal->ListActions({});
-  REQUIRE(actions.ok());
-  std::multiset<int64_t> audited;
-  for (const auto& a : *actions) audited.insert(a.media_id);
-  CHECK(audited == std::multiset<int64_t>(removed.begin(), removed.end()));
-  CHECK(journal->Intents()->empty());  // every intent confirmed
+  CheckAudited(*this, removed);
 }
 
 TEST_CASE_METHOD(SweepFixture, "a large recovery archives while files are still checked, exactly the missing rows") {
@@ -229,11 +239,5 @@ TEST_CASE_METHOD(SweepFixture, "a large recovery archives while files are still 
   CHECK(listed == std::vector<int64_t>(removed.begin(), std::next(removed.begin(), 1000)));
   CHECK(report->rows_not_listed == 1400);
 
-  auto journal = OpenJournal();
-  auto actions = journal->ListActions({});
-  REQUIRE(actions.ok());
-  std::multiset<int64_t> audited;
-  for (const auto& a : *actions) audited.insert(a.media_id);
-  CHECK(audited == std::multiset<int64_t>(removed.begin(), removed.end()));
-  CHECK(journal->Intents()->empty());
+  CheckAudited(*this, removed);
 }
