@@ -146,6 +146,12 @@ Status Session::Fail(unsigned code, const char* message) {
 }
 
 Status Session::FailStmt(MYSQL_STMT* stmt) {
+  // A connection lost while rows are fetched is recorded on the connection,
+  // not on the statement (whose errno stays 0): without this it would look
+  // like a permanent error and not be retried.
+  if (mysql_stmt_errno(stmt) == 0 && mysql_errno(mysql_) != 0) {
+    return Fail(mysql_errno(mysql_), mysql_error(mysql_));
+  }
   return Fail(mysql_stmt_errno(stmt), mysql_stmt_error(stmt));
 }
 

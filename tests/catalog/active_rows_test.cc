@@ -211,4 +211,33 @@ TEST_CASE("active rows are read span by span: past a long archived history and g
   CHECK(paged == expected);
 }
 
+TEST_CASE("a connection lost in the middle of StreamActiveRows resumes after the last row handed over") {
+  TestDatabase db;
+  // Enough rows that the server is still sending when the connection dies.
+  std::vector<std::string> paths;
+  for (int i = 0; i < 30000; ++i) paths.push_back(RecordingPath(i));
+  const std::vector<int64_t> ids = db.InsertMediaBulk(paths, 1700000000);
+  auto catalog = MustConnect(db.config());
+  int retries = 0;
+  catalog->SetRetryHook([&](const Status&) { ++retries; });
+  std::vector<int64_t> streamed;
+  REQUIRE(catalog
+              ->StreamActiveRows(0,
+                                 [&](const MediaRowView& row) {
+                                   streamed.push_back(row.id);
+                                   if (streamed.size() == 100) {
+                                     for (const auto& r : db.Query(
+                                              "SELECT ID FROM information_schema.PROCESSLIST"
+                                              " WHERE DB = '" + db.name() +
+                                              "' AND INFO LIKE 'SELECT id, start, filepath%'")) {
+                                       db.Exec("KILL CONNECTION " + r[0].value_or("0"));
+                                     }
+                                   }
+                                   return true;
+                                 })
+              .ok());
+  CHECK(retries == 1);
+  CHECK(streamed == ids);
+}
+
 }  // namespace recsync::testing
