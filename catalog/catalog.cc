@@ -199,13 +199,7 @@ Result<int64_t> MaxId(Session& session) {
   return rows->empty() ? int64_t{0} : (*rows)[0][0].i;
 }
 
-// The ids (from, upto] the read after `last` covers next, up to `top`: at
-// most `span` ids, starting at the first id that exists (one lookup, so a
-// gap in the ids costs nothing); none when no id is left.
-struct IdSpan {
-  int64_t from;
-  int64_t upto;
-};
+// See Catalog::NextIdSpan.
 Result<std::optional<IdSpan>> NextSpan(Session& session, int64_t last, int64_t top,
                                        int64_t span) {
   if (last >= top) return std::optional<IdSpan>();
@@ -252,37 +246,63 @@ Result<std::vector<MediaRow>> Catalog::ActiveRowsAfter(int64_t after_id, size_t 
 Status Catalog::StreamActiveRows(int64_t after_id,
                                  const std::function<bool(const MediaRowView& row)>& fn) {
   const int64_t span = std::max<int64_t>(1, options_.id_span);
-  int64_t last = after_id;  // every active row up to here was handed over
+  auto top = MaxMediaId();
+  if (!top.ok()) return top.status();
   bool stopped = false;
-  std::optional<int64_t> top;
+  auto keep_going = [&](const MediaRowView& row) { return !(stopped = !fn(row)); };
+  for (int64_t last = after_id; !stopped;) {
+    auto next = NextIdSpan(last, *top, span);
+    if (!next.ok()) return next.status();
+    if (!*next) break;
+    RECSYNC_RETURN_IF_ERROR(StreamSpan(**next, *top, keep_going));
+    last = (*next)->upto;
+  }
+  return Status::Ok();
+}
+
+Result<int64_t> Catalog::MaxMediaId() {
+  int64_t top = 0;
+  RECSYNC_RETURN_IF_ERROR(WithRetry("reading the highest Media id", [&]() -> Status {
+    Session session(mysql_, config_, "reading the highest Media id");
+    auto max_id = MaxId(session);
+    if (!max_id.ok()) return max_id.status();
+    top = *max_id;
+    return Status::Ok();
+  }));
+  return top;
+}
+
+Result<std::optional<IdSpan>> Catalog::NextIdSpan(int64_t last, int64_t top, int64_t span) {
+  std::optional<IdSpan> next;
+  RECSYNC_RETURN_IF_ERROR(WithRetry("finding the next Media ids to read", [&]() -> Status {
+    Session session(mysql_, config_, "finding the next Media ids to read");
+    auto found = NextSpan(session, last, top, std::max<int64_t>(1, span));
+    if (!found.ok()) return found.status();
+    next = *found;
+    return Status::Ok();
+  }));
+  return next;
+}
+
+Status Catalog::StreamSpan(IdSpan span, int64_t top,
+                           const std::function<bool(const MediaRowView& row)>& fn) {
+  int64_t last = span.from;  // every active row up to here was handed over
+  bool stopped = false;
   return WithRetry("reading active Media rows", [&]() -> Status {
     Session session(mysql_, config_, "reading active Media rows");
-    if (!top) {
-      auto max_id = MaxId(session);
-      if (!max_id.ok()) return max_id.status();
-      top = *max_id;
-    }
-    while (!stopped) {
-      auto next = NextSpan(session, last, *top, span);
-      if (!next.ok()) return next.status();
-      if (!*next) break;
-      const auto [from, upto] = **next;
-      // Only integers go into the text: no escaping needed. Empty paths are
-      // skipped here rather than compared by the server, a tenth of its work.
-      const std::string sql = "SELECT id, start, filepath FROM Media WHERE archive = 0 AND id > " +
-                              std::to_string(from) + " AND id <= " + std::to_string(upto) +
-                              " ORDER BY id";
-      RECSYNC_RETURN_IF_ERROR(session.Stream(
-          sql, {ColumnType::kInt, ColumnType::kInt, ColumnType::kBytes},
-          [&](const std::vector<mysql::ValueView>& row) {
-            const MediaRowView r{row[0].i, row[1].null ? 0 : row[1].i, row[2].bytes, *top};
-            last = r.id;
-            if (!r.filepath.empty() && !fn(r)) stopped = true;
-            return !stopped;
-          }));
-      if (!stopped) last = upto;
-    }
-    return Status::Ok();
+    // Only integers go into the text: no escaping needed. Empty paths are
+    // skipped here rather than compared by the server, a tenth of its work.
+    const std::string sql = "SELECT id, start, filepath FROM Media WHERE archive = 0 AND id > " +
+                            std::to_string(last) + " AND id <= " + std::to_string(span.upto) +
+                            " ORDER BY id";
+    return session.Stream(sql, {ColumnType::kInt, ColumnType::kInt, ColumnType::kBytes},
+                          [&](const std::vector<mysql::ValueView>& row) {
+                            const MediaRowView r{row[0].i, row[1].null ? 0 : row[1].i,
+                                                 row[2].bytes, top};
+                            last = r.id;
+                            if (!r.filepath.empty() && !fn(r)) stopped = true;
+                            return !stopped;
+                          });
   });
 }
 

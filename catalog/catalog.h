@@ -77,6 +77,12 @@ struct MediaRowView {
   int64_t last_id = 0;
 };
 
+// The ids (from, upto] that one read of active rows covers.
+struct IdSpan {
+  int64_t from = 0;
+  int64_t upto = 0;
+};
+
 // One row of Bluecherry's Storage table. The thresholds are disk-usage
 // percentages (DECIMAL(5,2) in the table) rounded down to whole percent.
 struct StorageInfo {
@@ -146,6 +152,21 @@ class Catalog {
   // The view's filepath points into the client's buffer: valid during the
   // call only.
   Status StreamActiveRows(int64_t after_id, const std::function<bool(const MediaRowView& row)>& fn);
+
+  // The parts StreamActiveRows is made of, for readers that share the spans
+  // out between connections (catalog/row_stream.h). Each retries on its own.
+  // The highest id in Media now (0 when empty): where a read of active rows
+  // ends, since rows added later are younger than any grace period.
+  Result<int64_t> MaxMediaId();
+  // The span to read after `last`: at most `span` ids, from the first id
+  // above `last` that exists (one lookup, so a gap in the ids costs nothing)
+  // and never past `top`; nullopt when no id is left.
+  Result<std::optional<IdSpan>> NextIdSpan(int64_t last, int64_t top, int64_t span);
+  // The active rows of one span, in id order, each with last_id = top; a
+  // lost connection resumes after the last row handed over. `fn` returns
+  // false to stop (still Ok). Same buffer rule as StreamActiveRows.
+  Status StreamSpan(IdSpan span, int64_t top,
+                    const std::function<bool(const MediaRowView& row)>& fn);
 
   // Active rows whose filepath is exactly `path`, byte for byte: rows equal
   // only under the column's (often case-insensitive) collation are left out,

@@ -6,6 +6,7 @@
 #include <string_view>
 #include <unordered_set>
 
+#include "catalog/row_stream.h"
 #include "common/json.h"
 #include "reconcile/audited_change.h"
 #include "reconcile/sweep_report.h"
@@ -214,14 +215,25 @@ void SweepRun::FinishVerifying() {
   verify_pending_ = false;
 }
 
-// One streamed SELECT; each root's files are checked by its listers in
-// chunks while the rows keep coming.
+// The rows streamed in id order; each root's files are checked by its
+// listers in chunks while the rows keep coming.
 Status SweepRun::CheckAll() {
   young_after_ = clock_.NowSeconds() - opt_.min_age_s;
   if (Cancelled()) return cancelled_;
   VerifyRemembered();
-  Status streamed =
-      catalog_.StreamActiveRows(0, [this](const MediaRowView& row) { return Take(row); });
+  // A second connection reads every other span of rows, so the server sends
+  // them on two cores (catalog/row_stream.h); without one, a single stream.
+  std::vector<Catalog*> readers{&catalog_};
+  auto second = catalog_.Another();
+  if (second.ok()) {
+    readers.push_back(second->get());
+  } else {
+    spdlog::debug("reading Media on one connection: {}", second.status().message());
+  }
+  RowStreamOptions stream;
+  stream.one_reader = &one_reader_;
+  Status streamed = StreamActiveRowsOn(readers, 0, stream,
+                                       [this](const MediaRowView& row) { return Take(row); });
   FinishVerifying();  // no rows at all
   if (!row_error_.ok()) return row_error_;
   if (!streamed.ok()) return streamed;

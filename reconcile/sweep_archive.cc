@@ -67,6 +67,7 @@ void SweepRun::ArchiveEarly(RootWork& w, int64_t rows_left) {
       }
     }
     a.early = true;
+    one_reader_ = true;  // the server's second core now archives
     spdlog::debug("archiving under {} begins while its files are still checked", w.report.path);
   }
   Archive(w, false);

@@ -1,9 +1,9 @@
 // SweepRun: one run of Sweeper::Run, internal to reconcile/sweep*.cc. Its
 // phases, in order:
 //   1. roots: the configured ones assessed (online, offline, suspect);
-//   2. check: one streamed SELECT, each row placed under a root (once per
-//      folder) and checked by the root's listers (sweep_check.h), then the
-//      guards;
+//   2. check: the active rows streamed in id order (on two connections,
+//      catalog/row_stream.h), each placed under a root (once per folder) and
+//      checked by the root's listers (sweep_check.h), then the guards;
 //   3. archive: per root, batches re-checked and archived, on one or two
 //      catalog connections (sweep_archive.cc); for a root the guards can no
 //      longer refuse, this begins during 2, on connections of its own;
@@ -13,6 +13,7 @@
 // the sweep as failed with the figures so far.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <future>
@@ -85,7 +86,7 @@ class SweepRun {
   // 2. check
   void VerifyRemembered();  // starts it; the first row waits for it
   Status CheckAll();
-  bool Take(const MediaRowView& row);  // StreamActiveRows' callback
+  bool Take(const MediaRowView& row);  // the row stream's callback, in id order
 
   // 3. archive (sweep_archive.cc)
   // Archives root `w`'s missing rows during the check, at most `rows_left`
@@ -139,6 +140,9 @@ class SweepRun {
   // Archiving during the check needs lanes of its own (the main catalog
   // connection streams); false once they could not be opened.
   bool early_lanes_ok_ = true;
+  // Set when archiving begins during the check: the rows are then read on
+  // one connection only (catalog/row_stream.h).
+  std::atomic<bool> one_reader_{false};
   std::vector<std::unique_ptr<Catalog>> lane_catalogs_;
   std::vector<std::unique_ptr<Journal>> lane_journals_;
   std::vector<Lane> lanes_;
