@@ -78,9 +78,12 @@ Result<std::unique_ptr<Catalog>> Catalog::Connect(const DbConfig& config,
   return catalog;
 }
 
-Result<std::unique_ptr<Catalog>> Catalog::Another() const {
-  auto other = Connect(config_, options_);
+Result<std::unique_ptr<Catalog>> Catalog::Another(bool retry_connect) const {
+  CatalogOptions connecting = options_;
+  if (!retry_connect) connecting.retry_for = std::chrono::milliseconds(0);
+  auto other = Connect(config_, connecting);
   if (!other.ok()) return other.status();
+  (*other)->options_ = options_;  // its later calls retry as this one's do
   (*other)->before_commit_ = before_commit_;
   (*other)->on_retry_ = on_retry_;
   return other;
@@ -95,8 +98,10 @@ Status Catalog::EnsureConnected() {
 }
 
 Status Catalog::WithRetry(const char* what, const std::function<Status()>& op) {
-  const auto start = std::chrono::steady_clock::now();
-  const auto deadline = start + options_.retry_for;
+  // The budget runs from the first failure, not from the call: a long read
+  // (a sweep's rows, while the sweep waits for its listers) that loses its
+  // connection late still gets its retries.
+  std::optional<std::chrono::steady_clock::time_point> start;
   auto backoff = kFirstBackoff;
   for (int attempt = 1;; ++attempt) {
     Status status = EnsureConnected();
@@ -115,8 +120,10 @@ Status Catalog::WithRetry(const char* what, const std::function<Status()>& op) {
       mysql_ = nullptr;
     }
     const auto now = std::chrono::steady_clock::now();
+    if (!start) start = now;
+    const auto deadline = *start + options_.retry_for;
     if (now >= deadline) {
-      const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(now - start);
+      const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(now - *start);
       return Status(Code::kUnavailable,
                     status.message() + " (gave up " + what + " after " + Millis(waited) + ")");
     }

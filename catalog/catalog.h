@@ -8,8 +8,8 @@
 //   client library; a path with quotes, newlines or invalid UTF-8 just works.
 // - Transient failures (lost connection 2006/2013, can't connect 2002/2003,
 //   deadlock 1213, lock wait timeout 1205) are retried with capped exponential
-//   backoff, reconnecting as needed, until `retry_for` has passed; then the
-//   call returns kUnavailable. Anything else (access denied, unknown database,
+//   backoff, reconnecting as needed, until `retry_for` has passed since the
+//   first of them; then the call returns kUnavailable. Anything else (access denied, unknown database,
 //   missing table, SQL errors) returns kDatabase at once, with a one-line
 //   message naming the server and the cause.
 // - ArchiveBatch() is one transaction: either every listed row that was still
@@ -124,8 +124,11 @@ class Catalog {
   const DbConfig& config() const { return config_; }
 
   // A second connection to the same database, with the same options and
-  // hooks, for work done in parallel (a sweep archives on two).
-  Result<std::unique_ptr<Catalog>> Another() const;
+  // hooks, for work done in parallel (a sweep archives on two). With
+  // retry_connect false it tries to connect once: for a connection that only
+  // speeds things up, a server at its connection limit should not cost
+  // retry_for.
+  Result<std::unique_ptr<Catalog>> Another(bool retry_connect = true) const;
 
   // The Storage rows ordered by priority.
   Result<std::vector<StorageInfo>> StorageInfos();

@@ -26,6 +26,7 @@ struct RowChunk {
 // One span as read so far by the connection that took it.
 struct SpanRows {
   std::deque<RowChunk> chunks;
+  size_t counted_ahead = 0;  // of chunks, those pushed before the caller reached it
   bool complete = false;
   Status error;  // why the span ended early; Ok when it was read whole
 };
@@ -38,14 +39,15 @@ class SharedRead {
       : options_(options), top_(top), planned_(after_id) {}
 
   // One reading thread's loop: takes the next span, reads it, repeats.
-  // Only the first reader goes on when one_reader is set; a span it has not
+  // Only the first reader (0) goes on once one_reader is set; a span it has not
   // taken yet comes after every span the others hold, so none is left out.
-  void Read(Catalog& catalog, bool first) {
+  void Read(Catalog& catalog, size_t reader) {
     for (;;) {
       size_t index = 0;
       IdSpan span;
-      if (!first && options_.one_reader && options_.one_reader->load()) return;
+      if (reader > 0 && options_.one_reader && options_.one_reader->load()) return;
       if (!Take(catalog, &index, &span)) return;
+      if (options_.spans_read) (*options_.spans_read)[reader].fetch_add(1);
       RowChunk chunk = NewChunk();
       bool pushed = true;
       Status read = catalog.StreamSpan(span, top_, [&](const MediaRowView& row) {
@@ -141,8 +143,12 @@ class SharedRead {
       return stop_ || index == reading_ || ahead_ < options_.ahead_chunks;
     });
     if (stop_) return false;
-    if (index != reading_) ++ahead_;
-    spans_[index].chunks.push_back(std::move(chunk));
+    SpanRows& span = spans_[index];
+    if (index != reading_) {
+      ++ahead_;
+      ++span.counted_ahead;
+    }
+    span.chunks.push_back(std::move(chunk));
     changed_.notify_all();
     return true;
   }
@@ -162,7 +168,10 @@ class SharedRead {
   void Begin(size_t index) {
     std::lock_guard lock(mu_);
     reading_ = index;
-    if (auto it = spans_.find(index); it != spans_.end()) ahead_ -= it->second.chunks.size();
+    if (auto it = spans_.find(index); it != spans_.end()) {
+      ahead_ -= it->second.counted_ahead;
+      it->second.counted_ahead = 0;
+    }
     changed_.notify_all();
   }
 
@@ -194,8 +203,8 @@ class ReadingThreads {
   ReadingThreads(const ReadingThreads&) = delete;
   ReadingThreads& operator=(const ReadingThreads&) = delete;
   void Start(Catalog& catalog) {
-    const bool first = threads_.empty();
-    threads_.emplace_back([this, &catalog, first] { shared_.Read(catalog, first); });
+    const size_t reader = threads_.size();
+    threads_.emplace_back([this, &catalog, reader] { shared_.Read(catalog, reader); });
   }
 
  private:
@@ -212,6 +221,9 @@ Status StreamActiveRowsOn(const std::vector<Catalog*>& readers, int64_t after_id
   if (readers.size() == 1) return readers[0]->StreamActiveRows(after_id, fn);
   auto top = readers[0]->MaxMediaId();
   if (!top.ok()) return top.status();
+  if (options.spans_read && options.spans_read->size() < readers.size()) {
+    return Status(Code::kInvalid, "reading active Media rows: spans_read has too few counters");
+  }
   RowStreamOptions checked = options;
   checked.span_ids = std::max<int64_t>(1, options.span_ids);
   checked.chunk_rows = std::max<size_t>(1, options.chunk_rows);

@@ -50,6 +50,9 @@ struct RowStreamOptions {
   // has found other work for the server's cores (a sweep archiving while it
   // reads), and a second reader would only compete with it.
   const std::atomic<bool>* one_reader = nullptr;
+  // When set, counts the spans each catalog took (one counter per catalog, in
+  // the order given; nothing is counted with a single catalog). For tests.
+  std::vector<std::atomic<size_t>>* spans_read = nullptr;
 };
 
 Status StreamActiveRowsOn(const std::vector<Catalog*>& readers, int64_t after_id,

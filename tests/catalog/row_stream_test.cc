@@ -5,6 +5,7 @@
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <cstdio>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -82,9 +83,17 @@ TEST_CASE("rows read on two connections reach the caller once each, in id order"
   options.span_ids = GENERATE(1, 7, 500, 100000000);
   options.chunk_rows = GENERATE(1, 64);
   options.ahead_chunks = GENERATE(0, 3, 1000);
+  std::vector<std::atomic<size_t>> spans(2);
+  options.spans_read = &spans;
   std::vector<Seen> seen;
   REQUIRE(StreamActiveRowsOn({first.get(), second.get()}, 0, options, Collect(seen)).ok());
   CHECK(seen == expected);
+  // With hundreds of spans both connections read some.
+  if (options.span_ids <= 7) {
+    CHECK(spans[0] > 0);
+    CHECK(spans[1] > 0);
+  }
+  options.spans_read = nullptr;
 
   // And from an id on, as the single-connection read does.
   const int64_t after = expected[expected.size() / 3].id;
@@ -131,6 +140,8 @@ TEST_CASE("once one reader is asked for, the rest comes on the first connection,
   options.chunk_rows = 8;
   options.ahead_chunks = 4;
   options.one_reader = &one_reader;
+  std::vector<std::atomic<size_t>> spans(2);
+  options.spans_read = &spans;
   const size_t switch_at = GENERATE(0, 1, 333, 2000);
   if (switch_at == 0) one_reader = true;
   std::vector<Seen> seen;
@@ -143,6 +154,46 @@ TEST_CASE("once one reader is asked for, the rest comes on the first connection,
                              })
               .ok());
   CHECK(seen == expected);
+  if (switch_at == 0) CHECK(spans[1] == 0);
+  CHECK(spans[0] > 0);
+}
+
+TEST_CASE("two connections over no rows, or from past the last id, hand over nothing") {
+  TestDatabase db;
+  auto first = MustConnect(db.config());
+  auto second = MustConnect(db.config());
+  RowStreamOptions options;
+  options.span_ids = 10;
+  std::vector<Seen> seen;
+  REQUIRE(StreamActiveRowsOn({first.get(), second.get()}, 0, options, Collect(seen)).ok());
+  CHECK(seen.empty());
+  const std::vector<Seen> expected = Fill(db, 100);
+  REQUIRE(StreamActiveRowsOn({first.get(), second.get()}, expected.back().id, options,
+                             Collect(seen))
+              .ok());
+  CHECK(seen.empty());
+}
+
+TEST_CASE("an exception from the caller's function leaves the read, both connections usable") {
+  TestDatabase db;
+  const std::vector<Seen> expected = Fill(db, 3000);
+  auto first = MustConnect(db.config());
+  auto second = MustConnect(db.config());
+  RowStreamOptions options;
+  options.span_ids = 100;
+  options.chunk_rows = 16;
+  options.ahead_chunks = 2;
+  size_t calls = 0;
+  REQUIRE_THROWS_AS(StreamActiveRowsOn({first.get(), second.get()}, 0, options,
+                                       [&](const MediaRowView&) -> bool {
+                                         if (++calls == 300) throw std::runtime_error("caller");
+                                         return true;
+                                       }),
+                    std::runtime_error);
+  CHECK(calls == 300);
+  std::vector<Seen> again;
+  REQUIRE(StreamActiveRowsOn({first.get(), second.get()}, 0, options, Collect(again)).ok());
+  CHECK(again == expected);
 }
 
 TEST_CASE("connections lost in the middle of a read resume where they were: no row lost or repeated") {
