@@ -79,13 +79,15 @@ Result<std::unique_ptr<Catalog>> Catalog::Connect(const DbConfig& config,
 }
 
 Result<std::unique_ptr<Catalog>> Catalog::Another(bool retry_connect) const {
+  // Same database, whose schema this one's Connect() already checked: only
+  // the connection is new.
   CatalogOptions connecting = options_;
   if (!retry_connect) connecting.retry_for = std::chrono::milliseconds(0);
-  auto other = Connect(config_, connecting);
-  if (!other.ok()) return other.status();
-  (*other)->options_ = options_;  // its later calls retry as this one's do
-  (*other)->before_commit_ = before_commit_;
-  (*other)->on_retry_ = on_retry_;
+  std::unique_ptr<Catalog> other(new Catalog(config_, connecting));
+  RECSYNC_RETURN_IF_ERROR(other->WithRetry("connecting", [] { return Status::Ok(); }));
+  other->options_ = options_;  // its later calls retry as this one's do
+  other->before_commit_ = before_commit_;
+  other->on_retry_ = on_retry_;
   return other;
 }
 
@@ -256,7 +258,10 @@ Status Catalog::StreamActiveRows(int64_t after_id,
   auto top = MaxMediaId();
   if (!top.ok()) return top.status();
   bool stopped = false;
-  auto keep_going = [&](const MediaRowView& row) { return !(stopped = !fn(row)); };
+  auto keep_going = [&](const MediaRowView& row) {
+    stopped = !fn(row);
+    return !stopped;
+  };
   for (int64_t last = after_id; !stopped;) {
     auto next = NextIdSpan(last, *top, span);
     if (!next.ok()) return next.status();

@@ -63,13 +63,6 @@ class SharedRead {
     }
   }
 
-  RowChunk NewChunk() const {
-    RowChunk chunk;
-    chunk.rows.reserve(options_.chunk_rows);
-    chunk.bytes.reserve(options_.chunk_rows * 64);  // a Bluecherry path is about 60 bytes
-    return chunk;
-  }
-
   // The caller's side: every row of every span, in order. See the header.
   Status Deliver(const std::function<bool(const MediaRowView& row)>& fn) {
     for (size_t index = 0;; ++index) {
@@ -111,6 +104,13 @@ class SharedRead {
   }
 
  private:
+  RowChunk NewChunk() const {
+    RowChunk chunk;
+    chunk.rows.reserve(options_.chunk_rows);
+    chunk.bytes.reserve(options_.chunk_rows * 64);  // a Bluecherry path is about 60 bytes
+    return chunk;
+  }
+
   // Takes the next span in id order; false when there is none or the read
   // is over. The lookup runs under plan_mu_ so that spans are numbered in the
   // order of their ids, and not under mu_, which the caller needs meanwhile.

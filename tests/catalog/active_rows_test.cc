@@ -2,7 +2,6 @@
 // Storage roots and the filepath index probe.
 #include <algorithm>
 #include <catch2/catch.hpp>
-#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -11,16 +10,6 @@
 #include "tests/support/test_database.h"
 
 namespace recsync::testing {
-namespace {
-
-std::string RecordingPath(int i) {
-  char buf[96];
-  std::snprintf(buf, sizeof(buf), "/var/lib/bluecherry/recordings/2024/01/%02d/%06d/%02d-%02d-00.mp4",
-                1 + i % 28, 1 + i % 4, (i / 60) % 24, i % 60);
-  return buf + std::to_string(i);  // unique even where the clock fields repeat
-}
-
-}  // namespace
 
 TEST_CASE("ActiveRowsAfter returns every active row exactly once, in id order, across pages") {
   TestDatabase db;
@@ -225,14 +214,7 @@ TEST_CASE("a connection lost in the middle of StreamActiveRows resumes after the
               ->StreamActiveRows(0,
                                  [&](const MediaRowView& row) {
                                    streamed.push_back(row.id);
-                                   if (streamed.size() == 100) {
-                                     for (const auto& r : db.Query(
-                                              "SELECT ID FROM information_schema.PROCESSLIST"
-                                              " WHERE DB = '" + db.name() +
-                                              "' AND INFO LIKE 'SELECT id, start, filepath%'")) {
-                                       db.Exec("KILL CONNECTION " + r[0].value_or("0"));
-                                     }
-                                   }
+                                   if (streamed.size() == 100) KillRowReaders(db);
                                    return true;
                                  })
               .ok());

@@ -1,13 +1,15 @@
-// Shared by the catalog tests: connecting with short timeouts, and Catch2
-// output for Status.
+// Shared by the catalog tests: connecting with short timeouts, Catch2
+// output for Status, recording paths, and killing a reading connection.
 #pragma once
 
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <cstdio>
 #include <memory>
 #include <string>
 
 #include "catalog/catalog.h"
+#include "tests/support/test_database.h"
 
 namespace recsync::testing {
 
@@ -35,6 +37,24 @@ T Must(Result<T> result) {
   INFO(result.status().message());
   REQUIRE(result.ok());
   return std::move(*result);
+}
+
+// The path of recording `i` in Bluecherry's layout, unique for every i.
+inline std::string RecordingPath(int i) {
+  char buf[96];
+  std::snprintf(buf, sizeof(buf), "/var/lib/bluecherry/recordings/2024/01/%02d/%06d/%02d-%02d-00.mp4",
+                1 + i % 28, 1 + i % 4, (i / 60) % 24, i % 60);
+  return buf + std::to_string(i);  // unique even where the clock fields repeat
+}
+
+// Kills the connections of `db` that are reading active Media rows, as a
+// server restart or a network cut would.
+inline void KillRowReaders(TestDatabase& db) {
+  for (const auto& row : db.Query("SELECT ID FROM information_schema.PROCESSLIST WHERE DB = '" +
+                                  db.name() +
+                                  "' AND INFO LIKE 'SELECT id, start, filepath FROM Media%'")) {
+    if (row[0]) db.Exec("KILL CONNECTION " + *row[0]);
+  }
 }
 
 }  // namespace recsync::testing

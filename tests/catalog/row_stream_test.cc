@@ -4,7 +4,6 @@
 
 #include <atomic>
 #include <catch2/catch.hpp>
-#include <cstdio>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -14,13 +13,6 @@
 
 namespace recsync::testing {
 namespace {
-
-std::string RecordingPath(int i) {
-  char buf[96];
-  std::snprintf(buf, sizeof(buf), "/var/lib/bluecherry/recordings/2024/02/%02d/%06d/%02d-%02d-00.mp4",
-                1 + i % 28, 1 + i % 16, (i / 60) % 24, i % 60);
-  return buf + std::to_string(i);
-}
 
 struct Seen {
   int64_t id;
@@ -52,21 +44,14 @@ std::vector<Seen> Fill(TestDatabase& db, int count) {
   return expected;
 }
 
-std::function<bool(const MediaRowView&)> Collect(std::vector<Seen>& out) {
-  return [&out](const MediaRowView& row) {
+// Appends each row to `out`; then asks `then` (given how many rows came)
+// whether to go on.
+std::function<bool(const MediaRowView&)> Collect(
+    std::vector<Seen>& out, std::function<bool(size_t)> then = nullptr) {
+  return [&out, then](const MediaRowView& row) {
     out.push_back({row.id, row.start, std::string(row.filepath), row.last_id});
-    return true;
+    return then ? then(out.size()) : true;
   };
-}
-
-// Kills the connections of this database that are reading Media rows.
-void KillReaders(TestDatabase& db) {
-  auto rows = db.Query(
-      "SELECT ID FROM information_schema.PROCESSLIST WHERE DB = '" + db.name() +
-      "' AND INFO LIKE 'SELECT id, start, filepath FROM Media%'");
-  for (const auto& row : rows) {
-    if (row[0]) db.Exec("KILL CONNECTION " + *row[0]);
-  }
 }
 
 }  // namespace
@@ -116,11 +101,7 @@ TEST_CASE("a read stopped by the caller hands over nothing after and returns Ok"
   std::vector<Seen> seen;
   const size_t stop_at = GENERATE(1, 15, 16, 500);
   Status read = StreamActiveRowsOn({first.get(), second.get()}, 0, options,
-                                   [&](const MediaRowView& row) {
-                                     seen.push_back({row.id, row.start, std::string(row.filepath),
-                                                     row.last_id});
-                                     return seen.size() < stop_at;
-                                   });
+                                   Collect(seen, [&](size_t n) { return n < stop_at; }));
   REQUIRE(read.ok());
   CHECK(seen == std::vector<Seen>(expected.begin(), expected.begin() + stop_at));
   // Both connections are free again.
@@ -146,12 +127,10 @@ TEST_CASE("once one reader is asked for, the rest comes on the first connection,
   if (switch_at == 0) one_reader = true;
   std::vector<Seen> seen;
   REQUIRE(StreamActiveRowsOn({first.get(), second.get()}, 0, options,
-                             [&](const MediaRowView& row) {
-                               seen.push_back({row.id, row.start, std::string(row.filepath),
-                                               row.last_id});
-                               if (seen.size() == switch_at) one_reader = true;
+                             Collect(seen, [&](size_t n) {
+                               if (n == switch_at) one_reader = true;
                                return true;
-                             })
+                             }))
               .ok());
   CHECK(seen == expected);
   if (switch_at == 0) CHECK(spans[1] == 0);
@@ -214,12 +193,10 @@ TEST_CASE("connections lost in the middle of a read resume where they were: no r
   options.ahead_chunks = 2;
   std::vector<Seen> seen;
   REQUIRE(StreamActiveRowsOn({first.get(), second.get()}, 0, options,
-                             [&](const MediaRowView& row) {
-                               seen.push_back({row.id, row.start, std::string(row.filepath),
-                                               row.last_id});
-                               if (seen.size() == 200) KillReaders(db);
+                             Collect(seen, [&](size_t n) {
+                               if (n == 200) KillRowReaders(db);
                                return true;
-                             })
+                             }))
               .ok());
   CHECK(retries > 0);
   CHECK(seen == expected);
@@ -237,12 +214,10 @@ TEST_CASE("a connection that cannot resume ends the read with its error, after t
   options.ahead_chunks = 2;
   std::vector<Seen> seen;
   Status read = StreamActiveRowsOn({first.get(), second.get()}, 0, options,
-                                   [&](const MediaRowView& row) {
-                                     seen.push_back({row.id, row.start,
-                                                     std::string(row.filepath), row.last_id});
-                                     if (seen.size() == 200) KillReaders(db);
-                                     return true;
-                                   });
+                                   Collect(seen, [&](size_t n) {
+                               if (n == 200) KillRowReaders(db);
+                               return true;
+                             }));
   REQUIRE_FALSE(read.ok());
   INFO(read.message());
   CHECK(read.code() == Code::kUnavailable);
