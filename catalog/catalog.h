@@ -1,7 +1,8 @@
 // Catalog: Bluecherry's MySQL/MariaDB database, the system of record.
 //
 // recsync only ever reads Media/EventsCam/Storage and flips `archive` from 0 to
-// 1 (and, for renames, rewrites Media.filepath); it never deletes a row.
+// 1 (and, for renames, rewrites Media.filepath; for a file that came back
+// after recsync archived its row, flips it back to 0); it never deletes a row.
 //
 // Contract
 // - Every value is bound through a prepared statement or escaped by the
@@ -214,6 +215,14 @@ class Catalog {
   Result<std::vector<int64_t>> RepathRows(const std::vector<MediaRow>& rows,
                                           const std::vector<std::string>& new_paths,
                                           const ChangeHook& before_commit = nullptr);
+
+  // Restores, in one transaction, the rows among `rows` that are archived
+  // and whose filepath is still byte-for-byte the one given:
+  // Media.archive=0 and EventsCam.archive=0 for their media_id. For a file
+  // that came back after recsync archived its row. Returns the ids changed,
+  // ascending (like ArchiveRows, a COMMIT whose answer was lost counts).
+  Result<std::vector<int64_t>> RestoreRows(const std::vector<MediaRow>& rows,
+                                           const ChangeHook& before_commit = nullptr);
 
   void SetBeforeCommitHook(BeforeCommitHook hook) { before_commit_ = std::move(hook); }
   void SetRetryHook(RetryHook hook) { on_retry_ = std::move(hook); }

@@ -162,4 +162,51 @@ Result<std::vector<int64_t>> Catalog::RepathRows(const std::vector<MediaRow>& ro
   return changed;
 }
 
+Result<std::vector<int64_t>> Catalog::RestoreRows(const std::vector<MediaRow>& rows,
+                                                  const ChangeHook& before_commit) {
+  std::vector<int64_t> changed;
+  if (rows.empty()) return changed;
+  std::map<int64_t, std::string> expected;
+  std::vector<int64_t> ids;
+  for (const auto& r : rows) {
+    ids.push_back(r.id);
+    expected[r.id] = r.filepath;
+  }
+  const std::string listed = mysql::JoinIds(ids);
+  std::vector<int64_t> unacknowledged;  // as in Archive()
+  RECSYNC_RETURN_IF_ERROR(WithRetry("restoring Media rows", [&]() -> Status {
+    Session session(mysql_, config_, "restoring Media rows");
+    mysql::Transaction txn(session);
+    RECSYNC_RETURN_IF_ERROR(txn.Begin());
+    // Locked first, as in Archive(): only rows still archived at the path
+    // their file came back to are restored.
+    auto locked = session.Query("SELECT id, start, filepath FROM Media WHERE id IN (" + listed +
+                                    ") AND archive = 1 ORDER BY id FOR UPDATE",
+                                {}, {ColumnType::kInt, ColumnType::kInt, ColumnType::kBytes});
+    if (!locked.ok()) return locked.status();
+    changed.clear();
+    for (const MediaRow& row : ToMediaRows(*locked)) {
+      auto it = expected.find(row.id);
+      if (it != expected.end() && it->second == row.filepath) changed.push_back(row.id);
+    }
+    if (changed.empty()) return Status::Ok();  // nothing to do; the guard rolls back
+    const std::string restoring = mysql::JoinIds(changed);
+    RECSYNC_RETURN_IF_ERROR(session.Exec("UPDATE Media SET archive = 0 WHERE id IN (" +
+                                         restoring + ") AND archive = 1"));
+    RECSYNC_RETURN_IF_ERROR(session.Exec("UPDATE EventsCam SET archive = 0 WHERE media_id IN (" +
+                                         restoring + ") AND archive = 1"));
+    if (before_commit) RECSYNC_RETURN_IF_ERROR(before_commit(changed));
+    if (before_commit_) before_commit_();
+    Status committed = txn.Commit();
+    if (committed.code() == Code::kUnavailable) {
+      unacknowledged.insert(unacknowledged.end(), changed.begin(), changed.end());
+    }
+    return committed;
+  }));
+  changed.insert(changed.end(), unacknowledged.begin(), unacknowledged.end());
+  std::sort(changed.begin(), changed.end());
+  changed.erase(std::unique(changed.begin(), changed.end()), changed.end());
+  return changed;
+}
+
 }  // namespace recsync

@@ -11,8 +11,21 @@ bool IsUnder(const std::string& path, const std::string& dir) {
 }
 
 std::string NormalizeRoot(std::string root) {
-  while (root.size() > 1 && root.back() == '/') root.pop_back();
-  return root;
+  std::string out;
+  out.reserve(root.size());
+  const bool absolute = !root.empty() && root[0] == '/';
+  for (size_t start = 0; start <= root.size();) {
+    size_t end = root.find('/', start);
+    if (end == std::string::npos) end = root.size();
+    std::string_view part(root.data() + start, end - start);
+    if (!part.empty() && part != ".") {
+      if (!out.empty() || absolute) out += '/';
+      out.append(part);
+    }
+    start = end + 1;
+  }
+  if (out.empty()) return absolute ? "/" : (root.empty() ? "" : ".");
+  return out;
 }
 
 std::string JoinPath(const std::string& dir, const std::string& name) {

@@ -9,7 +9,10 @@ namespace recsync {
 // True when `path` equals `dir` or lies below it (/a/bc is not below /a/b).
 bool IsUnder(const std::string& path, const std::string& dir);
 
-// Strips trailing slashes ("/srv/rec/" -> "/srv/rec"); "/" stays "/".
+// A root's spelling made lexically tidy: repeated slashes and "." components
+// dropped, trailing slashes stripped ("/srv//./rec/" -> "/srv/rec"); "/"
+// stays "/". ".." is kept: only realpath() can resolve it (a symlink may
+// precede it). A relative path stays relative.
 std::string NormalizeRoot(std::string root);
 
 // dir + "/" + name, without doubling a trailing slash of dir.

@@ -24,6 +24,8 @@ enum class Code {
   kUnavailable,  // transient: the database is unreachable or the connection was lost
   kDatabase,     // a non-transient database error (auth, missing table, SQL error)
   kBusy,         // the resource is held by someone else (a locked journal)
+  kRejected,     // the database refused this particular value (it cannot be stored
+                 // exactly); retrying cannot help
 };
 
 class [[nodiscard]] Status {

@@ -1,6 +1,10 @@
 #include "common/text.h"
 
+#include <grp.h>
+#include <pwd.h>
+
 #include <cstdio>
+#include <vector>
 
 namespace recsync {
 namespace {
@@ -65,6 +69,26 @@ std::string PrintableText(std::string_view bytes) {
     }
   }
   return out;
+}
+
+std::string UserName(unsigned uid) {
+  std::vector<char> buf(4096);
+  struct passwd pw;
+  struct passwd* found = nullptr;
+  if (::getpwuid_r(uid, &pw, buf.data(), buf.size(), &found) == 0 && found != nullptr) {
+    return PrintableText(found->pw_name);
+  }
+  return "uid " + std::to_string(uid);
+}
+
+std::string GroupName(unsigned gid) {
+  std::vector<char> buf(16384);
+  struct group gr;
+  struct group* found = nullptr;
+  if (::getgrgid_r(gid, &gr, buf.data(), buf.size(), &found) == 0 && found != nullptr) {
+    return PrintableText(found->gr_name);
+  }
+  return "gid " + std::to_string(gid);
 }
 
 }  // namespace recsync

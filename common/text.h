@@ -11,4 +11,10 @@ namespace recsync {
 // other control bytes and invalid UTF-8 bytes become \xNN.
 std::string PrintableText(std::string_view bytes);
 
+// The name of user `uid` ("bluecherry"), or "uid 998" when it has none. May
+// consult NSS (LDAP, ...): not for the event loop.
+std::string UserName(unsigned uid);
+// The same for a group.
+std::string GroupName(unsigned gid);
+
 }  // namespace recsync

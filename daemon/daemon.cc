@@ -15,6 +15,12 @@
 namespace recsync {
 namespace {
 
+// A file in Bluecherry's layout (<root>/YYYY/MM/DD/<device>/<file>) that is
+// not a snapshot sidecar.
+bool IsRecordingPath(const std::string& path) {
+  return InferRootView(path).has_value() && !path.ends_with(".jpg");
+}
+
 // How long a stop may take before the process exits anyway: a call stuck in
 // a hung mount or a dead database cannot be interrupted, and everything that
 // matters is already in the journal (SQLite transactions).
@@ -103,8 +109,7 @@ Status Daemon::Start() {
   loop_.data = this;
   mailbox_ = std::make_unique<LoopMailbox>(&loop_);
   status_watch_ = std::make_unique<StatusWatch>(&loop_, [this] { return StatusJson(); });
-  for (uv_timer_t* t : {&periodic_timer_, &roots_timer_, &pressure_timer_, &watchdog_timer_,
-                        &prune_timer_, &retry_timer_}) {
+  for (uv_timer_t* t : {&periodic_timer_, &watchdog_timer_, &prune_timer_, &retry_timer_}) {
     uv_timer_init(&loop_, t);
     t->data = this;
   }
@@ -170,25 +175,26 @@ Status Daemon::Start() {
   sweep_worker_ = std::make_unique<SerialWorker>("recsync-sweep");
   probe_worker_ = std::make_unique<SerialWorker>("recsync-probe");
 
-  mountinfo_fd_ = UniqueFd(::open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC));
-  if (mountinfo_fd_.valid() &&
-      uv_poll_init(&loop_, &mountinfo_poll_, mountinfo_fd_.get()) == 0) {
-    mountinfo_polled_ = true;
-    mountinfo_poll_.data = this;
-    uv_poll_start(&mountinfo_poll_, UV_PRIORITIZED, [](uv_poll_t* p, int, int) {
-      auto* self = static_cast<Daemon*>(p->data);
-      spdlog::debug("the mount table changed; checking the storage roots");
-      self->CheckRoots(/*all=*/true);
-    });
-  } else {
-    spdlog::warn("cannot watch /proc/self/mountinfo; unmounts are noticed by the periodic "
-                 "root check instead");
-  }
+  lanes_ = std::make_shared<StorageLanes>();
+  RootMonitor::Options mo;
+  mo.probe_timeout = std::chrono::seconds(settings_.probe_timeout);
+  mo.clock = &clock_;
+  RootMonitor::Callbacks mc;
+  mc.on_online = [this](const std::string& id) {
+    RequestSweep({"online", false, false, SpellingsOf({id}), {}});
+  };
+  mc.on_pressure = [this](const std::string& id, double) {
+    RequestSweep({"pressure", false, false, SpellingsOf({id}), {}});
+  };
+  mc.on_change = [this] { PushRootsToReconciler(); };
+  mc.on_settled = [this] { OnRootsSettled(); };
+  monitor_ = std::make_unique<RootMonitor>(&loop_, mailbox_->ref(), lanes_, disk_, mo,
+                                           std::move(mc));
 
   spdlog::info("recsync {} starting: journal {}, database {}, control socket {}", RECSYNC_VERSION,
                settings_.journal, db_.Describe(), settings_.control_socket);
   NotifyStatus("arming watches");
-  LoadAndArmRoots("start-up", /*startup=*/true);
+  LoadRoots("start-up");
 
   if (uint64_t ms = WatchdogPingIntervalMs(); ms > 0) {
     // Pinged from the loop, so a wedged loop is what the watchdog catches.
@@ -228,18 +234,25 @@ void Daemon::Stop() {
   if (probe_worker_) probe_worker_->Stop();
   ingest_.reset();
   reconciler_.reset();
+  // Lanes stuck in a hung mount may report later: from now on their posts
+  // are dropped, so the monitor can go.
+  if (mailbox_) mailbox_->Close();
+  const bool arming = monitor_ && monitor_->arms_in_flight() > 0;
+  monitor_.reset();
+  if (arming) {
+    // A call stuck in a hung mount still uses the watcher; the process exits
+    // right after (StopGuard at the latest), so it is left to the kernel.
+    spdlog::info("a watch is still being armed on unresponsive storage; not waiting for it");
+    (void)watcher_.release();
+  }
   watcher_.reset();
   mailbox_.reset();
   if (loop_ready_) {
-    for (uv_timer_t* t : {&periodic_timer_, &roots_timer_, &pressure_timer_, &watchdog_timer_,
-                          &prune_timer_, &retry_timer_}) {
+    for (uv_timer_t* t : {&periodic_timer_, &watchdog_timer_, &prune_timer_, &retry_timer_}) {
       if (!uv_is_closing(AsHandle(t))) uv_close(AsHandle(t), nullptr);
     }
     for (uv_signal_t* s : {&sigterm_, &sigint_, &sighup_}) {
       if (!uv_is_closing(AsHandle(s))) uv_close(AsHandle(s), nullptr);
-    }
-    if (mountinfo_polled_ && !uv_is_closing(AsHandle(&mountinfo_poll_))) {
-      uv_close(AsHandle(&mountinfo_poll_), nullptr);
     }
   }
   lock_.reset();
@@ -279,8 +292,8 @@ void Daemon::OnWatchEvents(std::vector<WatchEvent> events) {
         break;
       case K::kRootGone:
         batch.push_back({e.time_ms, e.path, "unmounted"});
-        MarkOffline(e.root.empty() ? e.path : e.root,
-                    "its directory was removed, moved away or unmounted");
+        monitor_->MarkGone(e.root.empty() ? e.path : e.root,
+                           "its directory was removed, moved away or unmounted");
         break;
       case K::kCookie: {
         const auto slash = e.path.rfind('/');
@@ -291,12 +304,20 @@ void Daemon::OnWatchEvents(std::vector<WatchEvent> events) {
           // Everything read before this cookie is in `batch` or already submitted.
           const int64_t submitted_then = submitted_ + static_cast<int64_t>(batch.size());
           syncs_->Seen(id, e.root, submitted_then);
-          probe_worker_->Post([path = e.path] {
+          // On the root's lane: a root that hung since costs no thread.
+          const auto limit = std::chrono::seconds(settings_.probe_timeout);
+          Status posted = lanes_->Post(e.root, LanePurpose::kProbe, limit, [path = e.path] {
             if (auto st = RemoveCookie(path); !st.ok()) spdlog::warn("{}", st.message());
           });
+          if (!posted.ok()) spdlog::warn("sync cookie {} is left: {}", e.path, posted.message());
         }
         break;
       }
+      case K::kCreated:
+        // Only a recording (in Bluecherry's layout; not a .jpg sidecar) can
+        // bring back a row recsync archived; other files are not journaled.
+        if (IsRecordingPath(e.path)) batch.push_back({e.time_ms, std::move(e.path), "created"});
+        break;
       case K::kDirCreated:
       case K::kDirDeleted:
         spdlog::debug("{} {}", KindName(e.kind), e.path);
@@ -350,7 +371,7 @@ void Daemon::Reload() {
       settings_ = next;
       spdlog::set_level(spdlog::level::from_str(settings_.log_level));
       if (interval_changed) SchedulePeriodicSweep();
-      LoadAndArmRoots("reload", /*startup=*/false);
+      LoadRoots("reload");
     });
   });
 }

@@ -40,10 +40,12 @@
 #include "daemon/event_ingest.h"
 #include "daemon/loop_mailbox.h"
 #include "daemon/reconciler.h"
+#include "daemon/root_monitor.h"
 #include "daemon/serial_worker.h"
 #include "daemon/status_watch.h"
 #include "daemon/sweep_queue.h"
 #include "daemon/sync_tracker.h"
+#include "reconcile/storage_lanes.h"
 #include "reconcile/storage_root.h"
 #include "common/unique_fd.h"
 #include "watcher/watcher.h"
@@ -73,17 +75,6 @@ class Daemon {
   int Run(std::ostream& err);
 
  private:
-  // What the loop knows of one storage root.
-  struct RootView {
-    std::string path;
-    RootStatus status;          // the last assessment
-    bool armed = false;         // watched by the watcher
-    std::string arm_error;      // why arming failed, if it did
-    int64_t max_thresh = 0;     // Storage.max_thresh, 0 when unknown
-    double used_percent = -1;   // the last statvfs, -1 when not measured
-    int64_t last_pressure_sweep_ms = 0;
-  };
-
   Status Start();
   void Stop();
 
@@ -92,18 +83,20 @@ class Daemon {
   void OnCommitted(int64_t total, int64_t last_seq);
 
   // Roots (daemon_roots.cc).
-  void LoadAndArmRoots(const std::string& why, bool startup);
-  // Creates the watcher `choice` names (loop), then loads and arms the roots;
-  // a watcher that cannot be created stops the daemon with exit code 1.
+  // Reads the configured roots (settings, or the Storage table) on the probe
+  // worker, then hands them to the monitor (choosing the watcher first).
+  void LoadRoots(const std::string& why);
+  void OnRootsRead(std::vector<ConfiguredRoot> roots, std::map<std::string, RootRecord> records);
+  // Creates the watcher `choice` names (loop); one that cannot be created
+  // stops the daemon with exit code 1.
   void StartWatcher(const Result<WatcherChoice>& choice);
-  void OnRootsArmed(std::vector<RootView> roots, bool startup);
+  // The first check of every root is done: replay, sweep, READY=1.
+  void OnRootsSettled();
   void RearmAll();
-  void CheckRoots(bool all);
-  void OnRootsAssessed(std::vector<RootView> assessed);
-  void MarkOffline(const std::string& root, const std::string& reason);
-  void CheckPressure();
   void PushRootsToReconciler();
-  std::vector<std::string> RootPaths() const;
+  // Every spelling of the roots `ids` (all roots when empty): what a sweep of
+  // them is given.
+  std::vector<std::string> SpellingsOf(const std::vector<std::string>& ids) const;
 
   // Sweeps (daemon_sweeps.cc).
   void RequestSweep(SweepRequest request);
@@ -112,6 +105,9 @@ class Daemon {
   // accounts for events an overflow lost.
   SweepOutcome RunSweepJob(const SweepOptions& options, bool everything);
   void OnSweepDone(const SweepOutcome& outcome);
+  // Remembers (for status) the roots whose guards refused them, and forgets
+  // those a later sweep did not refuse.
+  void NoteRefusals(const SweepReport& report);
   void SchedulePeriodicSweep();
 
   // Control socket (daemon_control.cc).
@@ -149,9 +145,11 @@ class Daemon {
   std::atomic<bool> cancel_{false};
 
   // Loop-thread state.
-  std::map<std::string, RootView> roots_;
-  bool roots_loaded_ = false;
-  bool full_check_in_flight_ = false, full_check_again_ = false;
+  std::shared_ptr<StorageLanes> lanes_;  // one thread per root for calls that may hang
+  std::unique_ptr<RootMonitor> monitor_;
+  // Roots read before the watcher was up, handed over once it is.
+  std::optional<std::pair<std::vector<ConfiguredRoot>, std::map<std::string, RootRecord>>>
+      roots_waiting_;
   SweepQueue sweeps_;
   std::vector<std::function<void(const SweepOutcome&)>> running_waiters_;
   std::string running_trigger_;
@@ -164,20 +162,16 @@ class Daemon {
   std::string db_error_;
   std::string journal_error_;
   int64_t pending_ = 0, failed_ = 0;
+  std::string retry_error_;  // why events wait for the catalog, if they do
+  // Roots whose last sweep the guards refused: root -> what status says.
+  std::map<std::string, std::string> refused_roots_;
   int64_t archived_by_events_ = 0;
   int64_t overflows_ = 0;
   bool stopping_ = false;
   int exit_code_ = 0;
 
-  uv_timer_t periodic_timer_{}, roots_timer_{}, pressure_timer_{}, watchdog_timer_{},
-      prune_timer_{}, retry_timer_{};
+  uv_timer_t periodic_timer_{}, watchdog_timer_{}, prune_timer_{}, retry_timer_{};
   uv_signal_t sigterm_{}, sigint_{}, sighup_{};
-  // /proc/self/mountinfo polls readable-priority when the mount table
-  // changes: an unmount the watches cannot see (a bind mount, a lazily
-  // detached NFS share) is noticed at once.
-  UniqueFd mountinfo_fd_;
-  uv_poll_t mountinfo_poll_{};
-  bool mountinfo_polled_ = false;
 };
 
 }  // namespace recsync

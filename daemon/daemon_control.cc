@@ -73,18 +73,23 @@ void Daemon::StartSync(ControlServer::Reply reply) {
   const uint64_t id = syncs_->Begin([reply] { reply({{"ok", true}}); });
   const std::string token = std::to_string(::getpid()) + "-" + std::to_string(id);
   std::vector<std::string> roots;
-  for (const auto& [path, v] : roots_) {
-    if (v.armed && v.status.state != RootState::kOffline) roots.push_back(path);
+  for (const auto& [path, v] : monitor_->roots()) {
+    if (v.up()) roots.push_back(path);
   }
-  probe_worker_->Post([this, id, token, roots] {
+  const auto timeout = std::chrono::seconds(settings_.probe_timeout);
+  probe_worker_->Post([this, id, token, roots, timeout] {
     std::set<std::string> created;
     for (const auto& root : roots) {
-      Status st = CreateCookie(CookiePath(root, token));
-      if (st.ok()) {
+      // On the root's lane: a hung root answers "stuck" at once, or times out.
+      auto made = lanes_->Call<std::string>(
+          root, LanePurpose::kProbe, timeout,
+          [path = CookiePath(root, token)] { return CreateCookie(path).message(); });
+      const std::string error = made.ok() ? *made : made.status().message();
+      if (error.empty()) {
         created.insert(root);
       } else {
         // Cannot prove this root's events were read; the sync covers the rest.
-        spdlog::warn("sync: {}", st.message());
+        spdlog::warn("sync: {}", error);
       }
     }
     mailbox_->Post([this, id, created] { syncs_->Expect(id, created, submitted_); });
@@ -93,23 +98,10 @@ void Daemon::StartSync(ControlServer::Reply reply) {
 
 nlohmann::json Daemon::StatusJson() const {
   const int64_t now = clock_.NowMs();
-  nlohmann::json roots = nlohmann::json::array();
+  nlohmann::json roots = monitor_ ? monitor_->StatusJson() : nlohmann::json::array();
   std::vector<std::string> degraded;
-  for (const auto& [path, v] : roots_) {
-    nlohmann::json r = {{"path", path},
-                        {"state", RootStateName(v.status.state)},
-                        {"reason", v.status.reason},
-                        {"fs_type", v.status.fs_type},
-                        {"mount_point", v.status.mount_point},
-                        {"watched", v.armed},
-                        {"max_thresh", v.max_thresh}};
-    if (v.used_percent >= 0) r["used_percent"] = v.used_percent;
-    if (!v.arm_error.empty()) r["watch_error"] = v.arm_error;
-    roots.push_back(std::move(r));
-    if (v.status.state == RootState::kOffline) {
-      degraded.push_back("storage " + path + " is offline: " + v.status.reason);
-    }
-  }
+  if (monitor_) degraded = monitor_->Degraded();
+  for (const auto& [root, line] : refused_roots_) degraded.push_back(line);
   if (watcher_ && watcher_->degraded()) degraded.push_back(watcher_->degraded_reason());
   if (!db_error_.empty()) degraded.push_back("database: " + db_error_);
   if (!journal_error_.empty()) degraded.push_back("journal: " + journal_error_);
@@ -117,7 +109,10 @@ nlohmann::json Daemon::StatusJson() const {
     degraded.push_back(std::to_string(failed_) +
                        " events failed; see recsync journal events --state failed");
   }
-  if (!roots_loaded_) degraded.push_back("storage roots not loaded yet");
+  if (!monitor_ || !monitor_->configured()) degraded.push_back("storage roots not loaded yet");
+  if (pending_ > 0 && !retry_error_.empty()) {
+    degraded.push_back(std::to_string(pending_) + " events wait to be retried: " + retry_error_);
+  }
 
   nlohmann::json last = nullptr;
   if (last_sweep_) {

@@ -1,5 +1,6 @@
-// The daemon's storage roots: loading them, arming their watches, noticing
-// when one goes offline or comes back, and how full each one is.
+// The daemon's storage roots: reading them (the `storage` setting, else the
+// Storage table), choosing the watcher for them, and handing them to the
+// RootMonitor, which probes and arms them (root_monitor.h).
 #include <spdlog/spdlog.h>
 
 #include <thread>
@@ -7,36 +8,13 @@
 
 #include "common/path.h"
 #include "daemon/daemon.h"
-#include "daemon/storage_probe.h"
 #include "daemon/systemd_notify.h"
 
 namespace recsync {
-namespace {
 
-constexpr uint64_t kOfflineCheckMs = 5000;
-constexpr uint64_t kFullCheckMs = 60 * 1000;
-// A storage under pressure is swept at most this often.
-constexpr int64_t kPressureSweepEveryMs = 10 * 60 * 1000;
-// Sweep once used% exceeds Storage.max_thresh by this much: Bluecherry's
-// cleaner should have freed space by then, so it is finding nothing to delete.
-constexpr double kPressureMargin = 5.0;
-
-}  // namespace
-
-std::vector<std::string> Daemon::RootPaths() const {
-  std::vector<std::string> out;
-  for (const auto& [path, view] : roots_) out.push_back(path);
-  return out;
-}
-
-void Daemon::LoadAndArmRoots(const std::string& why, bool startup) {
-  std::vector<std::string> previous = RootPaths();
-  // The first load only decides the backend (it may depend on the roots'
-  // filesystems); StartWatcher then loads again with the watcher in place.
-  if (watcher_requested_ && !watcher_) return;  // StartWatcher loads them when it is up
-  const bool choose = !watcher_requested_;
-  watcher_requested_ = true;
-  probe_worker_->Post([this, settings = settings_, why, startup, previous, choose] {
+void Daemon::LoadRoots(const std::string& why) {
+  spdlog::debug("reading the storage roots ({})", why);
+  probe_worker_->Post([this, settings = settings_] {
     std::vector<StorageInfo> infos;
     auto backoff = std::chrono::milliseconds(500);
     for (;;) {
@@ -68,56 +46,47 @@ void Daemon::LoadAndArmRoots(const std::string& why, bool startup) {
       }
       backoff = std::min(backoff * 2, std::chrono::milliseconds(30000));
     }
-    std::vector<std::string> paths;
+    std::vector<ConfiguredRoot> roots;
     if (!settings.storage.empty()) {
-      for (const auto& p : settings.storage) paths.push_back(NormalizeRoot(p));
-    } else {
-      for (const auto& info : infos) paths.push_back(NormalizeRoot(info.path));
-    }
-    if (choose) {
-      auto choice = ChooseWatcher(settings.watcher, paths);
-      mailbox_->Post([this, choice] { StartWatcher(choice); });
-      return;
-    }
-    for (const auto& old : previous) {
-      if (std::find(paths.begin(), paths.end(), old) == paths.end()) {
-        spdlog::info("storage {} is no longer configured; releasing its watches", old);
-        (void)watcher_->RemoveRoot(old);
-      }
-    }
-    auto tables = ReadMountTables(*disk_);
-    std::vector<RootView> views;
-    for (const auto& path : paths) {
-      RootView v;
-      v.path = path;
-      for (const auto& info : infos) {
-        if (NormalizeRoot(info.path) == path) v.max_thresh = info.max_thresh;
-      }
-      v.status.path = path;
-      if (auto bad = CheckRootPath(path); !bad.empty()) {
-        v.status.reason = bad;
-      } else if (!tables.ok()) {
-        v.status.reason = tables.status().message();
-      } else {
-        auto last = probe_journal_->GetRoot(path);
-        v.status = AssessRoot(disk_, path, *tables, last.ok() ? *last : std::nullopt,
-                              std::chrono::seconds(settings.probe_timeout));
-      }
-      if (v.status.state != RootState::kOffline) {
-        Status armed = watcher_->AddRoot(path);
-        v.armed = armed.ok() || watcher_->degraded();
-        if (!armed.ok()) {
-          v.arm_error = armed.message();
-          spdlog::error("{}", armed.message());
+      for (const auto& p : settings.storage) {
+        ConfiguredRoot r{p, 0};
+        for (const auto& info : infos) {
+          if (NormalizeRoot(info.path) == NormalizeRoot(p)) r.max_thresh = info.max_thresh;
         }
-      } else {
-        spdlog::warn("storage {} is offline: {}; not watched until it is back", path,
-                     v.status.reason);
+        roots.push_back(std::move(r));
       }
-      views.push_back(std::move(v));
+    } else {
+      for (const auto& info : infos) roots.push_back({info.path, info.max_thresh});
     }
-    spdlog::info("{}: {} storage roots, {} watches", why, views.size(), watcher_->watch_count());
-    mailbox_->Post([this, views = std::move(views), startup] { OnRootsArmed(views, startup); });
+    std::map<std::string, RootRecord> records;
+    if (auto got = probe_journal_->Roots(); got.ok()) {
+      for (auto& r : *got) records[r.path] = std::move(r);
+    } else {
+      spdlog::warn("{}", got.status().message());
+    }
+    mailbox_->Post([this, roots = std::move(roots), records = std::move(records)]() mutable {
+      OnRootsRead(std::move(roots), std::move(records));
+    });
+  });
+}
+
+void Daemon::OnRootsRead(std::vector<ConfiguredRoot> roots,
+                         std::map<std::string, RootRecord> records) {
+  if (stopping_) return;
+  if (watcher_) {
+    monitor_->Configure(std::move(roots), std::move(records));
+    return;
+  }
+  // The backend may depend on the roots' filesystems: choose it first, then
+  // hand the roots over (the latest read, if a reload came meanwhile).
+  const bool choosing = roots_waiting_.has_value();
+  std::vector<std::string> spellings;
+  for (const auto& r : roots) spellings.push_back(r.spelling);
+  roots_waiting_.emplace(std::move(roots), std::move(records));
+  if (choosing) return;
+  probe_worker_->Post([this, kind = settings_.watcher, spellings] {
+    auto choice = ChooseWatcher(kind, spellings);
+    mailbox_->Post([this, choice] { StartWatcher(choice); });
   });
 }
 
@@ -140,36 +109,21 @@ void Daemon::StartWatcher(const Result<WatcherChoice>& choice) {
     spdlog::info("watcher = \"{}\": using inotify, since {}", settings_.watcher, choice->reason);
   }
   spdlog::info("watcher: {}", watcher_->backend());
-  LoadAndArmRoots("start-up", /*startup=*/true);
+  monitor_->SetWatcher(watcher_.get());
+  auto [roots, records] = std::move(*roots_waiting_);
+  roots_waiting_.reset();
+  monitor_->Configure(std::move(roots), std::move(records));
 }
 
-void Daemon::OnRootsArmed(std::vector<RootView> views, bool startup) {
-  std::map<std::string, RootView> next;
-  std::vector<std::string> added;
-  for (auto& v : views) {
-    auto old = roots_.find(v.path);
-    if (old != roots_.end()) {
-      v.last_pressure_sweep_ms = old->second.last_pressure_sweep_ms;
-      v.used_percent = old->second.used_percent;
-    } else if (v.status.state != RootState::kOffline) {
-      added.push_back(v.path);
-    }
-    next[v.path] = std::move(v);
-  }
-  roots_ = std::move(next);
-  roots_loaded_ = true;
-  if (!startup) {
-    PushRootsToReconciler();
-    if (!added.empty()) RequestSweep({"online", false, false, added, {}});
-    return;
-  }
-
+void Daemon::OnRootsSettled() {
   // Watches are armed: now replay what the journal holds, then sweep.
   ReconcilerOptions ro;
   ro.db = db_;
   ro.catalog.retry_for = std::chrono::milliseconds(2000);
   ro.probe_timeout = std::chrono::seconds(settings_.probe_timeout);
+  ro.restore_window = std::chrono::hours(24 * settings_.journal_retention_days);
   ro.settle_intents_before_ms = started_ms_;
+  ro.lanes = lanes_;
   Reconciler::Callbacks rc;
   rc.on_db = [this](bool connected, const std::string& error) {
     mailbox_->Post([this, connected, error] {
@@ -185,6 +139,7 @@ void Daemon::OnRootsArmed(std::vector<RootView> views, bool startup) {
     mailbox_->Post([this, report] {
       pending_ = report.pending;
       failed_ = report.failed;
+      retry_error_ = report.retry_error;
       archived_by_events_ += report.last.archived;
       if (report.caught_up_seq >= 0) syncs_->CaughtUp(report.caught_up_seq);
     });
@@ -195,131 +150,35 @@ void Daemon::OnRootsArmed(std::vector<RootView> views, bool startup) {
   reconciler_->Notify(startup_last_seq_);
   RequestSweep({"startup", false, false, {}, {}});
   SchedulePeriodicSweep();
-  uv_timer_start(
-      &roots_timer_, [](uv_timer_t* t) { static_cast<Daemon*>(t->data)->CheckRoots(false); },
-      kOfflineCheckMs, kOfflineCheckMs);
-  uv_timer_start(
-      &pressure_timer_, [](uv_timer_t* t) { static_cast<Daemon*>(t->data)->CheckRoots(true); },
-      kFullCheckMs, kFullCheckMs);
-  // How full each root is, now rather than in a minute: a daemon restarted
-  // on a full disk should not wait to help.
-  CheckRoots(/*all=*/true);
   size_t online = 0;
-  for (const auto& [p, v] : roots_) online += v.status.state != RootState::kOffline;
-  NotifyReady(fmt::format("watching {} of {} storage roots", online, roots_.size()));
-  spdlog::info("ready: watching {} of {} storage roots ({} watches)", online, roots_.size(),
+  for (const auto& [id, v] : monitor_->roots()) online += v.online();
+  const size_t total = monitor_->roots().size();
+  NotifyReady(fmt::format("watching {} of {} storage roots", online, total));
+  spdlog::info("ready: watching {} of {} storage roots ({} watches)", online, total,
                watcher_->watch_count());
 }
 
 void Daemon::PushRootsToReconciler() {
   if (!reconciler_) return;
-  std::set<std::string> offline;
-  for (const auto& [path, v] : roots_) {
-    if (v.status.state == RootState::kOffline) offline.insert(path);
-  }
-  reconciler_->SetRoots(RootPaths(), offline);
+  reconciler_->SetRoots(monitor_->Ids(), monitor_->OfflineIds(), monitor_->Aliases());
 }
 
-void Daemon::MarkOffline(const std::string& root, const std::string& reason) {
-  auto it = roots_.find(root);
-  if (it == roots_.end()) return;
-  if (it->second.status.state != RootState::kOffline) {
-    spdlog::warn("storage {} went offline: {}; its events are held until it is back", root,
-                 reason);
+std::vector<std::string> Daemon::SpellingsOf(const std::vector<std::string>& ids) const {
+  std::vector<std::string> out;
+  for (const auto& [id, v] : monitor_->roots()) {
+    if (!ids.empty() && std::find(ids.begin(), ids.end(), id) == ids.end()) continue;
+    out.push_back(id);
+    for (const auto& s : v.spellings) {
+      if (s != id) out.push_back(s);
+    }
   }
-  it->second.status.state = RootState::kOffline;
-  it->second.status.reason = reason;
-  it->second.armed = false;
-  PushRootsToReconciler();
+  return out;
 }
 
 void Daemon::RearmAll() {
-  probe_worker_->Post([this, roots = RootPaths()] {
-    for (const auto& root : roots) {
-      if (auto st = watcher_->AddRoot(root); !st.ok()) spdlog::warn("{}", st.message());
-    }
-    mailbox_->Post([this] { RequestSweep({"overflow", false, false, {}, {}}); });
+  monitor_->RearmAll([this] {
+    if (!stopping_) RequestSweep({"overflow", false, false, {}, {}});
   });
-}
-
-void Daemon::CheckRoots(bool all) {
-  // Mount-table changes can come in storms (containers starting): one full
-  // check in flight at a time, and one more after it if asked meanwhile.
-  if (all && full_check_in_flight_) {
-    full_check_again_ = true;
-    return;
-  }
-  std::vector<RootView> views;
-  for (const auto& [path, v] : roots_) {
-    if (all || v.status.state == RootState::kOffline || !v.armed) views.push_back(v);
-  }
-  if (views.empty()) return;
-  if (all) full_check_in_flight_ = true;
-  const auto timeout = std::chrono::seconds(settings_.probe_timeout);
-  probe_worker_->Post([this, views = std::move(views), all, timeout]() mutable {
-    auto tables = ReadMountTables(*disk_);
-    for (auto& v : views) {
-      if (!tables.ok()) {
-        v.status.state = RootState::kOffline;
-        v.status.reason = tables.status().message();
-        continue;
-      }
-      auto last = probe_journal_->GetRoot(v.path);
-      v.status = AssessRoot(disk_, v.path, *tables, last.ok() ? *last : std::nullopt, timeout);
-      if (v.status.state == RootState::kOffline) {
-        // Re-armed when it is back: the directories may be new inodes then.
-        v.armed = false;
-        continue;
-      }
-      if (!v.armed) {
-        Status armed = watcher_->AddRoot(v.path);
-        v.armed = armed.ok() || watcher_->degraded();
-        v.arm_error = armed.ok() ? "" : armed.message();
-      }
-      if (all) {
-        auto used = UsedPercent(v.path);
-        v.used_percent = used.ok() ? *used : -1;
-      }
-    }
-    mailbox_->Post([this, views = std::move(views), all] {
-      OnRootsAssessed(views);
-      if (!all) return;
-      full_check_in_flight_ = false;
-      if (std::exchange(full_check_again_, false)) CheckRoots(true);
-    });
-  });
-}
-
-void Daemon::OnRootsAssessed(std::vector<RootView> assessed) {
-  bool changed = false;
-  const int64_t now = clock_.NowMs();
-  for (auto& v : assessed) {
-    auto it = roots_.find(v.path);
-    if (it == roots_.end()) continue;
-    RootView& cur = it->second;
-    const bool was_down = cur.status.state == RootState::kOffline || !cur.armed;
-    const bool is_up = v.status.state != RootState::kOffline && v.armed;
-    if (was_down && is_up) {
-      spdlog::info("storage {} is back online; sweeping it", v.path);
-      RequestSweep({"online", false, false, {v.path}, {}});
-      changed = true;
-    } else if (!was_down && !is_up) {
-      spdlog::warn("storage {} went offline: {}", v.path, v.status.reason);
-      changed = true;
-    }
-    cur.status = v.status;
-    cur.armed = v.armed;
-    cur.arm_error = v.arm_error;
-    if (v.used_percent >= 0) cur.used_percent = v.used_percent;
-    if (is_up && cur.max_thresh > 0 && cur.used_percent > cur.max_thresh + kPressureMargin &&
-        now - cur.last_pressure_sweep_ms >= kPressureSweepEveryMs) {
-      spdlog::warn("storage {} is {:.1f}% full, above its max_thresh {} + {}: sweeping it",
-                   v.path, cur.used_percent, cur.max_thresh, kPressureMargin);
-      cur.last_pressure_sweep_ms = now;
-      RequestSweep({"pressure", false, false, {v.path}, {}});
-    }
-  }
-  if (changed) PushRootsToReconciler();
 }
 
 }  // namespace recsync

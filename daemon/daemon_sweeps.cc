@@ -4,6 +4,7 @@
 
 #include <random>
 
+#include "common/text.h"
 #include "daemon/daemon.h"
 
 namespace recsync {
@@ -38,7 +39,8 @@ void Daemon::MaybeStartSweep() {
   // At start-up files may have vanished in ways that leave no trace in a
   // folder's times (a crash, a repaired filesystem): list everything.
   options.reuse_listings = !next->relist && next->trigger != "startup";
-  options.roots = next->roots.empty() ? RootPaths() : next->roots;
+  options.roots = next->roots.empty() ? SpellingsOf({}) : next->roots;
+  options.lanes = lanes_;
   options.cancel = &cancel_;
   options.settle_intents_before_ms = started_ms_;
   const bool everything = next->roots.empty();
@@ -69,22 +71,28 @@ SweepOutcome Daemon::RunSweepJob(const SweepOptions& options, bool everything) {
   }
   out.report = std::move(*report);
   if (!options.dry_run && seq_before.ok()) {
-    bool all_online = true;
     const int64_t now = clock_.NowMs();
     for (const auto& root : out.report.roots) {
-      if (root.state == RootState::kOffline) {
-        all_online = false;
-        continue;
-      }
+      if (root.state == RootState::kOffline) continue;
       auto settled = sweep_journal_->SettlePending("unmounted", root.path, *seq_before,
                                                    "applied", now);
       if (!settled.ok()) spdlog::warn("{}", settled.status().message());
     }
-    // Lost events anywhere are accounted for only by a sweep of everything.
-    if (all_online && everything) {
+    // Lost events anywhere are accounted for by a sweep of everything: every
+    // root it could check was checked, a root it refused is reported as
+    // degraded, and an offline one is swept when it is back.
+    if (everything) {
       auto settled = sweep_journal_->SettlePending("overflow", "", *seq_before, "applied", now);
       if (!settled.ok()) spdlog::warn("{}", settled.status().message());
     }
+  }
+  // The roots' baselines this sweep recorded, for the monitor's judgements.
+  if (auto records = sweep_journal_->Roots(); records.ok()) {
+    std::map<std::string, RootRecord> by_path;
+    for (auto& r : *records) by_path[r.path] = std::move(r);
+    mailbox_->Post([this, by_path = std::move(by_path)]() mutable {
+      if (monitor_) monitor_->SetRecords(std::move(by_path));
+    });
   }
   return out;
 }
@@ -102,6 +110,7 @@ void Daemon::OnSweepDone(const SweepOutcome& outcome) {
     // A dry run's would-be list can be long; status needs only the figures.
     last_sweep_ = outcome;
     last_sweep_->report.archived_rows.clear();
+    if (!r.dry_run) NoteRefusals(r);
   } else {
     spdlog::error("{} sweep failed: {}", running_trigger_, outcome.status.message());
     last_sweep_ = outcome;
@@ -120,6 +129,22 @@ void Daemon::OnSweepDone(const SweepOutcome& outcome) {
     }
   }
   if (!stopping_) MaybeStartSweep();
+}
+
+void Daemon::NoteRefusals(const SweepReport& report) {
+  for (const auto& root : report.roots) {
+    if (root.state == RootState::kOffline) continue;  // not judged by this sweep
+    if (!root.refused) {
+      refused_roots_.erase(root.path);
+      continue;
+    }
+    std::string& line = refused_roots_[root.path];
+    line = "storage " + PrintableText(root.path) + ": the " + report.trigger +
+           " sweep archived nothing: " + root.refused_reason +
+           "; after checking the storage, run: recsync sweep --force --storage " +
+           PrintableText(root.path);
+    spdlog::warn("{}", line);
+  }
 }
 
 void Daemon::SchedulePeriodicSweep() {

@@ -22,6 +22,7 @@ Reconciler::Reconciler(ReconcilerOptions options, std::unique_ptr<Journal> journ
       disk_(std::move(disk)),
       clock_(clock),
       callbacks_(std::move(callbacks)) {
+  if (!options_.lanes) options_.lanes = std::make_shared<StorageLanes>();
   thread_ = std::thread([this] { Run(); });
   pthread_setname_np(thread_.native_handle(), "recsync-apply");
 }
@@ -37,11 +38,13 @@ void Reconciler::Notify(int64_t seq) {
   cv_.notify_one();
 }
 
-void Reconciler::SetRoots(std::vector<std::string> roots, std::set<std::string> offline) {
+void Reconciler::SetRoots(std::vector<std::string> roots, std::set<std::string> offline,
+                          std::map<std::string, std::vector<std::string>> aliases) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     roots_ = std::move(roots);
     offline_ = std::move(offline);
+    aliases_ = std::move(aliases);
     news_ = true;  // held events may be free now
   }
   cv_.notify_one();
@@ -64,6 +67,16 @@ std::string Reconciler::RootOf(const std::string& path) const {
   return best;
 }
 
+std::vector<std::string> Reconciler::AliasesOf(const std::string& path) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const std::string root = RootOf(path);
+  std::vector<std::string> out;
+  auto it = aliases_.find(root);
+  if (root.empty() || it == aliases_.end()) return out;
+  for (const auto& spelling : it->second) out.push_back(spelling + path.substr(root.size()));
+  return out;
+}
+
 bool Reconciler::Held(const std::string& path, const MountTables& tables) {
   std::string root;
   {
@@ -82,7 +95,7 @@ bool Reconciler::Held(const std::string& path, const MountTables& tables) {
   auto last = journal_->GetRoot(root);
   bool online = false;
   if (last.ok()) {
-    auto status = AssessRoot(disk_, root, tables, *last, options_.probe_timeout);
+    auto status = AssessRoot(*options_.lanes, disk_, root, tables, *last, options_.probe_timeout);
     online = status.state != RootState::kOffline;
     if (!online) spdlog::debug("holding events under {}: {}", root, status.reason);
   }
@@ -139,9 +152,18 @@ void Reconciler::Run() {
       if (!tables.ok()) spdlog::warn("holding every event: {}", tables.status().message());
       ApplierOptions opts;
       opts.probe_timeout = options_.probe_timeout;
+      opts.settle = options_.settle;
+      opts.restore_window = options_.restore_window;
+      opts.lanes = options_.lanes;
       opts.held = [&](const std::string& path) {
         return !tables.ok() || Held(path, *tables);
       };
+      opts.root_of = [this](const std::string& path) {
+        std::lock_guard<std::mutex> lock(mu_);
+        std::string root = RootOf(path);
+        return root.empty() ? InferRoot(path).value_or("/") : root;
+      };
+      opts.aliases = [this](const std::string& path) { return AliasesOf(path); };
       EventApplier applier(*catalog_, *journal_, *resolver_, disk_, clock_, opts);
       auto stats = applier.ApplyPending(after);
       if (!stats.ok()) {
@@ -160,6 +182,8 @@ void Reconciler::Run() {
       report.last.retried += stats->retried;
       report.last.held += stats->held;
       report.last.archived += stats->archived;
+      report.last.restored += stats->restored;
+      if (!stats->retry_error.empty()) report.retry_error = stats->retry_error;
       had_retry |= stats->retried > 0;
       if (stats->wait_until_ms > 0) {
         // A rename's other half may still come; look again when it is due.

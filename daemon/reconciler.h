@@ -41,8 +41,14 @@ struct ReconcilerOptions {
   CatalogOptions catalog;
   std::chrono::milliseconds probe_timeout{10000};
   std::chrono::milliseconds max_backoff{10000};
+  // How long a deleted path must stay absent before its rows are archived,
+  // and how far back a file coming back restores its row (ApplierOptions).
+  std::chrono::milliseconds settle{30};
+  std::chrono::milliseconds restore_window{std::chrono::hours(24 * 30)};
   // Intents older than this (the daemon's start) are a crash's; settle them.
   int64_t settle_intents_before_ms = 0;
+  // The daemon's storage lanes (one thread per root for calls that may hang).
+  std::shared_ptr<StorageLanes> lanes;
 };
 
 // What the reconciler reports after each round of passes.
@@ -51,6 +57,8 @@ struct ReconcilerReport {
   int64_t pending = 0;         // events still pending (held ones included)
   int64_t failed = 0;
   ApplyStats last;  // the figures of the round's passes, summed
+  // Why events were left pending by the catalog this round ("" when none).
+  std::string retry_error;
 };
 
 class Reconciler {
@@ -69,9 +77,11 @@ class Reconciler {
 
   // Events up to `seq` are in the journal. Any thread.
   void Notify(int64_t seq);
-  // The managed roots and which of them are offline; a root coming back
-  // makes the next pass start over, so its held events are applied. Any thread.
-  void SetRoots(std::vector<std::string> roots, std::set<std::string> offline);
+  // The managed roots (canonical paths), which of them are offline, and the
+  // other configured spellings of each; a root coming back makes the next
+  // pass start over, so its held events are applied. Any thread.
+  void SetRoots(std::vector<std::string> roots, std::set<std::string> offline,
+                std::map<std::string, std::vector<std::string>> aliases = {});
   // Finishes the pass in flight and joins the thread.
   void Shutdown();
 
@@ -83,6 +93,8 @@ class Reconciler {
   bool WaitFor(std::chrono::steady_clock::time_point until, bool for_news);
   bool Held(const std::string& path, const MountTables& tables);
   std::string RootOf(const std::string& path) const;  // caller holds mu_
+  // The path under each other spelling of its root. Reconciler thread.
+  std::vector<std::string> AliasesOf(const std::string& path);
 
   ReconcilerOptions options_;
   std::unique_ptr<Journal> journal_;
@@ -99,6 +111,7 @@ class Reconciler {
   int64_t known_seq_ = 0;
   std::vector<std::string> roots_;
   std::set<std::string> offline_;
+  std::map<std::string, std::vector<std::string>> aliases_;
   // Per-pass cache of root assessments (reconciler thread only).
   std::map<std::string, bool> pass_online_;
   std::thread thread_;

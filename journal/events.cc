@@ -192,6 +192,20 @@ Result<std::optional<EventRecord>> Journal::FindPendingMovedFrom(uint32_t cookie
   });
 }
 
+Result<std::vector<DeletedPath>> Journal::DeletedPathsSince(int64_t since_ms) {
+  return Guarded(path_, [&]() -> Result<std::vector<DeletedPath>> {
+    SQLite::Statement st(*db_,
+                         "SELECT path, is_dir FROM events WHERE time_ms >= ?"
+                         " AND kind IN ('deleted', 'moved_from') AND state <> 'ignored'");
+    st.bind(1, static_cast<int64_t>(since_ms));
+    std::vector<DeletedPath> out;
+    while (st.executeStep()) {
+      out.push_back({ColumnBytes(st.getColumn(0)), st.getColumn(1).getInt() != 0});
+    }
+    return out;
+  });
+}
+
 Result<int64_t> Journal::LastSeq() {
   return Guarded(path_, [&]() -> Result<int64_t> {
     // sqlite_sequence remembers the highest seq AUTOINCREMENT handed out even

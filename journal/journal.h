@@ -16,7 +16,7 @@
 //
 // Schema (version kJournalSchemaVersion, stored in PRAGMA user_version, with
 // PRAGMA application_id = kJournalApplicationId marking the file as ours).
-// Opening read-write migrates an older file forward step by step (0->1->...->7)
+// Opening read-write migrates an older file forward step by step (0->1->...->8)
 // in one transaction, so a crash mid-migration leaves the old version intact. A
 // newer version than this binary knows is refused; read-only opens never
 // migrate and refuse an older version too (open it read-write once).
@@ -39,10 +39,13 @@
 //   actions(id INTEGER PRIMARY KEY AUTOINCREMENT, media_id INTEGER, path BLOB,
 //           time_ms INTEGER, action TEXT, cause TEXT, cause_id INTEGER,
 //           detail TEXT)
-//     action: archive | repath; cause: sweep | event.
+//     action: archive | repath | restore; cause: sweep | event.
 //   roots(path BLOB PRIMARY KEY, st_dev INTEGER, mount_point INTEGER,
 //         fs_type TEXT, seen_ms INTEGER, mount_path BLOB)
 //     mount_path: where the filesystem the root lay on was mounted.
+//
+// Version 8 adds the index actions_by_path(path, id): a file that comes back
+// finds the row recsync archived at its path (ArchivedSinceRestore).
 //
 // Version 7 adds intents(id INTEGER PRIMARY KEY AUTOINCREMENT, time_ms
 // INTEGER, format INTEGER, actions BLOB): each row the actions one catalog
@@ -94,7 +97,7 @@ class Database;
 
 namespace recsync {
 
-inline constexpr int kJournalSchemaVersion = 7;
+inline constexpr int kJournalSchemaVersion = 8;
 // PRAGMA application_id of a recsync journal ("RcSy"); tells our file apart
 // from any other SQLite database at the configured path.
 inline constexpr int32_t kJournalApplicationId = 0x52635379;
@@ -104,14 +107,14 @@ inline constexpr int kJournalBusyTimeoutMs = 5000;
 // The event states and kinds recsync writes. The `journal` CLI validates its
 // filters against these lists, so a new kind must be added here.
 inline constexpr std::string_view kEventStates[] = {"pending", "applied", "ignored", "failed"};
-inline constexpr std::string_view kEventKinds[] = {"deleted", "moved_from", "moved_to", "overflow",
-                                                   "unmounted"};
+inline constexpr std::string_view kEventKinds[] = {"deleted", "moved_from", "moved_to", "created",
+                                                   "overflow", "unmounted"};
 
 // An event as the watcher reports it, before it has a sequence number.
 struct NewEvent {
   int64_t time_ms = 0;
   std::string path;
-  std::string kind;  // "deleted", "moved_from", "overflow", ...
+  std::string kind;  // "deleted", "moved_from", "created", "overflow", ...
   uint32_t cookie = 0;  // the kernel's rename cookie ("moved_from"/"moved_to"), else 0
   bool is_dir = false;  // a whole directory moved
 };
@@ -137,6 +140,12 @@ struct EventFilter {
   std::optional<int64_t> since_ms;       // time_ms >= since_ms
   std::optional<std::string> path_glob;  // SQLite GLOB on the path
   int64_t limit = 100;                   // newest first; <= 0 means no limit
+};
+
+// A path whose deletion (or move out of the roots) was journaled.
+struct DeletedPath {
+  std::string path;
+  bool is_dir = false;
 };
 
 // How a pending event was settled; see SettleEvents().
@@ -166,7 +175,7 @@ struct ActionRecord {
   int64_t media_id = 0;
   std::string path;
   int64_t time_ms = 0;
-  std::string action;    // archive | repath
+  std::string action;    // archive | repath | restore
   std::string cause;     // sweep | event
   int64_t cause_id = 0;  // sweep id or event seq
   std::string detail;    // for repath: the new path
@@ -276,6 +285,10 @@ class Journal {
   // before_seq, if any: the first half of a rename, for a "moved_to" that
   // must not be taken for a move into the roots while its first half waits.
   Result<std::optional<EventRecord>> FindPendingMovedFrom(uint32_t cookie, int64_t before_seq);
+  // The paths of the "deleted" and "moved_from" events journaled at or after
+  // `since_ms` that were not settled "ignored" (the file was there again, or
+  // had no rows): deletions the daemon saw, for the sweep's ratio guard.
+  Result<std::vector<DeletedPath>> DeletedPathsSince(int64_t since_ms);
   // The highest seq ever assigned (0 when none), also when those events have
   // been pruned since: a seq is never reused.
   Result<int64_t> LastSeq();
@@ -300,6 +313,11 @@ class Journal {
   Status RecordActions(const std::vector<ActionRecord>& actions);
   // Confirmed actions only: what recsync did.
   Result<std::vector<ActionRecord>> ListActions(const ActionFilter& filter);
+  // The rows recsync archived at `path` (byte for byte) at or after
+  // `since_ms` and has not restored since: each row's latest archive
+  // action, newest first. Served by the actions_by_path index.
+  Result<std::vector<ActionRecord>> ArchivedSinceRestore(const std::string& path,
+                                                         int64_t since_ms);
 
   // Intents close the crash window between a catalog COMMIT and its audit
   // record. RecordIntent() runs inside the catalog transaction, before its
@@ -337,6 +355,8 @@ class Journal {
   // ---- roots ----
   // PutRoot inserts or replaces the record for root.path.
   Result<std::optional<RootRecord>> GetRoot(const std::string& path);
+  // Every root's record.
+  Result<std::vector<RootRecord>> Roots();
   Status PutRoot(const RootRecord& root);
 
   // ---- folder listings ----

@@ -3,6 +3,7 @@
 #include <SQLiteCpp/Statement.h>
 #include <SQLiteCpp/Transaction.h>
 
+#include <set>
 #include <string>
 
 #include "journal/internal.h"
@@ -190,6 +191,51 @@ Result<std::vector<ActionRecord>> Journal::ListActions(const ActionFilter& filte
     st.bind(++i, SqlLimit(filter.limit));
     std::vector<ActionRecord> out;
     while (st.executeStep()) out.push_back(ReadAction(st));
+    return out;
+  });
+}
+
+Result<std::vector<ActionRecord>> Journal::ArchivedSinceRestore(const std::string& path,
+                                                                int64_t since_ms) {
+  return Guarded(path_, [&]() -> Result<std::vector<ActionRecord>> {
+    // Newest first: a row's restore hides its earlier archives. A path sees
+    // a handful of actions in its life, so a bounded look back is enough.
+    SQLite::Statement st(*db_, std::string("SELECT ") + kActionColumns +
+                                   " FROM actions WHERE path = ? AND time_ms >= ?"
+                                   " AND action IN ('archive', 'restore') ORDER BY id DESC"
+                                   " LIMIT 256");
+    BindBytes(st, 1, path);
+    st.bind(2, static_cast<int64_t>(since_ms));
+    std::vector<ActionRecord> out;
+    std::set<int64_t> restored;
+    while (st.executeStep()) {
+      ActionRecord a = ReadAction(st);
+      if (a.action == "restore") {
+        restored.insert(a.media_id);
+      } else if (!restored.count(a.media_id)) {
+        restored.insert(a.media_id);  // only its latest archive counts
+        out.push_back(std::move(a));
+      }
+    }
+    return out;
+  });
+}
+
+Result<std::vector<RootRecord>> Journal::Roots() {
+  return Guarded(path_, [&]() -> Result<std::vector<RootRecord>> {
+    SQLite::Statement st(*db_,
+                         "SELECT path, st_dev, mount_point, fs_type, seen_ms, mount_path FROM roots");
+    std::vector<RootRecord> out;
+    while (st.executeStep()) {
+      RootRecord r;
+      r.path = ColumnBytes(st.getColumn(0));
+      r.st_dev = static_cast<uint64_t>(st.getColumn(1).getInt64());
+      r.mount_point = st.getColumn(2).getInt() != 0;
+      r.fs_type = st.getColumn(3).getString();
+      r.seen_ms = st.getColumn(4).getInt64();
+      r.mount_path = ColumnBytes(st.getColumn(5));
+      out.push_back(std::move(r));
+    }
     return out;
   });
 }

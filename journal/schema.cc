@@ -108,6 +108,11 @@ constexpr Migration kMigrations[] = {
         actions BLOB NOT NULL);
     )sql",
      MoveLegacyIntents},
+    // A file that comes back at the path of a row recsync archived gets the
+    // row restored: found by path (Journal::ArchivedSinceRestore).
+    {8, R"sql(
+      CREATE INDEX actions_by_path ON actions(path, id);
+    )sql"},
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kJournalSchemaVersion,
               "one migration step per schema version");

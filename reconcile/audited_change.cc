@@ -71,6 +71,16 @@ Result<std::vector<int64_t>> RepathAudited(Catalog& catalog, Journal& journal, c
   return changed;
 }
 
+Result<std::vector<int64_t>> RestoreAudited(Catalog& catalog, Journal& journal, const Clock& clock,
+                                            const std::vector<MediaRow>& rows,
+                                            const std::map<int64_t, ActionRecord>& actions) {
+  IntentLog log;
+  auto changed = catalog.RestoreRows(rows, IntentWriter(journal, actions, log));
+  if (!changed.ok()) return changed;
+  RECSYNC_RETURN_IF_ERROR(Confirm(journal, actions, log, *changed, clock.NowMs()));
+  return changed;
+}
+
 Result<int64_t> SettleIntents(Catalog& catalog, Journal& journal, int64_t before_ms) {
   std::vector<int64_t> damaged;
   auto intents = journal.Intents(&damaged);
@@ -104,9 +114,11 @@ Result<int64_t> SettleIntents(Catalog& catalog, Journal& journal, int64_t before
     ActionRefs happened;
     for (const ActionRecord* a : actions) {
       auto it = active_paths.find(a->media_id);
-      const bool done = a->action == "archive"
-                            ? it == active_paths.end()
-                            : (it != active_paths.end() && it->second == a->detail);
+      const bool active = it != active_paths.end();
+      bool done = false;
+      if (a->action == "archive") done = !active;
+      else if (a->action == "restore") done = active && it->second == a->path;
+      else done = active && it->second == a->detail;  // repath
       if (done) happened.push_back(a);
     }
     // False when another connection settled it first (the daemon's

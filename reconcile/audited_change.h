@@ -34,8 +34,14 @@ Result<std::vector<int64_t>> RepathAudited(Catalog& catalog, Journal& journal, c
                                            const std::vector<std::string>& new_paths,
                                            const std::map<int64_t, ActionRecord>& actions);
 
+// Restores `rows` (Catalog::RestoreRows), likewise audited ("restore").
+Result<std::vector<int64_t>> RestoreAudited(Catalog& catalog, Journal& journal, const Clock& clock,
+                                            const std::vector<MediaRow>& rows,
+                                            const std::map<int64_t, ActionRecord>& actions);
+
 // Settles the intents a crash left: an archive is recorded when its row is
-// no longer active, a re-point when the row is at the new path; the others
+// no longer active, a re-point when the row is at the new path, a restore
+// when the row is active at its path again; the others
 // never happened and are dropped. Returns how many were recorded.
 // Only intents whose actions were all planned before `before_ms` (the start
 // of this process) are looked at: a younger one may belong to a transaction

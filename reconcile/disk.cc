@@ -1,5 +1,7 @@
 #include "reconcile/disk.h"
 
+#include <spdlog/spdlog.h>
+
 #include "common/hash.h"
 #include "common/unique_fd.h"
 
@@ -18,6 +20,7 @@
 #include <cstring>
 #include <deque>
 #include <mutex>
+#include <system_error>
 #include <thread>
 #include <cstdlib>
 #include <fstream>
@@ -159,6 +162,40 @@ void DirListing::Rehash(size_t slots) {
 
 namespace {
 
+// Where the symlink at `path` points ("" when it is not one).
+std::string LinkTarget(const std::string& path) {
+  char target[PATH_MAX];
+  const ssize_t n = ::readlink(path.c_str(), target, sizeof(target) - 1);
+  return n > 0 ? std::string(target, static_cast<size_t>(n)) : std::string();
+}
+
+// For EACCES on `path`: the first directory on the way to it (or it) that we
+// may not search or read, with its mode and owner.
+void NoteDenied(const std::string& path, DirProbe* probe) {
+  auto note = [&](const std::string& dir, const struct stat& st) {
+    probe->denied_dir = dir;
+    probe->denied_mode = static_cast<uint32_t>(st.st_mode);
+    probe->denied_uid = st.st_uid;
+    probe->denied_gid = st.st_gid;
+  };
+  for (size_t start = 1; start <= path.size();) {
+    size_t end = path.find('/', start);
+    if (end == std::string::npos) end = path.size();
+    const std::string prefix = path.substr(0, std::max<size_t>(end, 1));
+    const bool last = end == path.size();
+    struct stat st;
+    if (::stat(prefix.c_str(), &st) != 0) return;
+    if (::access(prefix.c_str(), last ? (R_OK | X_OK) : X_OK) != 0 && errno == EACCES) {
+      note(prefix, st);
+      return;
+    }
+    // The server decides, not the mode bits (NFS with root_squash): name the
+    // root itself.
+    if (last) note(prefix, st);
+    start = end + 1;
+  }
+}
+
 class RealDisk final : public DiskInterface {
  public:
   explicit RealDisk(std::string fstab) : fstab_(std::move(fstab)) {}
@@ -221,6 +258,8 @@ class RealDisk final : public DiskInterface {
     struct stat st;
     if (::stat(path.c_str(), &st) != 0) {
       probe.err = errno;
+      if (probe.err == ENOENT) probe.link_target = LinkTarget(path);
+      if (probe.err == EACCES) NoteDenied(path, &probe);
       return probe;
     }
     probe.st_dev = static_cast<uint64_t>(st.st_dev);
@@ -232,12 +271,14 @@ class RealDisk final : public DiskInterface {
     char resolved[PATH_MAX];
     if (::realpath(path.c_str(), resolved) == nullptr) {
       probe.err = errno;
+      if (probe.err == EACCES) NoteDenied(path, &probe);
       return probe;
     }
     probe.real_path = resolved;
     DirHandle dir(::opendir(path.c_str()));
     if (!dir) {
       probe.err = errno;
+      if (probe.err == EACCES) NoteDenied(path, &probe);
       return probe;
     }
     probe.empty = true;
@@ -338,19 +379,26 @@ struct TaskThread::Queue {
 };
 
 TaskThread::TaskThread() : queue_(std::make_shared<Queue>()) {
-  std::thread([queue = queue_] {
-    for (;;) {
-      std::function<void()> job;
-      {
-        std::unique_lock<std::mutex> lock(queue->mu);
-        queue->cv.wait(lock, [&] { return queue->closed || !queue->jobs.empty(); });
-        if (queue->jobs.empty()) return;  // closed and drained
-        job = std::move(queue->jobs.front());
-        queue->jobs.pop_front();
+  try {
+    std::thread([queue = queue_] {
+      for (;;) {
+        std::function<void()> job;
+        {
+          std::unique_lock<std::mutex> lock(queue->mu);
+          queue->cv.wait(lock, [&] { return queue->closed || !queue->jobs.empty(); });
+          if (queue->jobs.empty()) return;  // closed and drained
+          job = std::move(queue->jobs.front());
+          queue->jobs.pop_front();
+        }
+        job();
       }
-      job();
-    }
-  }).detach();
+    }).detach();
+    started_ = true;
+  } catch (const std::system_error& e) {
+    // Out of threads: every task fails at once and counts as unknown.
+    spdlog::warn("cannot start a thread to check files ({}); their presence counts as unknown",
+                 e.what());
+  }
 }
 
 TaskThread::~TaskThread() {
@@ -360,6 +408,7 @@ TaskThread::~TaskThread() {
 }
 
 void TaskThread::Post(std::function<void()> fn) {
+  if (!started_) return;
   std::lock_guard<std::mutex> lock(queue_->mu);
   queue_->jobs.push_back(std::move(fn));
   queue_->cv.notify_all();

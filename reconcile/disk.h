@@ -34,7 +34,15 @@ struct DirProbe {
   bool is_dir = false;
   bool empty = false;    // no entries besides . and ..
   uint64_t st_dev = 0;
-  std::string real_path; // realpath() of the root, for the mount table lookup
+  std::string real_path; // realpath() of the root: its identity, and for the mount table lookup
+  // When the root is a symlink: where it points (readlink), so that a link to
+  // a storage that is not mounted can say so.
+  std::string link_target;
+  // For EACCES: the directory that refused us (the root or the first of its
+  // parents we may not search), its mode and owner, and who we are.
+  std::string denied_dir;
+  uint32_t denied_mode = 0;
+  uint32_t denied_uid = 0, denied_gid = 0;
 };
 
 // A directory's identity and change times as stat(2) gives them. Adding,
@@ -153,41 +161,42 @@ std::optional<MountEntry> MountContaining(const std::vector<MountEntry>& mounts,
 // "10 s" or "250 ms", for messages about probe timeouts.
 std::string FormatTimeout(std::chrono::milliseconds timeout);
 
-// Runs `fn` on its own thread and waits at most `timeout` for it. A call into
-// a hung network mount cannot be cancelled, so on timeout the thread is left
-// behind (it owns its inputs and result) and nullopt is returned; the caller
-// treats the storage as unresponsive.
-template <typename T>
-std::optional<T> RunBounded(std::function<T()> fn, std::chrono::milliseconds timeout);
-
 // A thread that runs posted closures one after another, for a caller that
 // starts many bounded tasks in a row (a sweep's chunks) and would otherwise
 // create a thread for each. Never joined: a closure stuck in a hung mount
 // keeps the thread, which exits once it is unstuck and the TaskThread is gone.
+// For calls about a whole root (probes), StorageLanes keeps one such thread
+// per root across calls instead (storage_lanes.h).
 class TaskThread {
  public:
+  // Starts the thread; never throws. When no thread can be started (the
+  // process is out of threads or memory), started() is false and every task
+  // given to it fails at once (BoundedTask::Wait() returns nullopt).
   TaskThread();
   ~TaskThread();  // the queued closures still run; then the thread exits
   TaskThread(const TaskThread&) = delete;
   TaskThread& operator=(const TaskThread&) = delete;
 
+  bool started() const { return started_; }
   void Post(std::function<void()> fn);
 
  private:
   struct Queue;
   std::shared_ptr<Queue> queue_;
+  bool started_ = false;
 };
 
-// RunBounded in two halves, so the caller can work meanwhile: Start() runs
-// `fn` on its own thread, or on `thread` when given; Wait() waits until the
-// deadline given at Start and returns nullopt if it had not finished by then
-// (the thread is left behind, as with RunBounded, and a TaskThread that
-// timed out must not be given more work: it may never come back).
+// A call bounded in time, in two halves, so the caller can work meanwhile:
+// Start() runs `fn` on `thread`; Wait() waits until the deadline given at
+// Start and returns nullopt if it had not finished by then (the thread is
+// left behind, stuck in the call; a TaskThread that timed out must not be
+// given more work: it may never come back), if `fn` threw, or if the thread
+// could not be started.
 template <typename T>
 class BoundedTask {
  public:
   static BoundedTask Start(std::function<T()> fn, std::chrono::milliseconds timeout,
-                           TaskThread* thread = nullptr);
+                           TaskThread* thread);
   std::optional<T> Wait();
 
  private:

@@ -4,16 +4,30 @@
 // catches whatever events cannot see.
 //
 // Contract
-// - "deleted", "moved_from" and "moved_to" events are applied here; other
-//   kinds are left for their owners (the daemon settles "overflow" once its
-//   sweep is done).
-// - Deleted file: the path's active rows are archived (Media and EventsCam;
-//   one transaction for the deletions between two renames of a pass) and the
-//   event becomes "applied" with their ids; with no active row (a .jpg
-//   sidecar, an untracked file, a row already archived) it becomes "ignored".
-//   The file is checked once more first: if it exists again the event is
-//   "ignored"; only ENOENT lets a row be archived. min_age does not apply:
-//   the file existed and was deleted.
+// - "deleted", "moved_from", "moved_to" and "created" events are applied
+//   here; other kinds are left for their owners (the daemon settles
+//   "overflow" once its sweep is done).
+// - Deleted file: once the path has stayed absent for `settle` after the
+//   deletion was seen (a file deleted and written again at once, such as a
+//   restarted segment, keeps its row), the path's active rows are archived
+//   (Media and EventsCam; one transaction for the deletions between two
+//   renames or creations of a pass) and the event becomes "applied" with
+//   their ids; with no active row (a .jpg sidecar, an untracked file, a row
+//   already archived) it becomes "ignored". The file is checked when the pass
+//   starts and once more right before the transaction: if it exists again the
+//   event is "ignored"; only ENOENT lets a row be archived. min_age does not
+//   apply: the file existed and was deleted.
+// - Created file (or one moved in from outside the roots): if recsync itself
+//   archived a row at that path within restore_window (the journal's audit
+//   trail says so, and no restore since) and the row is still archived at
+//   that path, the row is restored (archive=0 in Media and EventsCam) as an
+//   audited "restore" action and the event is "applied"; else "ignored".
+//   Rows archived by anyone else are never restored.
+// - A file renamed onto an existing recording replaced it: the rows at the
+//   target path are archived before the renamed file's rows take the path.
+// - Paths: events carry the canonical spelling of their root; rows recorded
+//   under another spelling of it (options.aliases) are found and kept in
+//   their own spelling.
 // - Rename: a "moved_from" with a cookie is paired with the pending
 //   "moved_to" of the same cookie and a larger seq (first among this pass's
 //   events, then in the journal) whose time is within pair_wait of its own
@@ -37,13 +51,17 @@
 // - Presence unknown (EIO, ESTALE, a hung mount, probe_timeout): the event
 //   stays pending, however often; storage trouble passes and failing the
 //   event would lose it.
-// - A transient catalog failure (kUnavailable) ends the pass with that
-//   status and leaves every event pending (renames already re-pointed in the
-//   pass are found done, and ignored, when replayed); the caller retries with
-//   backoff and the backlog drains in order. Any other catalog failure
-//   counts an attempt; after max_attempts the event is "failed".
-// - Every archived or re-pointed row is recorded in the journal's actions
-//   with cause "event" and the seq of the event (for a rename, of its
+// - A transient catalog failure (kUnavailable: the server unreachable,
+//   read-only, refusing a grant, out of disk, a lock timeout) ends the pass
+//   with that status and leaves every event pending (renames already
+//   re-pointed in the pass are found done, and ignored, when replayed); the
+//   caller retries with backoff and the backlog drains in order. A change
+//   the catalog can never make as it stands (kRejected: a path the column
+//   cannot hold exactly) makes its events "failed" at once, with the reason.
+//   Any other catalog failure leaves the event pending (an attempt counted,
+//   the error kept) to be retried with the others: it is never dropped.
+// - Every archived, re-pointed or restored row is recorded in the journal's
+//   actions with cause "event" and the seq of the event (for a rename, of its
 //   "moved_from"; action "repath", path the old path, detail the new one).
 //
 // Passes: the caller runs ApplyPending(0), then ApplyPending(last_seq) of the
@@ -60,6 +78,7 @@
 #include "journal/journal.h"
 #include "reconcile/disk.h"
 #include "reconcile/path_resolver.h"
+#include "reconcile/storage_lanes.h"
 
 namespace recsync {
 
@@ -71,11 +90,16 @@ struct ApplyStats {
   int64_t held = 0;      // skipped: their storage is offline (ApplierOptions::held)
   int64_t archived = 0;  // Media rows archived
   int64_t repathed = 0;  // Media rows re-pointed by renames
+  int64_t restored = 0;  // Media rows restored because their file came back
+  // The error of the last event left pending for a catalog failure in this
+  // pass ("" when none): what the operator is told while it is retried.
+  std::string retry_error;
   // The highest seq this pass dealt with (settled, held or left pending);
   // a pass that waits stops before the event it waits for. 0 for none.
   int64_t last_seq = 0;
-  // When the pass stopped to wait for a rename's second half: the time
-  // (ms since the epoch) at which that event stops waiting; else 0.
+  // When the pass stopped to wait for a rename's second half or a deletion
+  // to settle: the time (ms since the epoch) at which that event stops
+  // waiting; else 0.
   int64_t wait_until_ms = 0;
   // Nothing is left for another pass now: no event was left pending to retry
   // or stopped the pass to wait (held ones do not count), and the pass saw
@@ -85,31 +109,40 @@ struct ApplyStats {
 
 struct ApplierOptions {
   size_t max_events = 500;  // events per pass; 0: all
-  int max_attempts = 5;
   std::chrono::milliseconds probe_timeout{10000};
   // How long a "moved_from" waits for its "moved_to", and how far apart in
   // time the two halves of one rename may be.
   std::chrono::milliseconds pair_wait{500};
+  // How long a deleted path must have stayed absent before its rows are
+  // archived.
+  std::chrono::milliseconds settle{30};
+  // How far back an archive by recsync may be undone by its file coming back
+  // (journal_retention_days).
+  std::chrono::milliseconds restore_window{std::chrono::hours(24 * 30)};
   // Whether `path` lies on storage that is offline now; null: none is.
   std::function<bool(const std::string& path)> held;
+  // The storage root `path` lies under, which names the lane its lstat calls
+  // run on; null: the root its layout implies (InferRoot), else "/".
+  std::function<std::string(const std::string& path)> root_of;
+  // The other spellings of `path` under which rows may be recorded (the
+  // root's other configured spellings), always in the same order for paths
+  // of one root; null: none.
+  std::function<std::vector<std::string>(const std::string& path)> aliases;
+  // Where lstat calls run (one lane per root, storage_lanes.h); null: the
+  // applier keeps lanes of its own.
+  std::shared_ptr<StorageLanes> lanes;
 };
 
 class EventApplier {
  public:
   EventApplier(Catalog& catalog, Journal& journal, PathResolver& resolver,
-               std::shared_ptr<DiskInterface> disk, const Clock& clock, ApplierOptions options)
-      : catalog_(catalog),
-        journal_(journal),
-        resolver_(resolver),
-        disk_(std::move(disk)),
-        clock_(clock),
-        options_(std::move(options)) {}
+               std::shared_ptr<DiskInterface> disk, const Clock& clock, ApplierOptions options);
 
   // One pass over up to max_events pending events with seq > after_seq.
   Result<ApplyStats> ApplyPending(int64_t after_seq = 0);
 
  private:
-  class Pass;  // the state of one ApplyPending() call
+  friend class EventPass;  // the state of one ApplyPending() call (event_pass.h)
 
   Catalog& catalog_;
   Journal& journal_;

@@ -1,6 +1,11 @@
 #include "reconcile/storage_root.h"
 
+#include <unistd.h>
+
 #include <cerrno>
+#include <cstdio>
+
+#include "common/text.h"
 
 namespace recsync {
 
@@ -28,8 +33,28 @@ Result<MountTables> ReadMountTables(DiskInterface& disk) {
   return tables;
 }
 
-RootStatus AssessRoot(const std::shared_ptr<DiskInterface>& disk, const std::string& root, const MountTables& tables,
-                      const std::optional<RootRecord>& last, std::chrono::milliseconds timeout) {
+RootStatus UnresponsiveRoot(const std::string& root, const std::string& why) {
+  RootStatus status;
+  status.path = root;
+  status.state = RootState::kOffline;
+  status.reason = "unresponsive: " + why;
+  return status;
+}
+
+std::string UnreadableReason(const DirProbe& probe) {
+  if (probe.err != EACCES || probe.denied_dir.empty()) {
+    return "cannot be read: " + ErrnoText(probe.err);
+  }
+  char mode[8];
+  std::snprintf(mode, sizeof(mode), "%04o", probe.denied_mode & 07777);
+  return "permission denied: " + PrintableText(probe.denied_dir) + " is mode " + mode +
+         ", owner " + UserName(probe.denied_uid) + ":" + GroupName(probe.denied_gid) +
+         ", and recsync runs as " + UserName(::geteuid()) +
+         "; give that user read and search access to it (e.g. add it to the group)";
+}
+
+RootStatus JudgeRoot(const std::string& root, const DirProbe& probe, const MountTables& tables,
+                     const std::optional<RootRecord>& last) {
   RootStatus status;
   status.path = root;
   auto offline = [&](std::string why) {
@@ -37,19 +62,20 @@ RootStatus AssessRoot(const std::shared_ptr<DiskInterface>& disk, const std::str
     status.reason = std::move(why);
     return status;
   };
-
-  auto probe = RunBounded<DirProbe>([disk, root] { return disk->ProbeDir(root); }, timeout);
-  if (!probe) {
-    return offline("unresponsive: no answer within " + FormatTimeout(timeout) +
-                   " (hung network storage?)");
+  if (probe.err == ENOENT) {
+    if (!probe.link_target.empty()) {
+      return offline("is a symlink to " + PrintableText(probe.link_target) +
+                     ", which does not exist (not mounted?)");
+    }
+    return offline("does not exist");
   }
-  if (probe->err == ENOENT) return offline("does not exist");
-  if (probe->err == ENOTDIR) return offline("is not a directory");
-  if (probe->err != 0) return offline("cannot be read: " + ErrnoText(probe->err));
+  if (probe.err == ENOTDIR) return offline("is not a directory");
+  if (probe.err != 0) return offline(UnreadableReason(probe));
 
-  status.empty = probe->empty;
-  status.st_dev = probe->st_dev;
-  const std::string& real = probe->real_path.empty() ? root : probe->real_path;
+  status.empty = probe.empty;
+  status.st_dev = probe.st_dev;
+  status.real_path = probe.real_path.empty() ? root : probe.real_path;
+  const std::string& real = status.real_path;
 
   for (const auto& declared : tables.declared) {
     if (declared == "/" || !(IsUnder(root, declared) || IsUnder(real, declared))) continue;
@@ -82,14 +108,27 @@ RootStatus AssessRoot(const std::shared_ptr<DiskInterface>& disk, const std::str
                      " since an earlier sweep (not mounted?)");
     }
   }
+  if (status.empty && status.mount_point) {
+    status.state = RootState::kSuspect;
+    status.reason = "is an empty mount point (the wrong share mounted, or nothing recorded yet?)";
+    return status;
+  }
   status.state = RootState::kOnline;
   return status;
 }
 
+RootStatus AssessRoot(StorageLanes& lanes, const std::shared_ptr<DiskInterface>& disk,
+                      const std::string& root, const MountTables& tables,
+                      const std::optional<RootRecord>& last, std::chrono::milliseconds timeout) {
+  auto probe = lanes.Call<DirProbe>(root, LanePurpose::kProbe, timeout,
+                                    [disk, root] { return disk->ProbeDir(root); });
+  if (!probe.ok()) return UnresponsiveRoot(root, probe.status().message());
+  return JudgeRoot(root, *probe, tables, last);
+}
+
 std::string CheckRootPath(const std::string& root) {
   if (root.empty() || root[0] != '/') return "not an absolute path";
-  if (root == "/") return "\"/\" cannot be a storage root";
-  if (!HasPlainComponents(root)) return "has an empty, \".\" or \"..\" component";
+  if (NormalizeRoot(root) == "/") return "\"/\" cannot be a storage root";
   return "";
 }
 

@@ -5,8 +5,16 @@
 // /etc/fstab declares and that is not mounted; when it was a mount point at an
 // earlier sweep and is not one now, or its filesystem type changed; or when
 // probing it does not finish within the probe timeout (hung network storage).
-// An online root that is empty while the catalog holds rows under it is
-// suspect; the sweep decides that, since only it knows the rows.
+// An online root that is an empty mount point is suspect (a share mounted
+// empty, or the wrong one); an online root that is empty while the catalog
+// holds rows under it is suspect too, which only the sweep, knowing the rows,
+// can tell.
+//
+// Identity: a root may be configured under several spellings (a symlink to a
+// mount point, the mount point itself, a trailing slash, "//" or "/./"
+// components). Its identity is the path realpath() gives, which is also how
+// bc-server spells Media.filepath; RootStatus::real_path carries it, and
+// every comparison of roots is on it.
 #pragma once
 
 #include <chrono>
@@ -17,6 +25,7 @@
 
 #include "journal/journal.h"
 #include "reconcile/disk.h"
+#include "reconcile/storage_lanes.h"
 
 namespace recsync {
 
@@ -24,7 +33,8 @@ enum class RootState { kOnline, kOffline, kSuspect };
 const char* RootStateName(RootState state);
 
 struct RootStatus {
-  std::string path;
+  std::string path;       // as configured (one spelling)
+  std::string real_path;  // its canonical path (realpath); "" when it cannot be resolved
   RootState state = RootState::kOffline;
   std::string reason;  // why it is offline or suspect; empty when online
   bool empty = false;
@@ -46,14 +56,32 @@ struct MountTables {
 // Reads both tables; an unreadable fstab is an error (we cannot prove safety).
 Result<MountTables> ReadMountTables(DiskInterface& disk);
 
-// Applies the rules above. `last` is the journal's record of the root from an
-// earlier sweep, if any.
-RootStatus AssessRoot(const std::shared_ptr<DiskInterface>& disk, const std::string& root, const MountTables& tables,
+// Applies the rules above to a probe of `root` already taken. `last` is the
+// journal's record of the root (by its canonical path) from an earlier sweep,
+// if any.
+RootStatus JudgeRoot(const std::string& root, const DirProbe& probe, const MountTables& tables,
+                     const std::optional<RootRecord>& last);
+
+// Probes `root` on its lane (so a hung root costs no new thread: see
+// storage_lanes.h), bounded by `timeout`, and judges it. A probe that does
+// not answer in time, or a lane still stuck, makes the root offline
+// ("unresponsive").
+RootStatus AssessRoot(StorageLanes& lanes, const std::shared_ptr<DiskInterface>& disk,
+                      const std::string& root, const MountTables& tables,
                       const std::optional<RootRecord>& last, std::chrono::milliseconds timeout);
 
-// Why `root` cannot be a storage root ("" when it can): it must be absolute,
-// not "/", and have no empty, "." or ".." components.
+// The offline status of `root` whose probe did not answer: `why` says how.
+RootStatus UnresponsiveRoot(const std::string& root, const std::string& why);
+
+// Why `root` cannot be a storage root ("" when it can): it must be absolute
+// and not "/". Other spellings ("//", "/./", a trailing "/", symlinks) are
+// resolved by realpath() when the root is probed.
 std::string CheckRootPath(const std::string& root);
+
+// The one-line reason for a root that cannot be read: for a permission
+// problem it names the directory that refuses access, its mode and owner,
+// and the user recsync runs as.
+std::string UnreadableReason(const DirProbe& probe);
 
 // For a path in Bluecherry's layout, <root>/YYYY/MM/DD/<device>/<file>, the
 // <root> part; nullopt when the path is not in that layout.

@@ -41,7 +41,8 @@ SweepRun::SweepRun(Catalog& catalog, Journal& journal, std::shared_ptr<DiskInter
       opt_(options),
       started_(std::chrono::steady_clock::now()),
       cancelled_(Code::kUnavailable, "sweep cancelled: recsync is stopping"),
-      batch_(static_cast<size_t>(std::max<int64_t>(1, options.batch_size))) {}
+      batch_(static_cast<size_t>(std::max<int64_t>(1, options.batch_size))),
+      storage_lanes_(options.lanes ? options.lanes : std::make_shared<StorageLanes>()) {}
 
 Result<SweepReport> SweepRun::Run() {
   rep_.trigger = opt_.trigger;
@@ -66,6 +67,7 @@ Result<SweepReport> SweepRun::Run() {
     listings_ = std::make_shared<const ListingCache>();  // all listed again
   }
   if (Status st = AddConfiguredRoots(); !st.ok()) return Fail(st);
+  if (Status st = LoadDeletions(); !st.ok()) return Fail(st);
   if (Status st = CheckAll(); !st.ok()) return Fail(st);
   RememberListings();
   if (Status st = ArchiveAll(); !st.ok()) return Fail(st);
@@ -91,6 +93,31 @@ Status SweepRun::Fail(const Status& status) {
 
 // ---- 1. roots ----
 
+// The deletions journaled since the last sweep that finished began (a minute
+// before, so none falls between), at most a day back: any earlier deletion
+// whose row is still active was that sweep's to count.
+Status SweepRun::LoadDeletions() {
+  constexpr int64_t kDayMs = 24 * 3600 * 1000;
+  constexpr int64_t kOverlapMs = 60 * 1000;
+  int64_t since = rep_.started_ms - kDayMs;
+  auto sweeps = journal_.ListSweeps(8);
+  if (!sweeps.ok()) return sweeps.status();
+  for (const auto& s : *sweeps) {
+    if (s.id == rep_.sweep_id || s.dry_run || (s.outcome != "done" && s.outcome != "partial")) {
+      continue;
+    }
+    since = std::max(since, s.started_ms - kOverlapMs);
+    break;
+  }
+  auto deleted = journal_.DeletedPathsSince(since);
+  if (!deleted.ok()) return deleted.status();
+  for (auto& d : *deleted) {
+    if (d.is_dir) deletions_.dirs.push_back(std::move(d.path));
+    else deletions_.files.insert(std::move(d.path));
+  }
+  return Status::Ok();
+}
+
 Status SweepRun::AddConfiguredRoots() {
   std::vector<std::string> roots = opt_.roots;
   if (roots.empty()) {
@@ -107,13 +134,11 @@ Status SweepRun::AddConfiguredRoots() {
       auto w = std::make_unique<RootWork>();
       w->report.path = root;
       w->report.reason = bad;
+      w->prefixes = {root};
       spdlog::warn("storage {} is not swept: {}", root, bad);
       works_.push_back(std::move(w));
       continue;
     }
-    bool seen = false;
-    for (const auto& w : works_) seen |= (w->report.path == root);
-    if (seen) continue;
     auto added = AddRoot(root, true);
     if (!added.ok()) return added.status();
   }
@@ -121,19 +146,43 @@ Status SweepRun::AddConfiguredRoots() {
   return Status::Ok();
 }
 
+// A root is known by its canonical path: spellings that resolve to one
+// directory (a symlink and its target, "//", a trailing slash) are one root,
+// whose rows are placed under any of them.
 Result<RootWork*> SweepRun::AddRoot(const std::string& path, bool configured) {
-  auto last = journal_.GetRoot(path);
+  auto probe = storage_lanes_->Call<DirProbe>(path, LanePurpose::kProbe, opt_.probe_timeout,
+                                      [disk = disk_, path] { return disk->ProbeDir(path); });
+  const std::string key = probe.ok() && probe->err == 0 ? probe->real_path : path;
+  for (auto& w : works_) {
+    if (w->report.path != key) continue;
+    if (std::find(w->prefixes.begin(), w->prefixes.end(), path) == w->prefixes.end()) {
+      w->prefixes.push_back(path);
+      if (configured) w->report.spellings.push_back(path);
+    }
+    return w.get();
+  }
+  auto last = journal_.GetRoot(key);
   if (!last.ok()) return last.status();
+  if (!*last && key != path) {
+    last = journal_.GetRoot(path);  // recorded by a version that kept the spelling
+    if (!last.ok()) return last.status();
+  }
   auto w = std::make_unique<RootWork>();
-  w->status = AssessRoot(disk_, path, *tables_, *last, opt_.probe_timeout);
-  w->report.path = path;
+  w->status = probe.ok() ? JudgeRoot(path, *probe, *tables_, *last)
+                         : UnresponsiveRoot(path, probe.status().message());
+  w->status.path = key;
+  w->prefixes = {key};
+  if (path != key) w->prefixes.push_back(path);
+  w->deletions = &deletions_;
+  w->report.path = key;
+  if (configured && path != key) w->report.spellings.push_back(path);
   w->report.configured = configured;
   w->report.state = w->status.state;
   w->report.reason = w->status.reason;
   w->report.fs_type = w->status.fs_type;
   w->report.mount_point = w->status.mount_point;
   if (w->report.state == RootState::kOffline) {
-    spdlog::warn("storage {} is offline: {}; it is not swept", path, w->report.reason);
+    spdlog::warn("storage {} is offline: {}; it is not swept", key, w->report.reason);
   }
   if (RemembersListings(w->status.fs_type)) {
     w->memory = ListingMemory{opt_.reuse_listings ? listings_ : nullptr, kSettleMargin,
@@ -145,19 +194,20 @@ Result<RootWork*> SweepRun::AddRoot(const std::string& path, bool configured) {
 
 Result<RootWork*> SweepRun::Place(const std::string& path) {
   RootWork* best = nullptr;
+  const std::string* best_prefix = nullptr;
   for (size_t i = 0; i < configured_count_; ++i) {
     RootWork* w = works_[i].get();
-    if (path != w->report.path && IsUnder(path, w->report.path) &&
-        (!best || w->report.path.size() > best->report.path.size())) {
+    const std::string* prefix = w->Holds(path);
+    if (prefix && (!best_prefix || prefix->size() > best_prefix->size())) {
       best = w;
+      best_prefix = prefix;
     }
   }
   // A storage nested below a configured root (an old root, a mount of its
   // own) is assessed as a root in its own right, so that it being
   // unmounted is noticed instead of its rows looking missing.
   auto root = InferRootView(path);
-  if (best && (!root || *root == best->report.path ||
-               !IsUnder(std::string(*root), best->report.path))) {
+  if (best && (!root || *root == *best_prefix || !IsUnder(std::string(*root), *best_prefix))) {
     return best;
   }
   if (!root) return static_cast<RootWork*>(nullptr);
@@ -173,7 +223,8 @@ std::string SweepRun::LayoutChange(const RootWork& w) const {
   auto now_tables = ReadMountTables(*disk_);
   if (!now_tables.ok()) return "cannot be re-checked: " + now_tables.status().message();
   RootRecord then = w.status.ToRecord(0);
-  RootStatus now = AssessRoot(disk_, w.report.path, *now_tables, then, opt_.probe_timeout);
+  RootStatus now =
+      AssessRoot(*storage_lanes_, disk_, w.report.path, *now_tables, then, opt_.probe_timeout);
   if (now.state == RootState::kOffline) return "changed during the sweep: " + now.reason;
   if (now.st_dev != then.st_dev || now.mount_point != then.mount_point ||
       now.fs_type != then.fs_type) {
@@ -192,11 +243,12 @@ void SweepRun::VerifyRemembered() {
   std::vector<RootWork::Verified> per_root(configured_count_);
   listings_->ForEach([&](const std::string& dir, const RememberedListing& listing) {
     size_t best = configured_count_;
+    size_t best_size = 0;
     for (size_t i = 0; i < configured_count_; ++i) {
-      const std::string& root = works_[i]->report.path;
-      if (IsUnder(dir, root) &&
-          (best == configured_count_ || root.size() > works_[best]->report.path.size())) {
+      const std::string* prefix = works_[i]->Covers(dir);
+      if (prefix && (best == configured_count_ || prefix->size() > best_size)) {
         best = i;
+        best_size = prefix->size();
       }
     }
     if (best < configured_count_ && works_[best]->memory) {
@@ -219,6 +271,9 @@ void SweepRun::FinishVerifying() {
 // listers in chunks while the rows keep coming.
 Status SweepRun::CheckAll() {
   young_after_ = clock_.NowSeconds() - opt_.min_age_s;
+  // A start further ahead than min_age is a clock that was wrong, not a
+  // recording still being written: such a row is checked like any other.
+  young_until_ = clock_.NowSeconds() + opt_.min_age_s;
   if (Cancelled()) return cancelled_;
   VerifyRemembered();
   // A second connection reads every other span of rows, so the server sends
@@ -307,7 +362,7 @@ bool SweepRun::Take(const MediaRowView& row) {
   }
   ++w->report.rows;
   if (w->report.state == RootState::kOffline) return true;
-  if (row.start > young_after_) {
+  if (row.start > young_after_ && row.start <= young_until_) {
     ++w->report.young;
     return true;
   }
@@ -405,10 +460,12 @@ void SweepRun::SaveListings() {
   // an offline root, or under no root of this sweep, are left for a later one.
   auto checked_root_of = [&](const std::string& dir) {
     const RootWork* own = nullptr;
+    size_t own_size = 0;
     for (const auto& w : works_) {
-      if (IsUnder(dir, w->report.path) &&
-          (!own || w->report.path.size() > own->report.path.size())) {
+      const std::string* prefix = w->Covers(dir);
+      if (prefix && (!own || prefix->size() > own_size)) {
         own = w.get();
+        own_size = prefix->size();
       }
     }
     return own && own->report.state != RootState::kOffline;

@@ -7,9 +7,11 @@
 // - a suspect root (empty, yet the catalog has rows under it) is refused
 //   unless force;
 // - only ENOENT is missing; any other error is unknown and never archived;
-// - rows whose start is younger than min_age are not checked;
-// - when the missing share of a root's checked rows exceeds
-//   max_missing_ratio, nothing under that root is archived unless force;
+// - when the share of a root's checked rows that are missing without a
+//   deletion the daemon journaled exceeds max_missing_ratio, nothing under
+//   that root is archived unless force;
+// - a row whose start lies within min_age of now, either way, is young and
+//   not checked (a start further in the future is a wrong clock: checked);
 // - each candidate is checked once more right before its batch is archived;
 // - a root's batches may start before its check ends only once no outcome of
 //   the rows still to come could make a guard refuse it.
@@ -29,6 +31,7 @@
 #include "config/config.h"
 #include "journal/journal.h"
 #include "reconcile/disk.h"
+#include "reconcile/storage_lanes.h"
 #include "reconcile/storage_root.h"
 
 namespace recsync {
@@ -41,8 +44,13 @@ struct SweepOptions {
   double max_missing_ratio = 0.5;
   int64_t batch_size = 500;
   std::chrono::milliseconds probe_timeout{10000};
-  // Roots to sweep; empty means Storage.path from the catalog.
+  // Roots to sweep, as configured (any spelling: spellings that resolve to
+  // one directory are one root); empty means Storage.path from the catalog.
   std::vector<std::string> roots;
+  // Where the roots are probed (storage_lanes.h): the daemon passes its own,
+  // so a sweep never starts a thread for a root that is already hung; null:
+  // the sweep keeps lanes of its own.
+  std::shared_ptr<StorageLanes> lanes;
   // Set by another thread to stop the sweep early (the daemon is stopping):
   // checked between pages and batches, so the batch in flight commits or
   // rolls back as a whole; the sweep then fails with kUnavailable.
@@ -62,7 +70,8 @@ SweepOptions SweepOptionsFor(const Settings& settings, std::string trigger);
 
 // The figures of one root (or of one inferred root outside the configured ones).
 struct RootReport {
-  std::string path;
+  std::string path;          // the canonical path (realpath) when it resolves
+  std::vector<std::string> spellings;  // other configured spellings of the same root
   RootState state = RootState::kOffline;
   std::string reason;        // why offline or suspect
   bool configured = true;    // false: inferred from rows under no configured root
@@ -72,6 +81,9 @@ struct RootReport {
   int64_t young = 0;         // younger than min_age, not checked
   int64_t checked = 0;
   int64_t missing = 0;
+  // Of missing: files whose deletion the daemon journaled, which the ratio
+  // guard does not count as unexplained losses.
+  int64_t explained = 0;
   int64_t unknown = 0;       // neither present nor ENOENT (EACCES, EIO, timeout, ...)
   int64_t folders_listed = 0;  // directory listings taken
   int64_t folders_reused = 0;  // remembered listings reused (listing_cache.h)

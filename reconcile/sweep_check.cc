@@ -3,9 +3,39 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+
+#include "common/path.h"
 #include <string>
 
 namespace recsync::sweep_internal {
+
+bool DeletionLog::Explains(const std::string& path) const {
+  if (files.count(path)) return true;
+  return std::any_of(dirs.begin(), dirs.end(),
+                     [&](const std::string& dir) { return IsUnder(path, dir); });
+}
+
+const std::string* RootWork::Holds(const std::string& path) const {
+  const std::string* best = nullptr;
+  for (const auto& p : prefixes) {
+    if (path != p && IsUnder(path, p) && (!best || p.size() > best->size())) best = &p;
+  }
+  return best;
+}
+
+const std::string* RootWork::Covers(const std::string& dir) const {
+  const std::string* best = nullptr;
+  for (const auto& p : prefixes) {
+    if (IsUnder(dir, p) && (!best || p.size() > best->size())) best = &p;
+  }
+  return best;
+}
+
+std::string RootWork::Canonical(const std::string& path) const {
+  const std::string* prefix = Covers(path);
+  if (!prefix || *prefix == report.path) return path;
+  return report.path + path.substr(prefix->size());
+}
 
 void MarkUnresponsive(RootWork& w, std::chrono::milliseconds timeout) {
   w.report.state = RootState::kOffline;
@@ -41,6 +71,10 @@ void FinishCheck(RootWork& w, size_t slot, std::chrono::milliseconds timeout) {
       case Presence::kMissing:
         ++w.report.missing;
         w.candidates.push_back(rows.Row(i));
+        if (w.deletions && (!w.deletions->files.empty() || !w.deletions->dirs.empty()) &&
+            w.deletions->Explains(w.Canonical(w.candidates.back().filepath))) {
+          ++w.report.explained;
+        }
         break;
       case Presence::kUnknown:
         ++w.report.unknown;
@@ -142,9 +176,10 @@ bool OverRatio(int64_t missing, int64_t known, double max_missing_ratio) {
 }  // namespace
 
 bool RatioGuardSettled(const RootReport& r, int64_t undecided, double max_missing_ratio) {
-  // The share (missing + x) / (known + x) grows with the x undecided rows
-  // that turn out missing, so its worst is at x = undecided.
-  return !OverRatio(r.missing + undecided, r.checked - r.unknown + undecided, max_missing_ratio);
+  // The share (lost + x) / (known + x) grows with the x undecided rows that
+  // turn out missing (and unexplained), so its worst is at x = undecided.
+  return !OverRatio(r.missing - r.explained + undecided, r.checked - r.unknown + undecided,
+                    max_missing_ratio);
 }
 
 bool MayArchiveEarly(const RootWork& w, int64_t rows_left, const SweepOptions& opt) {
@@ -172,14 +207,19 @@ void ApplyGuards(RootWork& w, const SweepOptions& opt) {
     }
   }
   // Unknown answers prove nothing either way, so the share is taken over the
-  // files whose state is known.
+  // files whose state is known. Files whose deletion the daemon journaled
+  // are explained losses, not a sign of a vanished storage.
   const int64_t known = r.checked - r.unknown;
-  if (!r.refused && !opt.force && known > 0 && OverRatio(r.missing, known, opt.max_missing_ratio)) {
+  const int64_t lost = r.missing - r.explained;
+  if (!r.refused && !opt.force && known > 0 && OverRatio(lost, known, opt.max_missing_ratio)) {
     r.refused = true;
-    r.refused_reason = std::to_string(r.missing) + " of " + std::to_string(known) +
-                       " checked files are missing, more than max_missing_ratio " +
-                       std::to_string(static_cast<int>(opt.max_missing_ratio * 100)) +
-                       "% (check the storage, then use --force)";
+    r.refused_reason =
+        std::to_string(lost) + " of " + std::to_string(known) +
+        " checked files are missing without a deletion the daemon saw" +
+        (r.explained > 0 ? " (" + std::to_string(r.explained) + " more were seen deleted)" : "") +
+        ", more than max_missing_ratio " +
+        std::to_string(static_cast<int>(opt.max_missing_ratio * 100)) +
+        "% (check the storage, then use --force)";
   }
   if (r.refused) {
     spdlog::warn("not archiving anything under {}: {}", r.path, r.refused_reason);

@@ -7,8 +7,10 @@
 #include <chrono>
 #include <memory>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -33,6 +35,18 @@ constexpr size_t kCheckChunk = 4096;
 // folder is listed twice and each lister's cache stays small.
 constexpr size_t kListers = 2;
 
+// Deletions the daemon journaled (by their canonical paths): a missing row
+// whose file's deletion was seen is not an unexplained loss, so it does not
+// count against the ratio guard. After a kernel queue overflow the sweep
+// that follows otherwise counts every deletion the reconciler has not
+// applied yet, and refuses the storage for a mass deletion it saw happen.
+struct DeletionLog {
+  std::unordered_set<std::string> files;
+  std::vector<std::string> dirs;  // directories moved out of the roots
+  // Whether the deletion of `path` (canonical) was journaled.
+  bool Explains(const std::string& path) const;
+};
+
 struct CheckInFlight {
   std::shared_ptr<RowBatch> rows;  // shared with the task
   BoundedTask<std::vector<PathCheck>> task;
@@ -42,6 +56,16 @@ struct CheckInFlight {
 struct RootWork {
   RootStatus status;
   RootReport report;
+  // Every spelling rows may be recorded under: its canonical path
+  // (report.path) first, then the other configured or inferred ones.
+  std::vector<std::string> prefixes;
+  const DeletionLog* deletions = nullptr;
+  // The spelling `path` lies strictly below, the longest; nullptr when none.
+  const std::string* Holds(const std::string& path) const;
+  // The same for a directory that may also be the root itself.
+  const std::string* Covers(const std::string& dir) const;
+  // `path` (under one of the prefixes) in the canonical spelling.
+  std::string Canonical(const std::string& path) const;
   RowBatch pending[kListers];        // rows waiting to be checked, per lister
   std::vector<MediaRow> candidates;  // rows whose file gave ENOENT
   // A PresenceCheck serves one task at a time: at most one chunk per lister.

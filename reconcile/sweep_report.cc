@@ -65,6 +65,7 @@ nlohmann::json SweepReportToJson(const SweepReport& rep) {
                      {"young", r.young},
                      {"checked", r.checked},
                      {"missing", r.missing},
+                     {"explained", r.explained},
                      {"unknown", r.unknown},
                      {"folders_listed", r.folders_listed},
                      {"folders_reused", r.folders_reused},
@@ -72,6 +73,7 @@ nlohmann::json SweepReportToJson(const SweepReport& rep) {
                      {"archived_early", r.archived_early},
                      {"refused", r.refused},
                      {"refused_reason", r.refused_reason}});
+    if (!r.spellings.empty()) roots.back()["also_configured_as"] = r.spellings;
     if (!r.configured) {
       for (const char* k : {"checked", "missing", "unknown", "archived"}) {
         outside[k] = outside[k].get<int64_t>() + roots.back()[k].get<int64_t>();
@@ -115,6 +117,14 @@ void PrintSweepSummary(const SweepReport& rep, std::ostream& out) {
     if (!r.configured) out << "  " << PrintableText(r.path) << ": not a configured root (inferred from row paths)\n";
     if (!r.reason.empty()) out << "  " << PrintableText(r.path) << ": " << r.reason << "\n";
     if (r.refused) out << "  " << PrintableText(r.path) << ": refused: " << r.refused_reason << "\n";
+    for (const auto& s : r.spellings) {
+      out << "  " << PrintableText(r.path) << ": also configured as " << PrintableText(s)
+          << " (one root)\n";
+    }
+    if (r.explained > 0) {
+      out << fmt::format("  {}: {} of the missing files were seen deleted by the daemon\n",
+                         PrintableText(r.path), r.explained);
+    }
     if (r.folders_reused > 0) {
       out << fmt::format("  {}: {} folders listed, {} unchanged since an earlier sweep\n",
                          PrintableText(r.path), r.folders_listed, r.folders_reused);

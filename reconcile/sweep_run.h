@@ -76,6 +76,7 @@ class SweepRun {
 
   // 1. roots
   Status AddConfiguredRoots();
+  Status LoadDeletions();
   Result<RootWork*> AddRoot(const std::string& path, bool configured);
   // The configured root a path lies under (the longest one), else the root
   // its layout implies (added on first sight); nullptr when neither exists.
@@ -127,6 +128,7 @@ class SweepRun {
   std::map<std::string, RootWork*, std::less<>> inferred_;  // found by string_view
 
   int64_t young_after_ = 0;
+  int64_t young_until_ = 0;
   int64_t total_rows_ = 0;
   Status row_error_;
   // Rows of all cameras interleave in id order, so folders are a map,
@@ -135,6 +137,11 @@ class SweepRun {
   uint32_t next_key_ = 0;
 
   const size_t batch_;
+  // Where probes of the roots run: the daemon's lanes, or this sweep's own.
+  const std::shared_ptr<StorageLanes> storage_lanes_;
+  // Deletions the daemon journaled recently: missing rows they explain do
+  // not count against the ratio guard (sweep_check.h).
+  DeletionLog deletions_;
   int64_t total_archived_ = 0;
   Status archive_error_;
   // Archiving during the check needs lanes of its own (the main catalog

@@ -95,15 +95,19 @@ void FanotifyWatcher::Decode(const char* buf, size_t len, int64_t now_ms,
       return !is_dir && name.starts_with(kCookiePrefix) && is_root(dir);
     };
     if (mask & FAN_CREATE) {
-      // Files are reported only as cookies: most creations are dropped by name.
       std::string dir;
       const bool cookie_like = rec.dir.name.starts_with(kCookiePrefix);
-      Place p = (is_dir || cookie_like) ? place(rec.dir, &dir) : Place::kOutside;
-      if (p == Place::kUnknown) defer(is_dir ? K::kDirCreated : K::kCookie, rec.dir, is_dir, 0);
+      Place p = place(rec.dir, &dir);
+      // A file made in a directory not learnt yet is not worth a sweep
+      // (kUnknownWatch): only a restore could come of it.
+      if (p == Place::kUnknown && (is_dir || cookie_like)) {
+        defer(is_dir ? K::kDirCreated : K::kCookie, rec.dir, is_dir, 0);
+      }
       if (p == Place::kInside) {
         std::string path = JoinPath(dir, rec.dir.name);
         if (!is_dir) {
-          if (is_root(dir)) emit(K::kCookie, std::move(path), root_of(dir));
+          if (cookie_like && is_root(dir)) emit(K::kCookie, std::move(path), root_of(dir));
+          else if (!cookie_like) emit(K::kCreated, std::move(path), root_of(dir));
         } else {
           std::string key = rec.self.key;
           if (!rec.self.present &&

@@ -120,6 +120,8 @@ void InotifyWatcher::HandleEvent(int wd, uint32_t mask, uint32_t cookie, const s
       for (std::string& created : WalkNewDir(path, root)) {
         emit(K::kDirCreated, std::move(created), root);
       }
+    } else {
+      emit(K::kCreated, std::move(path), std::move(root));
     }
     return;
   }

@@ -145,6 +145,9 @@ Status InotifyWatcher::AddRoot(const std::string& root_in) {
     was_root = table_.IsRoot(root);
     table_.AddRoot(root, st.st_dev);
   }
+  // Armed again (after an overflow, or the root coming back): watches of
+  // directories deleted meanwhile may be gone with their IN_IGNORED lost.
+  if (was_root) DropDeadWatches();
   WalkResult result;
   int top_err = Walk(root, st.st_dev, /*follow_top=*/true, &result);
   if (top_err != 0 && top_err != ENOSPC) {
@@ -156,6 +159,22 @@ Status InotifyWatcher::AddRoot(const std::string& root_in) {
   }
   if (result.no_space > 0) return NoteNoSpace(result.no_space);
   return Status::Ok();
+}
+
+void InotifyWatcher::DropDeadWatches() {
+  std::lock_guard arm_lock(arm_mu_);  // no wd is added while the kernel's list is read
+  std::ifstream in("/proc/self/fdinfo/" + std::to_string(fd_.get()));
+  if (!in) return;
+  std::set<int> live;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.starts_with("inotify wd:")) continue;
+    live.insert(std::atoi(line.c_str() + std::strlen("inotify wd:")));
+  }
+  std::lock_guard lock(mu_);
+  if (const size_t dropped = table_.Retain(live); dropped > 0) {
+    spdlog::debug("inotify: {} watches of directories gone meanwhile dropped", dropped);
+  }
 }
 
 Status InotifyWatcher::RemoveRoot(const std::string& root_in) {

@@ -13,6 +13,7 @@
 // directory's path and the kernel's entry name):
 //   - unlink of any file            -> kDeleted (sidecars, temp files too:
 //                                      filtering is the caller's job)
+//   - creation of a file            -> kCreated (likewise)
 //   - rmdir of a directory          -> kDirDeleted, from the parent's event,
 //                                      after the kDeleted of its files
 //   - rename                        -> kMovedFrom / kMovedTo with the kernel's
@@ -27,7 +28,7 @@
 //   - a root deleted, moved or
 //     unmounted                     -> kRootGone; the root is then unwatched
 //   - a cookie file in a root       -> kCookie (see CookiePath)
-// Files created are not reported. A subdirectory's own IN_DELETE_SELF /
+// A subdirectory's own IN_DELETE_SELF /
 // IN_MOVE_SELF / IN_UNMOUNT only clean up (its parent's event, or the root's
 // kRootGone, already says it).
 //
@@ -166,6 +167,9 @@ class InotifyWatcher : public Watcher {
   void UnwatchLocked(const std::vector<int>& wds);
   // Marks the watcher degraded for lack of watches; returns the Status.
   Status NoteNoSpace(uint64_t missing);
+  // Forgets the watches the kernel no longer holds (/proc/self/fdinfo), so
+  // watch_count() is the folders watched.
+  void DropDeadWatches();
 
   Sink sink_;
   Options options_;

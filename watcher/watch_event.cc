@@ -8,6 +8,7 @@ const char* KindName(WatchEvent::Kind kind) {
     case K::kDeleted: return "deleted";
     case K::kMovedFrom: return "moved_from";
     case K::kMovedTo: return "moved_to";
+    case K::kCreated: return "created";
     case K::kDirCreated: return "dir_created";
     case K::kDirDeleted: return "dir_deleted";
     case K::kOverflow: return "overflow";

@@ -16,6 +16,7 @@ struct WatchEvent {
     kDeleted,      // a file (recording, .jpg sidecar, anything) was unlinked
     kMovedFrom,    // a file or directory was renamed away from `path`
     kMovedTo,      // a file or directory was renamed to `path`
+    kCreated,      // a file was created (not a directory, not a sync cookie)
     kDirCreated,   // a directory appeared and is now watched
     kDirDeleted,   // a directory below a root was removed
     kOverflow,     // the kernel queue overflowed: events were lost (path and root empty)
@@ -43,7 +44,7 @@ struct WatchEvent {
 };
 
 // The journal's name for a kind: "deleted", "moved_from", "moved_to",
-// "dir_created", "dir_deleted", "overflow", "unmounted" (kRootGone),
+// "created", "dir_created", "dir_deleted", "overflow", "unmounted" (kRootGone),
 // "unknown_watch", "cookie".
 const char* KindName(WatchEvent::Kind kind);
 

@@ -53,6 +53,20 @@ void WatchTable::Erase(int wd) {
   wds_.erase(it);
 }
 
+size_t WatchTable::Retain(const std::set<int>& live) {
+  size_t erased = 0;
+  for (auto it = wds_.begin(); it != wds_.end();) {
+    if (live.count(it->first)) {
+      ++it;
+      continue;
+    }
+    if (!it->second.removing) --live_;
+    it = wds_.erase(it);
+    ++erased;
+  }
+  return erased;
+}
+
 void WatchTable::Rename(const std::string& from, const std::string& to) {
   for (auto& [wd, e] : wds_) {
     if (!e.removing && IsUnder(e.path, from)) e.path = to + e.path.substr(from.size());

@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <map>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -44,6 +45,9 @@ class WatchTable {
   const Entry* Find(int wd) const;
   void MarkRemoving(int wd);
   void Erase(int wd);
+  // Erases every entry whose wd is not in `live` (the kernel dropped it, and
+  // its IN_IGNORED was lost in a queue overflow). Returns how many.
+  size_t Retain(const std::set<int>& live);
 
   // A directory was renamed: every live entry at or below `from` moves below `to`.
   void Rename(const std::string& from, const std::string& to);

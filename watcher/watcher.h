@@ -5,7 +5,7 @@
 // and inotify_watcher.h for the full list): kDeleted / kDirDeleted for
 // unlinks below a root, kMovedFrom / kMovedTo sharing one nonzero cookie per
 // rename (one half alone when the other side is outside the roots),
-// kDirCreated for new directories, kCookie for sync cookies created in a
+// kCreated for new files, kDirCreated for new directories, kCookie for sync cookies created in a
 // root, kOverflow when events were lost, kUnknownWatch when an event cannot be
 // placed (the caller sweeps), kRootGone when a root is deleted, moved away or
 // unmounted. The backends differ in what they cost and where they fall short:

@@ -13,7 +13,7 @@ using namespace recsync::testing;
 TEST_CASE_METHOD(ApplierFixture, "held events stay pending untouched and apply once not held") {
   const std::string root2 = tmp.Sub("recordings2");
   bool offline = true;
-  ApplierOptions options;
+  ApplierOptions options = Options();
   options.held = [&](const std::string& path) { return offline && IsUnder(path, root); };
 
   const int64_t a = AddRecording("10-00-00.mp4");
@@ -56,7 +56,7 @@ TEST_CASE_METHOD(ApplierFixture, "held events stay pending untouched and apply o
 TEST_CASE_METHOD(ApplierFixture, "a moved_to waits for its held moved_from in an earlier pass") {
   const std::string root2 = tmp.Sub("recordings2");
   bool offline = true;
-  ApplierOptions options;
+  ApplierOptions options = Options();
   options.max_events = 1;
   options.held = [&](const std::string& path) { return offline && IsUnder(path, root); };
   const int64_t id = AddRecording("10-00-00.mp4");
@@ -93,8 +93,7 @@ TEST_CASE_METHOD(ApplierFixture,
   const int64_t gone = db.InsertMedia(dir + "/a.mp4");
   const int64_t eio = db.InsertMedia(dir + "/b.mp4");
   disk->errors[dir + "/b.mp4"] = EIO;
-  ApplierOptions options;
-  options.max_attempts = 2;
+  ApplierOptions options = Options();
   const int64_t s1 = Add("deleted", path);
   const int64_t s2 = Add("moved_from", dir, 0, 0, true);
 
@@ -124,39 +123,62 @@ TEST_CASE_METHOD(ApplierFixture, "hung storage leaves events pending, never fail
   auto disk = std::make_shared<VirtualDisk>();
   disk->hung.insert(root);
   const int64_t id = db.InsertMedia(RecordingPath("10-00-00.mp4"));
-  ApplierOptions options;
-  options.max_attempts = 1;
+  ApplierOptions options = Options();
   options.probe_timeout = std::chrono::milliseconds(20);
+  options.lanes = std::make_shared<StorageLanes>();
   const int64_t seq = Add("deleted", RecordingPath("10-00-00.mp4"));
   auto applier = Applier(options, disk);
   for (int pass = 0; pass < 3; ++pass) CHECK(Pass(applier).retried == 1);
   CHECK(Get(seq).state == "pending");
   CHECK_FALSE(db.MediaArchived(id));
+  // The first call is still stuck; the others were not even made.
+  CHECK(options.lanes->threads_started() == 1);
   disk->Unblock();  // from now on every probe answers at once
-  CHECK(Pass(applier).applied == 1);
+  // Once the stuck call has returned, the next pass applies the event.
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  int64_t applied = 0;
+  while (applied == 0 && std::chrono::steady_clock::now() < until) applied = Pass(applier).applied;
+  CHECK(applied == 1);
   CHECK(db.MediaArchived(id));
 }
 
-TEST_CASE_METHOD(ApplierFixture, "a non-transient catalog error uses up attempts, then fails") {
-  // utf8mb4 cannot hold this name, so re-pointing the row is refused.
+TEST_CASE_METHOD(ApplierFixture, "a path the catalog cannot hold exactly fails its rename at once") {
+  // utf8mb4 cannot hold this name, so re-pointing the row is refused: the
+  // event can never succeed as it stands, so it fails, with the reason.
   const int64_t id = AddRecording("10-00-00.mp4");
   const std::string to = RecordingPath("bad \xff.mp4");
   Rename(RecordingPath("10-00-00.mp4"), to);
   const int64_t s1 = Add("moved_from", RecordingPath("10-00-00.mp4"), 8);
   const int64_t s2 = Add("moved_to", to, 8);
-  ApplierOptions options;
-  options.max_attempts = 2;
-  auto applier = Applier(options);
-  CHECK(Pass(applier).retried == 2);
-  CHECK(Get(s1).state == "pending");
-  ApplyStats last = Pass(applier);
-  CHECK(last.failed == 2);
-  CHECK(last.caught_up);
+  auto applier = Applier();
+  ApplyStats first = Pass(applier);
+  CHECK(first.failed == 2);
+  CHECK(first.caught_up);
   CHECK(Get(s1).state == "failed");
   CHECK(Get(s2).state == "failed");
   CHECK(Get(s1).last_error.find("database") != std::string::npos);
   CHECK(db.MediaPath(id) == RecordingPath("10-00-00.mp4"));
   CHECK_FALSE(db.MediaArchived(id));
+}
+
+TEST_CASE_METHOD(ApplierFixture, "any other catalog error leaves the event pending, never failed") {
+  // A table the user may not write: for a daemon a grant can come back, so
+  // the deletion is kept and retried, and the pass says why.
+  const int64_t id = AddRecording("10-00-00.mp4");
+  RemoveFile(RecordingPath("10-00-00.mp4"));
+  const int64_t seq = Add("deleted", RecordingPath("10-00-00.mp4"));
+  db.Exec("RENAME TABLE EventsCam TO EventsCamAway");
+  auto applier = Applier();
+  for (int pass = 1; pass <= 3; ++pass) {
+    ApplyStats stats = Pass(applier);
+    CHECK(stats.retried == 1);
+    CHECK(stats.failed == 0);
+    CHECK_FALSE(stats.retry_error.empty());
+    CHECK(Get(seq).state == "pending");
+  }
+  db.Exec("RENAME TABLE EventsCamAway TO EventsCam");
+  CHECK(Pass(applier).applied == 1);
+  CHECK(db.MediaArchived(id));
 }
 
 TEST_CASE_METHOD(ApplierFixture, "a pass is caught up once it saw fewer than max_events events") {
@@ -165,7 +187,7 @@ TEST_CASE_METHOD(ApplierFixture, "a pass is caught up once it saw fewer than max
   CHECK(empty.caught_up);
   CHECK(empty.last_seq == 0);
 
-  ApplierOptions options;
+  ApplierOptions options = Options();
   options.max_events = 2;
   auto applier = Applier(options);
   std::vector<int64_t> seqs;

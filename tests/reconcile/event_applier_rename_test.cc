@@ -88,7 +88,7 @@ TEST_CASE_METHOD(ApplierFixture, "the halves of a rename pair across two passes"
     CHECK(Get(other).state == "ignored");
   }
   SECTION("the moved_to lies beyond the pass") {
-    ApplierOptions options;
+    ApplierOptions options = Options();
     options.max_events = 1;
     auto applier = Applier(options);
     s1 = Add("moved_from", from, 22);

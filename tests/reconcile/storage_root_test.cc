@@ -11,6 +11,7 @@ using recsync::testing::VirtualDisk;
 namespace {
 
 constexpr std::chrono::milliseconds kTimeout{2000};
+StorageLanes lanes;  // probes run on a lane per root, as in the daemon
 
 MountTables Tables(const VirtualDisk& disk) { return {disk.mounts, disk.declared}; }
 
@@ -20,7 +21,7 @@ TEST_CASE("a readable directory is online and its mount is recorded") {
   auto disk = std::make_shared<VirtualDisk>();
   disk->AddDir("/srv/rec", 7);
   disk->mounts = {{"/", "ext4"}, {"/srv/rec", "nfs4"}};
-  auto s = AssessRoot(disk, "/srv/rec", Tables(*disk), std::nullopt, kTimeout);
+  auto s = AssessRoot(lanes, disk, "/srv/rec", Tables(*disk), std::nullopt, kTimeout);
   CHECK(s.state == RootState::kOnline);
   CHECK(s.mount_point);
   CHECK(s.fs_type == "nfs4");
@@ -29,7 +30,7 @@ TEST_CASE("a readable directory is online and its mount is recorded") {
 
 TEST_CASE("a root that does not exist is offline") {
   auto disk = std::make_shared<VirtualDisk>();
-  auto s = AssessRoot(disk, "/srv/rec", Tables(*disk), std::nullopt, kTimeout);
+  auto s = AssessRoot(lanes, disk, "/srv/rec", Tables(*disk), std::nullopt, kTimeout);
   CHECK(s.state == RootState::kOffline);
   CHECK(s.reason == "does not exist");
 }
@@ -40,7 +41,7 @@ TEST_CASE("a root that cannot be read is offline") {
   p.err = EACCES;
   p.is_dir = true;
   disk->dirs["/srv/rec"] = p;
-  auto s = AssessRoot(disk, "/srv/rec", Tables(*disk), std::nullopt, kTimeout);
+  auto s = AssessRoot(lanes, disk, "/srv/rec", Tables(*disk), std::nullopt, kTimeout);
   CHECK(s.state == RootState::kOffline);
   CHECK_THAT(s.reason, Catch::Contains("Permission denied"));
 }
@@ -50,12 +51,12 @@ TEST_CASE("a root below an fstab mount point that is not mounted is offline") {
   disk->AddDir("/mnt/nas/recordings");
   disk->mounts = {{"/", "ext4"}};
   disk->declared = {"/", "/mnt/nas"};
-  auto s = AssessRoot(disk, "/mnt/nas/recordings", Tables(*disk), std::nullopt, kTimeout);
+  auto s = AssessRoot(lanes, disk, "/mnt/nas/recordings", Tables(*disk), std::nullopt, kTimeout);
   CHECK(s.state == RootState::kOffline);
   CHECK_THAT(s.reason, Catch::Contains("/mnt/nas") && Catch::Contains("not mounted"));
 
   disk->mounts.push_back({"/mnt/nas", "cifs"});
-  auto mounted = AssessRoot(disk, "/mnt/nas/recordings", Tables(*disk), std::nullopt, kTimeout);
+  auto mounted = AssessRoot(lanes, disk, "/mnt/nas/recordings", Tables(*disk), std::nullopt, kTimeout);
   CHECK(mounted.state == RootState::kOnline);
   CHECK(mounted.fs_type == "cifs");
   CHECK_FALSE(mounted.mount_point);
@@ -66,7 +67,7 @@ TEST_CASE("a root that was a mount point and no longer is, is offline") {
   disk->AddDir("/srv/rec");
   disk->mounts = {{"/", "ext4"}};
   RootRecord last{"/srv/rec", 42, true, "xfs", 1, "/srv/rec"};
-  auto s = AssessRoot(disk, "/srv/rec", Tables(*disk), last, kTimeout);
+  auto s = AssessRoot(lanes, disk, "/srv/rec", Tables(*disk), last, kTimeout);
   CHECK(s.state == RootState::kOffline);
   CHECK_THAT(s.reason, Catch::Contains("was a mount point"));
 }
@@ -76,7 +77,7 @@ TEST_CASE("a root whose filesystem type changed is offline") {
   disk->AddDir("/srv/rec");
   disk->mounts = {{"/", "ext4"}};
   RootRecord last{"/srv/rec", 42, false, "nfs4", 1, "/"};
-  auto s = AssessRoot(disk, "/srv/rec", Tables(*disk), last, kTimeout);
+  auto s = AssessRoot(lanes, disk, "/srv/rec", Tables(*disk), last, kTimeout);
   CHECK(s.state == RootState::kOffline);
   CHECK_THAT(s.reason, Catch::Contains("from nfs4 to ext4"));
 }
@@ -85,7 +86,7 @@ TEST_CASE("a root that does not answer within the timeout is offline") {
   auto disk = std::make_shared<VirtualDisk>();
   disk->AddDir("/mnt/nfs");
   disk->hung = {"/mnt/nfs"};
-  auto s = AssessRoot(disk, "/mnt/nfs", Tables(*disk), std::nullopt, std::chrono::milliseconds(50));
+  auto s = AssessRoot(lanes, disk, "/mnt/nfs", Tables(*disk), std::nullopt, std::chrono::milliseconds(50));
   disk->Unblock();
   CHECK(s.state == RootState::kOffline);
   CHECK_THAT(s.reason, Catch::Contains("unresponsive"));
@@ -94,9 +95,50 @@ TEST_CASE("a root that does not answer within the timeout is offline") {
 TEST_CASE("an empty root is reported as empty for the suspect rule") {
   auto disk = std::make_shared<VirtualDisk>();
   disk->AddDir("/srv/rec", 1, /*empty=*/true);
-  auto s = AssessRoot(disk, "/srv/rec", Tables(*disk), std::nullopt, kTimeout);
+  auto s = AssessRoot(lanes, disk, "/srv/rec", Tables(*disk), std::nullopt, kTimeout);
   CHECK(s.state == RootState::kOnline);
   CHECK(s.empty);
+}
+
+TEST_CASE("an empty mount point is suspect, as the sweep calls it") {
+  auto disk = std::make_shared<VirtualDisk>();
+  disk->AddDir("/mnt/nas", 1, /*empty=*/true);
+  disk->mounts = {{"/", "ext4"}, {"/mnt/nas", "nfs4"}};
+  auto s = AssessRoot(lanes, disk, "/mnt/nas", Tables(*disk), std::nullopt, kTimeout);
+  CHECK(s.state == RootState::kSuspect);
+  CHECK_THAT(s.reason, Catch::Contains("empty mount point"));
+}
+
+TEST_CASE("a symlink whose target is gone is offline and says where it pointed") {
+  auto disk = std::make_shared<VirtualDisk>();
+  DirProbe p;
+  p.err = ENOENT;
+  p.link_target = "/mnt/nas/rec";
+  disk->dirs["/var/lib/bluecherry/recordings"] = p;
+  auto s = AssessRoot(lanes, disk, "/var/lib/bluecherry/recordings", Tables(*disk), std::nullopt,
+                      kTimeout);
+  CHECK(s.state == RootState::kOffline);
+  CHECK(s.reason == "is a symlink to /mnt/nas/rec, which does not exist (not mounted?)");
+}
+
+TEST_CASE("a root's identity is its real path, and mount rules apply to it") {
+  // /var/lib/bluecherry/recordings -> /mnt/nas/rec, on an fstab mount that
+  // is not mounted: offline, although the link itself lies on /.
+  auto disk = std::make_shared<VirtualDisk>();
+  disk->AddDir("/var/lib/bluecherry/recordings");
+  disk->dirs["/var/lib/bluecherry/recordings"].real_path = "/mnt/nas/rec";
+  disk->mounts = {{"/", "ext4"}};
+  disk->declared = {"/", "/mnt/nas"};
+  auto s = AssessRoot(lanes, disk, "/var/lib/bluecherry/recordings", Tables(*disk), std::nullopt,
+                      kTimeout);
+  CHECK(s.state == RootState::kOffline);
+  CHECK_THAT(s.reason, Catch::Contains("/mnt/nas") && Catch::Contains("not mounted"));
+  disk->mounts.push_back({"/mnt/nas", "nfs4"});
+  auto up = AssessRoot(lanes, disk, "/var/lib/bluecherry/recordings", Tables(*disk),
+                       std::nullopt, kTimeout);
+  CHECK(up.state == RootState::kOnline);
+  CHECK(up.real_path == "/mnt/nas/rec");
+  CHECK(up.fs_type == "nfs4");
 }
 
 TEST_CASE("the root of a path in Bluecherry's layout is inferred") {
@@ -115,6 +157,17 @@ TEST_CASE("IsUnder compares whole path components") {
   CHECK(IsUnder("/x", "/"));
   CHECK(NormalizeRoot("/a/b//") == "/a/b");
   CHECK(NormalizeRoot("/") == "/");
+}
+
+TEST_CASE("a root's spellings with //, /./ and trailing slashes normalize alike") {
+  CHECK(NormalizeRoot("/srv//rec") == "/srv/rec");
+  CHECK(NormalizeRoot("/srv/./rec/") == "/srv/rec");
+  CHECK(NormalizeRoot("//srv/rec/./") == "/srv/rec");
+  CHECK(NormalizeRoot("/srv/../rec") == "/srv/../rec");  // only realpath() may resolve ".."
+  CHECK(NormalizeRoot("///") == "/");
+  CHECK(CheckRootPath("/srv//rec/") == "");
+  CHECK(CheckRootPath("//") != "");
+  CHECK(CheckRootPath("srv/rec") != "");
 }
 
 TEST_CASE("mount tables decode escaped spaces") {
@@ -139,12 +192,12 @@ TEST_CASE("a root whose disk was replaced by a directory on the parent filesyste
   disk->AddDir("/mnt/usb/rec");
   disk->mounts = {{"/", "ext4"}};
   RootRecord last{"/mnt/usb/rec", 42, false, "ext4", 1, "/mnt/usb"};
-  auto s = AssessRoot(disk, "/mnt/usb/rec", Tables(*disk), last, kTimeout);
+  auto s = AssessRoot(lanes, disk, "/mnt/usb/rec", Tables(*disk), last, kTimeout);
   CHECK(s.state == RootState::kOffline);
   CHECK_THAT(s.reason, Catch::Contains("/mnt/usb") && Catch::Contains("unmounted"));
 
   disk->mounts.push_back({"/mnt/usb", "ext4"});
-  auto back = AssessRoot(disk, "/mnt/usb/rec", Tables(*disk), last, kTimeout);
+  auto back = AssessRoot(lanes, disk, "/mnt/usb/rec", Tables(*disk), last, kTimeout);
   CHECK(back.state == RootState::kOnline);
   CHECK(back.mount_path == "/mnt/usb");
 }

@@ -1,0 +1,473 @@
+#include "daemon/root_monitor.h"
+
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "common/path.h"
+#include "common/text.h"
+#include "daemon/storage_probe.h"
+
+namespace recsync {
+namespace {
+
+constexpr uint64_t kDownCheckMs = 5000;
+constexpr uint64_t kFullCheckMs = 60 * 1000;
+// A storage under pressure is swept at most this often.
+constexpr int64_t kPressureSweepEveryMs = 10 * 60 * 1000;
+// Sweep once used% exceeds Storage.max_thresh by this much: Bluecherry's
+// cleaner should have freed space by then, so it is finding nothing to delete.
+constexpr double kPressureMargin = 5.0;
+
+using SteadyClock = std::chrono::steady_clock;
+
+template <typename Handle>
+uv_handle_t* AsHandle(Handle* h) {
+  return reinterpret_cast<uv_handle_t*>(h);
+}
+
+// Whether two sets of views differ in anything the daemon acts on.
+bool SameViews(const std::map<std::string, RootView>& a, const std::map<std::string, RootView>& b) {
+  if (a.size() != b.size()) return false;
+  for (auto ia = a.begin(), ib = b.begin(); ia != a.end(); ++ia, ++ib) {
+    const RootView& x = ia->second;
+    const RootView& y = ib->second;
+    if (ia->first != ib->first || x.status.state != y.status.state ||
+        x.status.reason != y.status.reason || x.armed != y.armed || x.arming != y.arming ||
+        x.spellings != y.spellings) {
+      return false;
+    }
+  }
+  return true;
+}
+
+int Rank(RootState state) {
+  switch (state) {
+    case RootState::kOnline: return 0;
+    case RootState::kSuspect: return 1;
+    case RootState::kOffline: return 2;
+  }
+  return 2;
+}
+
+}  // namespace
+
+struct RootMonitor::Spelling {
+  std::string path;       // normalized
+  int64_t max_thresh = 0;
+  std::string real_path;  // the canonical path it last resolved to (sticky)
+  bool in_flight = false;
+  bool timed_out = false;  // the probe in flight was judged unresponsive
+  uint64_t round = 0;
+  SteadyClock::time_point deadline{};
+  std::optional<RootStatus> status;  // the latest judgement
+  double used = -1;
+};
+
+struct RootMonitor::ProbeResult {
+  std::string refused;  // the lane would not take the probe (stuck, no thread)
+  Status tables_error;
+  MountTables tables;
+  DirProbe probe;
+  double used = -1;
+};
+
+RootMonitor::RootMonitor(uv_loop_t* loop, LoopMailbox::Ref mailbox,
+                         std::shared_ptr<StorageLanes> lanes, std::shared_ptr<DiskInterface> disk,
+                         Options options, Callbacks callbacks)
+    : loop_(loop),
+      mailbox_(std::move(mailbox)),
+      lanes_(std::move(lanes)),
+      disk_(std::move(disk)),
+      options_(options),
+      callbacks_(std::move(callbacks)) {
+  for (uv_timer_t* t : {&deadline_timer_, &down_timer_, &full_timer_}) {
+    uv_timer_init(loop_, t);
+    t->data = this;
+  }
+}
+
+RootMonitor::~RootMonitor() {
+  for (uv_timer_t* t : {&deadline_timer_, &down_timer_, &full_timer_}) {
+    uv_close(AsHandle(t), nullptr);
+  }
+  if (mountinfo_polled_) uv_close(AsHandle(&mountinfo_poll_), nullptr);
+}
+
+void RootMonitor::StartMountWatch() {
+  // /proc/self/mountinfo polls readable-priority when the mount table
+  // changes: an unmount the watches cannot see (a bind mount, a lazily
+  // detached NFS share) is noticed at once.
+  mountinfo_fd_ = UniqueFd(::open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC));
+  if (mountinfo_fd_.valid() &&
+      uv_poll_init(loop_, &mountinfo_poll_, mountinfo_fd_.get()) == 0) {
+    mountinfo_polled_ = true;
+    mountinfo_poll_.data = this;
+    uv_poll_start(&mountinfo_poll_, UV_PRIORITIZED, [](uv_poll_t* p, int, int) {
+      spdlog::debug("the mount table changed; checking the storage roots");
+      static_cast<RootMonitor*>(p->data)->Check(/*all=*/true);
+    });
+  } else {
+    spdlog::warn("cannot watch /proc/self/mountinfo; unmounts are noticed by the periodic "
+                 "root check instead");
+  }
+  uv_timer_start(
+      &down_timer_, [](uv_timer_t* t) { static_cast<RootMonitor*>(t->data)->Check(false); },
+      kDownCheckMs, kDownCheckMs);
+  uv_timer_start(
+      &full_timer_, [](uv_timer_t* t) { static_cast<RootMonitor*>(t->data)->Check(true); },
+      kFullCheckMs, kFullCheckMs);
+}
+
+void RootMonitor::Configure(std::vector<ConfiguredRoot> roots,
+                            std::map<std::string, RootRecord> records) {
+  records_ = std::move(records);
+  std::vector<std::unique_ptr<Spelling>> next;
+  for (auto& r : roots) {
+    const std::string path = NormalizeRoot(r.spelling);
+    auto same = [&](const auto& s) { return s && s->path == path; };
+    if (std::any_of(next.begin(), next.end(), same)) continue;  // listed twice, spelled alike
+    auto old = std::find_if(spellings_.begin(), spellings_.end(), same);
+    if (old != spellings_.end()) {
+      next.push_back(std::move(*old));  // keeps its identity and a probe in flight
+    } else {
+      next.push_back(std::make_unique<Spelling>());
+      next.back()->path = path;
+    }
+    next.back()->max_thresh = r.max_thresh;
+  }
+  spellings_ = std::move(next);
+  if (!configured_) StartMountWatch();
+  configured_ = true;
+  Regroup();  // releases the roots no longer configured
+  Check(/*all=*/true);
+}
+
+void RootMonitor::Check(bool all) {
+  for (auto& s : spellings_) {
+    const std::string id = s->real_path.empty() ? s->path : s->real_path;
+    auto it = roots_.find(id);
+    if (all || it == roots_.end() || !it->second.up()) Probe(*s, all);
+  }
+  ArmDeadline();
+  Regroup();
+}
+
+void RootMonitor::Probe(Spelling& s, bool measure) {
+  if (s.in_flight) return;  // at most one probe per spelling: a hung one is not asked again
+  s.in_flight = true;
+  s.timed_out = false;
+  s.round = ++next_round_;
+  s.deadline = SteadyClock::now() + options_.probe_timeout;
+  Status posted = lanes_->Post(
+      s.path, LanePurpose::kProbe, options_.probe_timeout,
+      [mailbox = mailbox_, disk = disk_, path = s.path, round = s.round, measure, this] {
+        ProbeResult r;
+        auto tables = ReadMountTables(*disk);
+        if (tables.ok()) r.tables = std::move(*tables);
+        else r.tables_error = tables.status();
+        r.probe = disk->ProbeDir(path);
+        if (measure && r.probe.err == 0) {
+          auto used = UsedPercent(r.probe.real_path);
+          if (used.ok()) r.used = *used;
+        }
+        mailbox.Post([this, path, round, r = std::move(r)]() mutable {
+          OnProbed(path, round, std::move(r));
+        });
+      });
+  if (!posted.ok()) {
+    // The lane is stuck in an earlier call, or has no thread: no new probe,
+    // no new thread; the root stays (or becomes) unresponsive.
+    s.in_flight = false;
+    s.status = UnresponsiveRoot(s.path, posted.message());
+  }
+}
+
+void RootMonitor::OnProbed(const std::string& path, uint64_t round, ProbeResult r) {
+  auto it = std::find_if(spellings_.begin(), spellings_.end(),
+                         [&](const auto& s) { return s->path == path; });
+  if (it == spellings_.end() || (*it)->round != round) return;  // no longer configured
+  Spelling& s = **it;
+  s.in_flight = false;
+  s.timed_out = false;
+  if (!r.tables_error.ok()) {
+    RootStatus unknown;  // offline: without the mount tables it cannot be judged
+    unknown.path = path;
+    unknown.reason = r.tables_error.message();
+    s.status = unknown;
+  } else {
+    if (r.probe.err == 0) s.real_path = r.probe.real_path;
+    // It no longer leads anywhere (a link whose target went): not the same
+    // root any more. Other errors (EIO, EACCES) keep its identity.
+    if (r.probe.err == ENOENT || r.probe.err == ENOTDIR) s.real_path.clear();
+    const std::string key = s.real_path.empty() ? path : s.real_path;
+    auto last = records_.find(key);
+    s.status = JudgeRoot(path, r.probe, r.tables,
+                         last == records_.end() ? std::nullopt
+                                                : std::optional<RootRecord>(last->second));
+  }
+  if (r.used >= 0) s.used = r.used;
+  Regroup();
+  if (r.used >= 0) {
+    auto view = roots_.find(s.real_path.empty() ? path : s.real_path);
+    if (view != roots_.end()) CheckPressure(view->second);
+  }
+}
+
+void RootMonitor::ArmDeadline() {
+  auto earliest = SteadyClock::time_point::max();
+  for (const auto& s : spellings_) {
+    if (s->in_flight && !s->timed_out) earliest = std::min(earliest, s->deadline);
+  }
+  if (earliest == SteadyClock::time_point::max()) return;
+  const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(
+      earliest - SteadyClock::now());
+  uv_timer_start(
+      &deadline_timer_, [](uv_timer_t* t) { static_cast<RootMonitor*>(t->data)->OnDeadline(); },
+      static_cast<uint64_t>(std::max<int64_t>(0, wait.count()) + 1), 0);
+}
+
+void RootMonitor::OnDeadline() {
+  const auto now = SteadyClock::now();
+  bool changed = false;
+  for (auto& s : spellings_) {
+    if (!s->in_flight || s->timed_out || now < s->deadline) continue;
+    s->timed_out = true;
+    s->status = UnresponsiveRoot(s->path, "no answer within " +
+                                              FormatTimeout(options_.probe_timeout) +
+                                              " (hung network storage?)");
+    changed = true;
+  }
+  ArmDeadline();
+  if (changed) Regroup();
+}
+
+void RootMonitor::Regroup() {
+  std::map<std::string, RootView> next;
+  for (const auto& s : spellings_) {
+    const std::string id = s->real_path.empty() ? s->path : s->real_path;
+    RootView& v = next[id];
+    RootStatus status = s->status.value_or(RootStatus{});
+    if (!s->status) status.reason = "being probed";
+    if (v.id.empty() || Rank(status.state) > Rank(v.status.state)) {
+      const bool first = v.id.empty();
+      v.status = std::move(status);
+      if (first) v.max_thresh = s->max_thresh;
+    }
+    v.id = id;
+    v.status.path = id;
+    v.spellings.push_back(s->path);
+    if (s->used >= 0) v.used_percent = s->used;
+  }
+  for (auto& [id, old] : roots_) {
+    if (next.count(id)) continue;
+    if (old.armed || old.arming) Release(id);
+  }
+  for (auto& [id, v] : next) {
+    auto old = roots_.find(id);
+    if (old != roots_.end()) {
+      v.armed = old->second.armed;
+      v.arming = old->second.arming;
+      v.arm_error = old->second.arm_error;
+      v.last_pressure_sweep_ms = old->second.last_pressure_sweep_ms;
+      if (v.used_percent < 0) v.used_percent = old->second.used_percent;
+      if (old->second.online() && !v.online()) {
+        spdlog::warn("storage {} went offline: {}; its events are held until it is back",
+                     PrintableText(id), v.status.reason);
+      }
+    }
+    if (!v.online()) {
+      v.armed = false;  // re-armed when back: its directories may be new inodes then
+    } else if (!v.armed && !v.arming) {
+      Arm(v);
+    }
+  }
+  const bool changed = !SameViews(roots_, next);
+  roots_ = std::move(next);
+  if (changed && callbacks_.on_change) callbacks_.on_change();
+  MaybeSettled();
+}
+
+void RootMonitor::Arm(RootView& view) {
+  if (watcher_ == nullptr) return;
+  view.arming = true;
+  ++arms_in_flight_;
+  Status posted = lanes_->Post(view.id, LanePurpose::kArm, options_.arm_timeout,
+                               [mailbox = mailbox_, watcher = watcher_, id = view.id, this] {
+                                 Status armed = watcher->AddRoot(id);
+                                 mailbox.Post([this, id, armed] { OnArmed(id, armed); });
+                               });
+  if (!posted.ok()) {
+    --arms_in_flight_;
+    view.arming = false;
+    view.arm_error = posted.message();
+    spdlog::error("{}", posted.message());
+  }
+}
+
+void RootMonitor::OnArmed(const std::string& id, Status armed) {
+  --arms_in_flight_;
+  auto it = roots_.find(id);
+  if (it == roots_.end()) {
+    Release(id);  // released while it was being armed
+    return;
+  }
+  RootView& v = it->second;
+  const bool fresh = !v.armed;  // not a re-arm after an overflow
+  v.arming = false;
+  v.armed = (armed.ok() || watcher_->degraded()) && v.online();
+  v.arm_error = armed.ok() ? "" : armed.message();
+  if (!armed.ok()) spdlog::error("{}", armed.message());
+  if (rearms_left_ > 0 && --rearms_left_ == 0) {
+    for (auto& done : std::exchange(rearm_waiters_, {})) done();
+  }
+  if (fresh && v.armed && settled_ && callbacks_.on_online) {
+    spdlog::info("storage {} is online and watched; sweeping it", PrintableText(id));
+    callbacks_.on_online(id);
+  }
+  if (callbacks_.on_change) callbacks_.on_change();
+  MaybeSettled();
+}
+
+void RootMonitor::Release(const std::string& id) {
+  spdlog::info("storage {} is no longer a root (not configured, or resolves elsewhere now); "
+               "releasing its watches",
+               PrintableText(id));
+  if (watcher_ == nullptr) return;
+  (void)lanes_->Post(id, LanePurpose::kArm, options_.arm_timeout,
+                     [watcher = watcher_, id] { (void)watcher->RemoveRoot(id); });
+}
+
+void RootMonitor::MarkGone(const std::string& id, const std::string& reason) {
+  for (auto& s : spellings_) {
+    if ((s->real_path.empty() ? s->path : s->real_path) != id) continue;
+    RootStatus gone;
+    gone.path = s->path;
+    gone.reason = reason;
+    s->status = gone;
+  }
+  auto it = roots_.find(id);
+  if (it != roots_.end()) it->second.armed = false;
+  Regroup();
+  Check(/*all=*/false);  // is it back already (a directory made again)?
+}
+
+void RootMonitor::RearmAll(std::function<void()> done) {
+  rearm_waiters_.push_back(std::move(done));
+  if (rearms_left_ > 0) return;  // the round under way answers for this one too
+  for (auto& [id, v] : roots_) {
+    if (!v.up() || v.arming) continue;
+    v.arming = true;
+    ++arms_in_flight_;
+    ++rearms_left_;
+    Status posted = lanes_->Post(id, LanePurpose::kArm, options_.arm_timeout,
+                                 [mailbox = mailbox_, watcher = watcher_, id, this] {
+                                   Status armed = watcher->AddRoot(id);
+                                   mailbox.Post([this, id, armed] { OnArmed(id, armed); });
+                                 });
+    if (!posted.ok()) {
+      --arms_in_flight_;
+      --rearms_left_;
+      v.arming = false;
+      v.arm_error = posted.message();
+    }
+  }
+  if (rearms_left_ == 0) {
+    for (auto& waiter : std::exchange(rearm_waiters_, {})) waiter();
+  }
+}
+
+void RootMonitor::CheckPressure(RootView& v) {
+  const int64_t now = options_.clock->NowMs();
+  if (!v.up() || v.max_thresh <= 0 || v.used_percent <= v.max_thresh + kPressureMargin ||
+      now - v.last_pressure_sweep_ms < kPressureSweepEveryMs) {
+    return;
+  }
+  spdlog::warn("storage {} is {:.1f}% full, above its max_thresh {} + {}: sweeping it",
+               PrintableText(v.id), v.used_percent, v.max_thresh, kPressureMargin);
+  v.last_pressure_sweep_ms = now;
+  if (callbacks_.on_pressure) callbacks_.on_pressure(v.id, v.used_percent);
+}
+
+void RootMonitor::MaybeSettled() {
+  if (settled_ || !configured_) return;
+  for (const auto& s : spellings_) {
+    if (!s->status) return;  // neither answered nor timed out yet
+  }
+  for (const auto& [id, v] : roots_) {
+    if (v.arming) return;
+  }
+  settled_ = true;
+  if (callbacks_.on_settled) callbacks_.on_settled();
+}
+
+std::vector<std::string> RootMonitor::Ids() const {
+  std::vector<std::string> out;
+  for (const auto& [id, v] : roots_) out.push_back(id);
+  return out;
+}
+
+std::set<std::string> RootMonitor::OfflineIds() const {
+  std::set<std::string> out;
+  for (const auto& [id, v] : roots_) {
+    if (!v.online()) out.insert(id);
+  }
+  return out;
+}
+
+std::map<std::string, std::vector<std::string>> RootMonitor::Aliases() const {
+  std::map<std::string, std::vector<std::string>> out;
+  for (const auto& [id, v] : roots_) {
+    for (const auto& s : v.spellings) {
+      if (s != id) out[id].push_back(s);
+    }
+  }
+  return out;
+}
+
+std::optional<std::string> RootMonitor::IdOf(const std::string& spelling) const {
+  const std::string path = NormalizeRoot(spelling);
+  for (const auto& [id, v] : roots_) {
+    if (id == path || std::find(v.spellings.begin(), v.spellings.end(), path) != v.spellings.end()) {
+      return id;
+    }
+  }
+  return std::nullopt;
+}
+
+nlohmann::json RootMonitor::StatusJson() const {
+  nlohmann::json roots = nlohmann::json::array();
+  for (const auto& [id, v] : roots_) {
+    nlohmann::json r = {{"path", id},
+                        {"state", RootStateName(v.status.state)},
+                        {"reason", v.status.reason},
+                        {"fs_type", v.status.fs_type},
+                        {"mount_point", v.status.mount_point},
+                        {"watched", v.armed},
+                        {"max_thresh", v.max_thresh}};
+    nlohmann::json also = nlohmann::json::array();
+    for (const auto& s : v.spellings) {
+      if (s != id) also.push_back(s);
+    }
+    if (!also.empty()) r["also_configured_as"] = std::move(also);
+    if (v.used_percent >= 0) r["used_percent"] = v.used_percent;
+    if (!v.arm_error.empty()) r["watch_error"] = v.arm_error;
+    roots.push_back(std::move(r));
+  }
+  return roots;
+}
+
+std::vector<std::string> RootMonitor::Degraded() const {
+  std::vector<std::string> out;
+  for (const auto& [id, v] : roots_) {
+    if (!v.online()) {
+      out.push_back("storage " + PrintableText(id) + " is offline: " + v.status.reason);
+    } else if (!v.armed && !v.arming && !v.arm_error.empty()) {
+      out.push_back("storage " + PrintableText(id) + " is not watched: " + v.arm_error);
+    }
+  }
+  return out;
+}
+
+}  // namespace recsync
