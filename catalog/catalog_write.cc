@@ -6,6 +6,7 @@
 
 #include "catalog/catalog.h"
 #include "catalog/mysql_handle.h"
+#include "common/threads.h"
 
 namespace recsync {
 
@@ -72,7 +73,7 @@ Result<std::vector<int64_t>> Catalog::Archive(const std::vector<int64_t>& ids,
     // for the other. The future joins on every way out of this scope.
     std::future<Status> hooked;
     if (before_commit && changed.size() >= kConcurrentHookRows) {
-      hooked = std::async(std::launch::async, [&] { return before_commit(changed); });
+      hooked = AsyncOrInline([&] { return before_commit(changed); });
     }
     const std::string changing = mysql::JoinIds(changed);
     Status updated = session.Exec("UPDATE Media SET archive = 1 WHERE id IN (" + changing +

@@ -1,5 +1,9 @@
 #include "catalog/row_stream.h"
 
+#include <spdlog/spdlog.h>
+
+#include "common/threads.h"
+
 #include <algorithm>
 #include <condition_variable>
 #include <deque>
@@ -202,10 +206,21 @@ class ReadingThreads {
   }
   ReadingThreads(const ReadingThreads&) = delete;
   ReadingThreads& operator=(const ReadingThreads&) = delete;
-  void Start(Catalog& catalog) {
+  // False when no thread could be started for it: the other readers (or
+  // the caller, reading alone) take its spans.
+  bool Start(Catalog& catalog) {
     const size_t reader = threads_.size();
-    threads_.emplace_back([this, &catalog, reader] { shared_.Read(catalog, reader); });
+    auto started = StartThread("recsync-rows", [this, &catalog, reader] {
+      shared_.Read(catalog, reader);
+    });
+    if (!started.ok()) {
+      spdlog::warn("{}", started.status().message());
+      return false;
+    }
+    threads_.push_back(std::move(*started));
+    return true;
   }
+  size_t started() const { return threads_.size(); }
 
  private:
   SharedRead& shared_;
@@ -228,9 +243,15 @@ Status StreamActiveRowsOn(const std::vector<Catalog*>& readers, int64_t after_id
   checked.span_ids = std::max<int64_t>(1, options.span_ids);
   checked.chunk_rows = std::max<size_t>(1, options.chunk_rows);
   SharedRead shared(after_id, *top, checked);
-  ReadingThreads threads(shared);
-  for (Catalog* catalog : readers) threads.Start(*catalog);
-  return shared.Deliver(fn);
+  {
+    ReadingThreads threads(shared);
+    for (Catalog* catalog : readers) {
+      if (!threads.Start(*catalog)) break;
+    }
+    if (threads.started() > 0) return shared.Deliver(fn);
+  }
+  // Not a single thread: read on this one.
+  return readers[0]->StreamActiveRows(after_id, fn);
 }
 
 }  // namespace recsync

@@ -40,6 +40,11 @@ void PrintStatus(const nlohmann::json& s, std::ostream& out) {
     if (!r.value("watched", false)) out << "  (not watched)";
     if (!r.value("reason", std::string()).empty()) out << "  " << r.value("reason", "");
     out << "\n";
+    if (r.contains("also_configured_as")) {
+      for (const auto& s : r["also_configured_as"]) {
+        out << "    also configured as " << s.get<std::string>() << " (the same directory)\n";
+      }
+    }
   }
   const auto& sw = s["sweep"];
   if (sw.value("running", false)) {

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <thread>
 
+#include "common/threads.h"
 #include "daemon/storage_probe.h"
 #include "daemon/systemd_notify.h"
 
@@ -36,7 +37,7 @@ uv_handle_t* AsHandle(Handle* h) {
 class StopGuard {
  public:
   StopGuard() {
-    thread_ = std::thread([this] {
+    auto started = StartThread("recsync-stop", [this] {
       std::unique_lock<std::mutex> lock(mu_);
       if (!cv_.wait_for(lock, kStopDeadline, [&] { return done_; })) {
         spdlog::warn("a storage or database call did not return within {} ms of the stop "
@@ -46,6 +47,11 @@ class StopGuard {
         _exit(0);
       }
     });
+    if (started.ok()) {
+      thread_ = std::move(*started);
+    } else {
+      spdlog::warn("{}; the stop is not bounded in time", started.status().message());
+    }
   }
   ~StopGuard() {
     {
@@ -53,7 +59,7 @@ class StopGuard {
       done_ = true;
     }
     cv_.notify_one();
-    thread_.join();
+    if (thread_.joinable()) thread_.join();
   }
 
  private:
@@ -90,7 +96,14 @@ Daemon::~Daemon() {
 }
 
 int Daemon::Run(std::ostream& err) {
-  Status started = Start();
+  Status started;
+  try {
+    started = Start();
+  } catch (const std::system_error& e) {
+    // A worker thread could not be started (out of threads or memory).
+    started = Status(Code::kUnavailable, std::string("cannot start the daemon's threads: ") +
+                                             e.what() + " (see ulimit -u and TasksMax)");
+  }
   if (!started.ok()) {
     err << "recsync: " << started.message() << "\n";
     Stop();

@@ -144,8 +144,17 @@ void Daemon::OnRootsSettled() {
       if (report.caught_up_seq >= 0) syncs_->CaughtUp(report.caught_up_seq);
     });
   };
-  reconciler_ = std::make_unique<Reconciler>(ro, std::move(reconciler_journal_), disk_, clock_,
-                                             std::move(rc));
+  try {
+    reconciler_ = std::make_unique<Reconciler>(ro, std::move(reconciler_journal_), disk_, clock_,
+                                               std::move(rc));
+  } catch (const std::system_error& e) {
+    spdlog::error("cannot start the reconciler's thread: {} (out of threads or memory: see "
+                  "ulimit -u and TasksMax); stopping",
+                  e.what());
+    exit_code_ = 1;
+    Stop();
+    return;
+  }
   PushRootsToReconciler();
   reconciler_->Notify(startup_last_seq_);
   RequestSweep({"startup", false, false, {}, {}});

@@ -148,7 +148,9 @@ void RootMonitor::Check(bool all) {
   for (auto& s : spellings_) {
     const std::string id = s->real_path.empty() ? s->path : s->real_path;
     auto it = roots_.find(id);
-    if (all || it == roots_.end() || !it->second.up()) Probe(*s, all);
+    // A spelling that is not its own canonical path (a symlink) is checked
+    // every time too: its link may have been pointed elsewhere.
+    if (all || it == roots_.end() || !it->second.up() || s->path != id) Probe(*s, all);
   }
   ArmDeadline();
   Regroup();
@@ -197,10 +199,9 @@ void RootMonitor::OnProbed(const std::string& path, uint64_t round, ProbeResult 
     unknown.reason = r.tables_error.message();
     s.status = unknown;
   } else {
+    // A probe that fails (a link whose target is not mounted, EIO, EACCES)
+    // keeps the identity last resolved: the same root, offline.
     if (r.probe.err == 0) s.real_path = r.probe.real_path;
-    // It no longer leads anywhere (a link whose target went): not the same
-    // root any more. Other errors (EIO, EACCES) keep its identity.
-    if (r.probe.err == ENOENT || r.probe.err == ENOTDIR) s.real_path.clear();
     const std::string key = s.real_path.empty() ? path : s.real_path;
     auto last = records_.find(key);
     s.status = JudgeRoot(path, r.probe, r.tables,

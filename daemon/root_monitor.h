@@ -8,18 +8,18 @@
 // and what the journal remembers the root by. A symlinked root, a mount point
 // and a symlink to it, "//", "/./" and trailing slashes all name one root; the
 // status lists the other spellings. A spelling keeps the canonical path it
-// last resolved to while it cannot be probed (hung, unreadable), so a hung
-// root keeps its identity and its events stay held; one that no longer
-// resolves (its link's target is gone) becomes a root of its own, offline.
-// When a link's target changes, the root is released and the new target
-// armed and swept.
+// last resolved to while it cannot be resolved (hung, unreadable, a link
+// whose target is not mounted), so the root keeps its identity, offline, and
+// its events stay held. When a link is pointed elsewhere, the old target is
+// released and the new one armed and swept.
 //
 // Probes. Every spelling is probed on its own storage lane (StorageLanes), at
 // most one probe in flight per spelling: checking again while a probe is out
 // costs nothing, and a hung root never costs a thread per attempt. A probe
 // not back within probe_timeout makes its root offline ("unresponsive"); when
-// it finally answers, the root is judged again. Offline and unarmed roots are
-// checked every 5 s, all roots every minute and whenever the mount table
+// it finally answers, the root is judged again. Offline and unarmed roots,
+// and spellings that are symlinks (whose target may change), are checked
+// every 5 s, all roots every minute and whenever the mount table
 // changes (/proc/self/mountinfo polls readable), which also measures how
 // full each root is. A root's state is the worst of its spellings'.
 //

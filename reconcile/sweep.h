@@ -84,6 +84,12 @@ struct RootReport {
   // Of missing: files whose deletion the daemon journaled, which the ratio
   // guard does not count as unexplained losses.
   int64_t explained = 0;
+  // Rows the daemon archived from journaled deletions since the last sweep,
+  // before this one read the rows: files seen deleted, which the ratio guard
+  // counts among the known files (so a mass deletion the daemon saw, and
+  // mostly applied, does not make the few events an overflow lost look like
+  // a vanished storage).
+  int64_t seen_deleted = 0;
   int64_t unknown = 0;       // neither present nor ENOENT (EACCES, EIO, timeout, ...)
   int64_t folders_listed = 0;  // directory listings taken
   int64_t folders_reused = 0;  // remembered listings reused (listing_cache.h)

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "common/threads.h"
 #include "reconcile/audited_change.h"
 #include "reconcile/sweep_run.h"
 
@@ -202,8 +203,8 @@ void SweepRun::Archive(RootWork& w, bool wait) {
     Collect(*lane);  // the batch before on this lane
     if (!archive_error_.ok()) break;
     ArchiveJob* j = job.get();
-    j->result = std::async(std::launch::async, [&catalog = *lane->catalog,
-                                                 &journal = *lane->journal, &clock = clock_, j] {
+    j->result = AsyncOrInline([&catalog = *lane->catalog, &journal = *lane->journal,
+                               &clock = clock_, j] {
       return ArchiveAudited(catalog, journal, clock, j->gone, j->actions);
     });
     lane->job = std::move(job);

@@ -178,8 +178,8 @@ bool OverRatio(int64_t missing, int64_t known, double max_missing_ratio) {
 bool RatioGuardSettled(const RootReport& r, int64_t undecided, double max_missing_ratio) {
   // The share (lost + x) / (known + x) grows with the x undecided rows that
   // turn out missing (and unexplained), so its worst is at x = undecided.
-  return !OverRatio(r.missing - r.explained + undecided, r.checked - r.unknown + undecided,
-                    max_missing_ratio);
+  return !OverRatio(r.missing - r.explained + undecided,
+                    r.checked - r.unknown + r.seen_deleted + undecided, max_missing_ratio);
 }
 
 bool MayArchiveEarly(const RootWork& w, int64_t rows_left, const SweepOptions& opt) {
@@ -207,9 +207,10 @@ void ApplyGuards(RootWork& w, const SweepOptions& opt) {
     }
   }
   // Unknown answers prove nothing either way, so the share is taken over the
-  // files whose state is known. Files whose deletion the daemon journaled
-  // are explained losses, not a sign of a vanished storage.
-  const int64_t known = r.checked - r.unknown;
+  // files whose state is known, with those the daemon saw deleted since the
+  // last sweep. Files whose deletion the daemon journaled are explained
+  // losses, not a sign of a vanished storage.
+  const int64_t known = r.checked - r.unknown + r.seen_deleted;
   const int64_t lost = r.missing - r.explained;
   if (!r.refused && !opt.force && known > 0 && OverRatio(lost, known, opt.max_missing_ratio)) {
     r.refused = true;

@@ -66,6 +66,7 @@ nlohmann::json SweepReportToJson(const SweepReport& rep) {
                      {"checked", r.checked},
                      {"missing", r.missing},
                      {"explained", r.explained},
+                     {"seen_deleted", r.seen_deleted},
                      {"unknown", r.unknown},
                      {"folders_listed", r.folders_listed},
                      {"folders_reused", r.folders_reused},

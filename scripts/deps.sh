@@ -10,6 +10,7 @@ packages=(
   nlohmann-json3-dev libcli11-dev libconfig++-dev libmariadb-dev libsystemd-dev
   catch2
   mariadb-server mariadb-client sqlite3
+  bindfs fuse3
 )
 
 missing=()
