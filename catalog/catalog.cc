@@ -32,6 +32,10 @@ std::string DbConfig::Describe() const {
   return user + "@" + where + "/" + dbname;
 }
 
+std::string DbConfig::SourceForMessages() const {
+  return source.empty() ? "the database settings" : source;
+}
+
 namespace {
 
 constexpr std::chrono::milliseconds kFirstBackoff{100};

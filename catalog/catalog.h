@@ -6,12 +6,15 @@
 // Contract
 // - Every value is bound through a prepared statement or escaped by the
 //   client library; a path with quotes, newlines or invalid UTF-8 just works.
-// - Transient failures (lost connection 2006/2013, can't connect 2002/2003,
-//   deadlock 1213, lock wait timeout 1205) are retried with capped exponential
-//   backoff, reconnecting as needed, until `retry_for` has passed since the
-//   first of them; then the call returns kUnavailable. Anything else (access denied, unknown database,
-//   missing table, SQL errors) returns kDatabase at once, with a one-line
-//   message naming the server and the cause.
+// - Transient failures are retried with capped exponential backoff,
+//   reconnecting as needed, until `retry_for` has passed since the first of
+//   them; then the call returns kUnavailable. Transient are: the server
+//   unreachable or the connection lost, a deadlock or lock wait timeout, and
+//   a server that refuses writes for now (read-only, a privilege revoked, a
+//   full disk). A refused value is kRejected; anything else (access denied
+//   or unknown database at connect, a missing table, SQL errors) is
+//   kDatabase, at once. Every message is one line naming the server, the
+//   cause and the fix; catalog/mysql_errors.h lists the codes and wording.
 // - ArchiveBatch() is one transaction: either every listed row that was still
 //   active is archived in Media and its EventsCam rows too, or nothing is.
 //
@@ -34,7 +37,8 @@ struct st_mysql;
 
 namespace recsync {
 
-// Where and how to connect; filled from /etc/bluecherry.conf.
+// Where and how to connect; filled from Bluecherry's config by
+// LoadBluecherryDb (config/config.h).
 struct DbConfig {
   std::string host;    // empty: connect through `socket` (or the client default)
   unsigned port = 0;   // 0: default port
@@ -42,9 +46,15 @@ struct DbConfig {
   std::string user;
   std::string password;
   std::string dbname;
+  // The file these settings were read from, named by every message whose fix
+  // is an edit of it ("check dbname in <source>"); empty when they were not
+  // read from a file.
+  std::string source;
 
   // "user@host:port/db" or "user@unix:/path/db", for messages; no password.
   std::string Describe() const;
+  // `source`, or "the database settings" when it is empty.
+  std::string SourceForMessages() const;
 };
 
 struct CatalogOptions {
@@ -209,7 +219,7 @@ class Catalog {
   // left). Returns the ids changed, ascending; like ArchiveRows, a COMMIT
   // whose acknowledgement was lost counts as changed. The two vectors must
   // be the same size (else kInvalid). A new path the column's charset cannot
-  // hold fails with kDatabase and changes nothing. `rows` go into the SQL
+  // hold fails with kRejected and changes nothing. `rows` go into the SQL
   // text: keep a call to a few thousand.
   Result<std::vector<int64_t>> RepathRows(const std::vector<MediaRow>& rows,
                                           const std::vector<std::string>& new_paths,
