@@ -6,6 +6,11 @@
 // Contract
 // - Every value is bound through a prepared statement or escaped by the
 //   client library; a path with quotes, newlines or invalid UTF-8 just works.
+// - Every session runs in a strict sql_mode of its own (whatever the
+//   server's default), and every write of a path is exact or not made: a new
+//   path the column cannot hold byte for byte (too long, bytes its character
+//   set lacks) fails with kRejected and changes nothing, and the paths
+//   written are read back in the same transaction before it commits.
 // - Transient failures are retried with capped exponential backoff,
 //   reconnecting as needed, until `retry_for` has passed since the first of
 //   them; then the call returns kUnavailable. Transient are: the server
@@ -210,7 +215,9 @@ class Catalog {
                                            const ChangeHook& before_commit = nullptr);
 
   // Rewrites Media.filepath of an active row (a file renamed within the
-  // managed roots). Returns whether a row changed.
+  // managed roots), in a transaction that reads the path back before it
+  // commits. Returns whether a row changed. A path the column cannot hold
+  // byte for byte fails with kRejected and the row keeps its old path.
   Result<bool> UpdateFilepath(int64_t id, const std::string& new_path);
 
   // Re-points renamed rows, in one transaction: rows[i] gets filepath
@@ -218,9 +225,13 @@ class Catalog {
   // byte-for-byte rows[i].filepath (a row archived or renamed meanwhile is
   // left). Returns the ids changed, ascending; like ArchiveRows, a COMMIT
   // whose acknowledgement was lost counts as changed. The two vectors must
-  // be the same size (else kInvalid). A new path the column's charset cannot
-  // hold fails with kRejected and changes nothing. `rows` go into the SQL
-  // text: keep a call to a few thousand.
+  // be the same size (else kInvalid). A new path the column cannot hold byte
+  // for byte (longer than it, or bytes its character set lacks) fails the
+  // call with kRejected, naming the row and the path, and changes nothing:
+  // every row keeps its old path. The paths written are read back before
+  // COMMIT (and before `before_commit`), so a server that stored anything
+  // else is caught the same way. `rows` go into the SQL text: keep a call
+  // to a few thousand.
   Result<std::vector<int64_t>> RepathRows(const std::vector<MediaRow>& rows,
                                           const std::vector<std::string>& new_paths,
                                           const ChangeHook& before_commit = nullptr);

@@ -35,9 +35,14 @@ Result<MysqlPtr> Open(const DbConfig& config, const CatalogOptions& options) {
     return ErrorStatus(config, "connecting", mysql_errno(mysql.get()), mysql_error(mysql.get()));
   }
   // A server configured with autocommit=0 would leave every read inside an
-  // ever-growing transaction; recsync's reads must not hold snapshots.
-  if (mysql_autocommit(mysql.get(), 1) != 0) {
-    return ErrorStatus(config, "enabling autocommit", mysql_errno(mysql.get()),
+  // ever-growing transaction; recsync's reads must not hold snapshots. This
+  // runs after the server's init_connect, so it has the last word; and the
+  // client library reads no option file (no MYSQL_READ_DEFAULT_FILE/GROUP
+  // is set above), so no my.cnf init-command comes into it either.
+  const std::string setup = std::string("SET SESSION sql_mode = '") + kSessionSqlMode +
+                            "', SESSION autocommit = 1";
+  if (mysql_real_query(mysql.get(), setup.data(), setup.size()) != 0) {
+    return ErrorStatus(config, "setting up the session", mysql_errno(mysql.get()),
                        mysql_error(mysql.get()));
   }
   return mysql;

@@ -37,9 +37,19 @@ using ResultPtr = std::unique_ptr<MYSQL_RES, ResultFreer>;
 using StmtPtr = std::unique_ptr<MYSQL_STMT, StmtCloser>;
 
 // Opens a connection with per-attempt timeouts from `options`, the binary
-// character set (paths are bytes: no conversion either way), autocommit on
-// and client-side reconnect off (Catalog reconnects itself, so that it knows
-// a session, and any transaction in it, is gone).
+// character set (paths are bytes: no conversion either way), autocommit on,
+// client-side reconnect off (Catalog reconnects itself, so that it knows a
+// session, and any transaction in it, is gone) and the session's sql_mode
+// set to kSessionSqlMode, whatever the server's default or its init_connect.
+//
+// Strict: a value a column cannot hold as sent (too long, bytes its character
+// set lacks) is an error, never a warning with a truncated or '?'-substituted
+// value stored; ALL rather than TRANS because old installs may have MyISAM
+// tables, where TRANS_TABLES lets a multi-row statement truncate. The whole
+// mode is set, not just a flag added, so that no
+// server mode changes what recsync's SQL means (EMPTY_STRING_IS_NULL would
+// make `filepath <> ''` match nothing, ORACLE or ANSI_QUOTES change syntax).
+inline constexpr const char* kSessionSqlMode = "STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION";
 Result<MysqlPtr> Open(const DbConfig& config, const CatalogOptions& options);
 
 // A value for a '?' placeholder. Bytes are sent as a blob, which the server
