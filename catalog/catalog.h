@@ -20,6 +20,11 @@
 //   or unknown database at connect, a missing table, SQL errors) is
 //   kDatabase, at once. Every message is one line naming the server, the
 //   cause and the fix; catalog/mysql_errors.h lists the codes and wording.
+// - Every statement that picks Media rows by id names the primary key
+//   (FORCE INDEX (PRIMARY)). With Bluecherry 3.1.13's indexes on `archive`
+//   the optimizer otherwise reads a span's rows through them, up to every
+//   active row of the table, and a FOR UPDATE or UPDATE locks index records
+//   (and gaps) of the active rows that Bluecherry's own inserts then wait on.
 // - ArchiveBatch() is one transaction: either every listed row that was still
 //   active is archived in Media and its EventsCam rows too, or nothing is.
 //

@@ -96,7 +96,8 @@ Result<std::vector<int64_t>> Catalog::Archive(const std::vector<int64_t>& ids,
     RECSYNC_RETURN_IF_ERROR(txn.Begin());
     // Locking the rows first makes "which rows did we change" exact even
     // when Bluecherry archives some of them at the same time.
-    auto rows = session.Query("SELECT id, start, filepath FROM Media WHERE id IN (" + listed +
+    auto rows = session.Query("SELECT id, start, filepath FROM Media FORCE INDEX (PRIMARY)"
+                              " WHERE id IN (" + listed +
                                   ") AND archive = 0 ORDER BY id FOR UPDATE",
                               {}, {ColumnType::kInt, ColumnType::kInt, ColumnType::kBytes});
     if (!rows.ok()) return rows.status();
@@ -119,8 +120,8 @@ Result<std::vector<int64_t>> Catalog::Archive(const std::vector<int64_t>& ids,
       hooked = std::async(std::launch::async, [&] { return before_commit(changed); });
     }
     const std::string changing = mysql::JoinIds(changed);
-    Status updated = session.Exec("UPDATE Media SET archive = 1 WHERE id IN (" + changing +
-                                  ") AND archive = 0");
+    Status updated = session.Exec("UPDATE Media FORCE INDEX (PRIMARY) SET archive = 1"
+                                  " WHERE id IN (" + changing + ") AND archive = 0");
     if (updated.ok()) {
       updated = session.Exec("UPDATE EventsCam SET archive = 1 WHERE media_id IN (" + changing +
                              ") AND archive = 0");
@@ -152,7 +153,7 @@ Result<bool> Catalog::UpdateFilepath(int64_t id, const std::string& new_path) {
     RECSYNC_RETURN_IF_ERROR(txn.Begin());
     uint64_t affected = 0;
     auto updated = session.Query(
-        "UPDATE Media SET filepath = ? WHERE id = ? AND archive = 0",
+        "UPDATE Media FORCE INDEX (PRIMARY) SET filepath = ? WHERE id = ? AND archive = 0",
         {Param::Bytes(new_path), Param::Int(id)}, {}, &affected);
     if (!updated.ok()) {
       const Status& st = updated.status();
@@ -189,7 +190,8 @@ Result<std::vector<int64_t>> Catalog::RepathRows(const std::vector<MediaRow>& ro
     RECSYNC_RETURN_IF_ERROR(txn.Begin());
     // Locked first, so that a row Bluecherry archives or rewrites at the same
     // time is either seen here as it ends up or waits for this transaction.
-    auto locked = session.Query("SELECT id, start, filepath FROM Media WHERE id IN (" + listed +
+    auto locked = session.Query("SELECT id, start, filepath FROM Media FORCE INDEX (PRIMARY)"
+                                " WHERE id IN (" + listed +
                                     ") AND archive = 0 ORDER BY id FOR UPDATE",
                                 {}, {ColumnType::kInt, ColumnType::kInt, ColumnType::kBytes});
     if (!locked.ok()) return locked.status();
