@@ -7,12 +7,25 @@
 // Contract
 // - Every value is bound through a prepared statement or escaped by the
 //   client library; a path with quotes, newlines or invalid UTF-8 just works.
-// - Transient failures (lost connection 2006/2013, can't connect 2002/2003,
-//   deadlock 1213, lock wait timeout 1205) are retried with capped exponential
-//   backoff, reconnecting as needed, until `retry_for` has passed since the
-//   first of them; then the call returns kUnavailable. Anything else (access denied, unknown database,
-//   missing table, SQL errors) returns kDatabase at once, with a one-line
-//   message naming the server and the cause.
+// - Every session runs in a strict sql_mode of its own (whatever the
+//   server's default), and every write of a path is exact or not made: a new
+//   path the column cannot hold byte for byte (too long, bytes its character
+//   set lacks) fails with kRejected and changes nothing, and the paths
+//   written are read back in the same transaction before it commits.
+// - Transient failures are retried with capped exponential backoff,
+//   reconnecting as needed, until `retry_for` has passed since the first of
+//   them; then the call returns kUnavailable. Transient are: the server
+//   unreachable or the connection lost, a deadlock or lock wait timeout, and
+//   a server that refuses writes for now (read-only, a privilege revoked, a
+//   full disk). A refused value is kRejected; anything else (access denied
+//   or unknown database at connect, a missing table, SQL errors) is
+//   kDatabase, at once. Every message is one line naming the server, the
+//   cause and the fix; catalog/mysql_errors.h lists the codes and wording.
+// - Every statement that picks Media rows by id names the primary key
+//   (FORCE INDEX (PRIMARY)). With Bluecherry 3.1.13's indexes on `archive`
+//   the optimizer otherwise reads a span's rows through them, up to every
+//   active row of the table, and a FOR UPDATE or UPDATE locks index records
+//   (and gaps) of the active rows that Bluecherry's own inserts then wait on.
 // - ArchiveBatch() is one transaction: either every listed row that was still
 //   active is archived in Media and its EventsCam rows too, or nothing is.
 //
@@ -35,7 +48,8 @@ struct st_mysql;
 
 namespace recsync {
 
-// Where and how to connect; filled from /etc/bluecherry.conf.
+// Where and how to connect; filled from Bluecherry's config by
+// LoadBluecherryDb (config/config.h).
 struct DbConfig {
   std::string host;    // empty: connect through `socket` (or the client default)
   unsigned port = 0;   // 0: default port
@@ -43,9 +57,15 @@ struct DbConfig {
   std::string user;
   std::string password;
   std::string dbname;
+  // The file these settings were read from, named by every message whose fix
+  // is an edit of it ("check dbname in <source>"); empty when they were not
+  // read from a file.
+  std::string source;
 
   // "user@host:port/db" or "user@unix:/path/db", for messages; no password.
   std::string Describe() const;
+  // `source`, or "the database settings" when it is empty.
+  std::string SourceForMessages() const;
 };
 
 struct CatalogOptions {
@@ -201,7 +221,9 @@ class Catalog {
                                            const ChangeHook& before_commit = nullptr);
 
   // Rewrites Media.filepath of an active row (a file renamed within the
-  // managed roots). Returns whether a row changed.
+  // managed roots), in a transaction that reads the path back before it
+  // commits. Returns whether a row changed. A path the column cannot hold
+  // byte for byte fails with kRejected and the row keeps its old path.
   Result<bool> UpdateFilepath(int64_t id, const std::string& new_path);
 
   // Re-points renamed rows, in one transaction: rows[i] gets filepath
@@ -209,9 +231,13 @@ class Catalog {
   // byte-for-byte rows[i].filepath (a row archived or renamed meanwhile is
   // left). Returns the ids changed, ascending; like ArchiveRows, a COMMIT
   // whose acknowledgement was lost counts as changed. The two vectors must
-  // be the same size (else kInvalid). A new path the column's charset cannot
-  // hold fails with kDatabase and changes nothing. `rows` go into the SQL
-  // text: keep a call to a few thousand.
+  // be the same size (else kInvalid). A new path the column cannot hold byte
+  // for byte (longer than it, or bytes its character set lacks) fails the
+  // call with kRejected, naming the row and the path, and changes nothing:
+  // every row keeps its old path. The paths written are read back before
+  // COMMIT (and before `before_commit`), so a server that stored anything
+  // else is caught the same way. `rows` go into the SQL text: keep a call
+  // to a few thousand.
   Result<std::vector<int64_t>> RepathRows(const std::vector<MediaRow>& rows,
                                           const std::vector<std::string>& new_paths,
                                           const ChangeHook& before_commit = nullptr);

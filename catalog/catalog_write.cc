@@ -21,6 +21,50 @@ namespace {
 // the server works; below it a thread costs more than it saves.
 constexpr size_t kConcurrentHookRows = 256;
 
+// A path for a message: on one line, and cut short when long.
+std::string Shown(const std::string& path) {
+  constexpr size_t kMax = 160;
+  if (path.size() <= kMax) return "\"" + mysql::OneLine(path) + "\"";
+  return "\"" + mysql::OneLine(std::string_view(path).substr(0, kMax)) + "...\"";
+}
+
+// The server refused `path` for row `id` (kRejected from the UPDATE): the
+// call fails as a whole, so no row of it was re-pointed.
+Status Unstorable(const Status& refused, int64_t id, const std::string& path) {
+  return Status(Code::kRejected, refused.message() + "; nothing was re-pointed: Media row " +
+                                     std::to_string(id) + " cannot take the new path " +
+                                     Shown(path) + " (" + std::to_string(path.size()) +
+                                     " bytes)");
+}
+
+// Reads back, inside the transaction that wrote them, the paths of the rows
+// in `written` (id -> the path sent): kRejected unless every one is stored
+// byte for byte. Strict mode already makes the server refuse what it cannot
+// store; this proves it, whatever the server did.
+Status VerifyPaths(Session& session, const DbConfig& config, const std::string& what,
+                   const std::map<int64_t, std::string>& written) {
+  std::vector<int64_t> ids;
+  for (const auto& [id, path] : written) ids.push_back(id);
+  auto rows = session.Query("SELECT id, start, filepath FROM Media WHERE id IN (" +
+                                mysql::JoinIds(ids) + ") ORDER BY id",
+                            {}, {ColumnType::kInt, ColumnType::kInt, ColumnType::kBytes});
+  if (!rows.ok()) return rows.status();
+  std::map<int64_t, std::string> stored;
+  for (MediaRow& row : ToMediaRows(*rows)) stored[row.id] = std::move(row.filepath);
+  for (const auto& [id, path] : written) {
+    auto it = stored.find(id);
+    if (it != stored.end() && it->second == path) continue;
+    const std::string got =
+        it == stored.end() ? "no row" : std::to_string(it->second.size()) + " different bytes";
+    return Status(Code::kRejected,
+                  "database " + config.Describe() + ": " + what + ": Media row " +
+                      std::to_string(id) + " reads back " + got + " for the new path " +
+                      Shown(path) + " (" + std::to_string(path.size()) +
+                      " bytes): the server did not store it as sent; nothing was re-pointed");
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<std::vector<int64_t>> Catalog::ArchiveBatch(const std::vector<int64_t>& ids) {
@@ -53,7 +97,8 @@ Result<std::vector<int64_t>> Catalog::Archive(const std::vector<int64_t>& ids,
     RECSYNC_RETURN_IF_ERROR(txn.Begin());
     // Locking the rows first makes "which rows did we change" exact even
     // when Bluecherry archives some of them at the same time.
-    auto rows = session.Query("SELECT id, start, filepath FROM Media WHERE id IN (" + listed +
+    auto rows = session.Query("SELECT id, start, filepath FROM Media FORCE INDEX (PRIMARY)"
+                              " WHERE id IN (" + listed +
                                   ") AND archive = 0 ORDER BY id FOR UPDATE",
                               {}, {ColumnType::kInt, ColumnType::kInt, ColumnType::kBytes});
     if (!rows.ok()) return rows.status();
@@ -76,8 +121,8 @@ Result<std::vector<int64_t>> Catalog::Archive(const std::vector<int64_t>& ids,
       hooked = AsyncOrInline([&] { return before_commit(changed); });
     }
     const std::string changing = mysql::JoinIds(changed);
-    Status updated = session.Exec("UPDATE Media SET archive = 1 WHERE id IN (" + changing +
-                                  ") AND archive = 0");
+    Status updated = session.Exec("UPDATE Media FORCE INDEX (PRIMARY) SET archive = 1"
+                                  " WHERE id IN (" + changing + ") AND archive = 0");
     if (updated.ok()) {
       updated = session.Exec("UPDATE EventsCam SET archive = 1 WHERE media_id IN (" + changing +
                              ") AND archive = 0");
@@ -101,14 +146,29 @@ Result<std::vector<int64_t>> Catalog::Archive(const std::vector<int64_t>& ids,
 }
 
 Result<bool> Catalog::UpdateFilepath(int64_t id, const std::string& new_path) {
-  uint64_t affected = 0;
+  bool changed = false;
+  bool unacknowledged = false;  // as in Archive()
   RECSYNC_RETURN_IF_ERROR(WithRetry("updating a Media path", [&]() -> Status {
     Session session(mysql_, config_, "updating a Media path");
-    auto rows = session.Query("UPDATE Media SET filepath = ? WHERE id = ? AND archive = 0",
-                              {Param::Bytes(new_path), Param::Int(id)}, {}, &affected);
-    return rows.status();
+    mysql::Transaction txn(session);
+    RECSYNC_RETURN_IF_ERROR(txn.Begin());
+    uint64_t affected = 0;
+    auto updated = session.Query(
+        "UPDATE Media FORCE INDEX (PRIMARY) SET filepath = ? WHERE id = ? AND archive = 0",
+        {Param::Bytes(new_path), Param::Int(id)}, {}, &affected);
+    if (!updated.ok()) {
+      const Status& st = updated.status();
+      return st.code() == Code::kRejected ? Unstorable(st, id, new_path) : st;
+    }
+    changed = affected > 0;
+    if (!changed) return Status::Ok();  // nothing to do; the guard rolls back
+    RECSYNC_RETURN_IF_ERROR(
+        VerifyPaths(session, config_, "updating a Media path", {{id, new_path}}));
+    Status committed = txn.Commit();
+    if (committed.code() == Code::kUnavailable) unacknowledged = true;
+    return committed;
   }));
-  return affected > 0;
+  return changed || unacknowledged;
 }
 
 Result<std::vector<int64_t>> Catalog::RepathRows(const std::vector<MediaRow>& rows,
@@ -131,7 +191,8 @@ Result<std::vector<int64_t>> Catalog::RepathRows(const std::vector<MediaRow>& ro
     RECSYNC_RETURN_IF_ERROR(txn.Begin());
     // Locked first, so that a row Bluecherry archives or rewrites at the same
     // time is either seen here as it ends up or waits for this transaction.
-    auto locked = session.Query("SELECT id, start, filepath FROM Media WHERE id IN (" + listed +
+    auto locked = session.Query("SELECT id, start, filepath FROM Media FORCE INDEX (PRIMARY)"
+                                " WHERE id IN (" + listed +
                                     ") AND archive = 0 ORDER BY id FOR UPDATE",
                                 {}, {ColumnType::kInt, ColumnType::kInt, ColumnType::kBytes});
     if (!locked.ok()) return locked.status();
@@ -144,11 +205,17 @@ Result<std::vector<int64_t>> Catalog::RepathRows(const std::vector<MediaRow>& ro
       if (it == current.end() || it->second != rows[i].filepath) continue;
       auto updated = session.Query("UPDATE Media SET filepath = ? WHERE id = ?",
                                    {Param::Bytes(new_paths[i]), Param::Int(rows[i].id)}, {});
-      if (!updated.ok()) return updated.status();
+      if (!updated.ok()) {
+        const Status& st = updated.status();
+        return st.code() == Code::kRejected ? Unstorable(st, rows[i].id, new_paths[i]) : st;
+      }
       it->second = new_paths[i];  // a repeated id must match its new path
       changed.push_back(rows[i].id);
     }
     if (changed.empty()) return Status::Ok();  // nothing to do; the guard rolls back
+    std::map<int64_t, std::string> written;
+    for (int64_t id : changed) written[id] = current[id];
+    RECSYNC_RETURN_IF_ERROR(VerifyPaths(session, config_, "re-pointing Media rows", written));
     if (before_commit) RECSYNC_RETURN_IF_ERROR(before_commit(changed));
     if (before_commit_) before_commit_();
     Status committed = txn.Commit();
@@ -181,8 +248,8 @@ Result<std::vector<int64_t>> Catalog::RestoreRows(const std::vector<MediaRow>& r
     RECSYNC_RETURN_IF_ERROR(txn.Begin());
     // Locked first, as in Archive(): only rows still archived at the path
     // their file came back to are restored.
-    auto locked = session.Query("SELECT id, start, filepath FROM Media WHERE id IN (" + listed +
-                                    ") AND archive = 1 ORDER BY id FOR UPDATE",
+    auto locked = session.Query("SELECT id, start, filepath FROM Media FORCE INDEX (PRIMARY)"
+                                " WHERE id IN (" + listed + ") AND archive = 1 ORDER BY id FOR UPDATE",
                                 {}, {ColumnType::kInt, ColumnType::kInt, ColumnType::kBytes});
     if (!locked.ok()) return locked.status();
     changed.clear();
@@ -192,8 +259,8 @@ Result<std::vector<int64_t>> Catalog::RestoreRows(const std::vector<MediaRow>& r
     }
     if (changed.empty()) return Status::Ok();  // nothing to do; the guard rolls back
     const std::string restoring = mysql::JoinIds(changed);
-    RECSYNC_RETURN_IF_ERROR(session.Exec("UPDATE Media SET archive = 0 WHERE id IN (" +
-                                         restoring + ") AND archive = 1"));
+    RECSYNC_RETURN_IF_ERROR(session.Exec("UPDATE Media FORCE INDEX (PRIMARY) SET archive = 0"
+                                         " WHERE id IN (" + restoring + ") AND archive = 1"));
     RECSYNC_RETURN_IF_ERROR(session.Exec("UPDATE EventsCam SET archive = 0 WHERE media_id IN (" +
                                          restoring + ") AND archive = 1"));
     if (before_commit) RECSYNC_RETURN_IF_ERROR(before_commit(changed));

@@ -1,106 +1,9 @@
 #include "catalog/mysql_handle.h"
 
-#include <errmsg.h>
-#include <mysqld_error.h>
-
 #include <algorithm>
-#include <cstdio>
-#include <limits>
 #include <mutex>
 
 namespace recsync::mysql {
-
-bool IsTransientError(unsigned code) {
-  switch (code) {
-    // The client could not reach the server, or lost it mid-request.
-    case CR_SOCKET_CREATE_ERROR:
-    case CR_CONNECTION_ERROR:
-    case CR_CONN_HOST_ERROR:
-    case CR_IPSOCK_ERROR:
-    case CR_SERVER_GONE_ERROR:
-    case CR_SERVER_HANDSHAKE_ERR:
-    case CR_SERVER_LOST:
-    case CR_SERVER_LOST_EXTENDED:
-    case CR_ERR_NET_READ:
-    case CR_ERR_NET_WRITE:
-    // The server is going away, is full, or dropped us; a later try gets a
-    // fresh connection.
-    case ER_CON_COUNT_ERROR:
-    case ER_SERVER_SHUTDOWN:
-    case ER_TOO_MANY_USER_CONNECTIONS:
-    case ER_NET_READ_ERROR:
-    case ER_NET_READ_INTERRUPTED:
-    case ER_NET_ERROR_ON_WRITE:
-    case ER_NET_WRITE_INTERRUPTED:
-    case ER_QUERY_INTERRUPTED:
-    case ER_CONNECTION_KILLED:
-    // InnoDB chose us as a deadlock victim or we waited too long for a lock
-    // (Bluecherry holds row locks while it writes); the transaction was
-    // rolled back and can simply run again.
-    case ER_LOCK_WAIT_TIMEOUT:
-    case ER_LOCK_DEADLOCK:
-      return true;
-    default:
-      return false;
-  }
-}
-
-namespace {
-
-// "Table 'bluecherry.Media' doesn't exist" -> "Media".
-std::string MissingTable(std::string_view message) {
-  size_t open = message.find('\'');
-  size_t close = open == std::string_view::npos ? open : message.find('\'', open + 1);
-  if (close == std::string_view::npos) return std::string(message);
-  std::string_view name = message.substr(open + 1, close - open - 1);
-  size_t dot = name.rfind('.');
-  if (dot != std::string_view::npos) name.remove_prefix(dot + 1);
-  return std::string(name);
-}
-
-const char kConfigFile[] = "/etc/bluecherry.conf";
-
-}  // namespace
-
-Status ErrorStatus(const DbConfig& config, std::string_view what, unsigned code,
-                   std::string_view message) {
-  const std::string prefix = "database " + config.Describe() + ": ";
-  const std::string cause = OneLine(message);
-  switch (code) {
-    case ER_ACCESS_DENIED_ERROR:
-    case ER_ACCESS_DENIED_NO_PASSWORD_ERROR:
-      return Status(Code::kDatabase, prefix + "access denied for user '" + config.user +
-                                         "' (check user/password in " + kConfigFile + ")");
-    case ER_DBACCESS_DENIED_ERROR:
-      return Status(Code::kDatabase,
-                    prefix + "user '" + config.user + "' may not use database '" + config.dbname +
-                        "' (check dbname in " + kConfigFile + ", or grant the user access)");
-    case ER_BAD_DB_ERROR:
-      return Status(Code::kDatabase, prefix + "unknown database '" + config.dbname +
-                                         "' (check dbname in " + kConfigFile + ")");
-    case ER_NO_SUCH_TABLE:
-      return Status(Code::kDatabase, prefix + "table " + MissingTable(cause) +
-                                         " is missing: is this a Bluecherry database?");
-    case ER_BAD_FIELD_ERROR:
-      return Status(Code::kDatabase, prefix + std::string(what) + ": " + cause +
-                                         ": is this a Bluecherry 3.x database?");
-    case ER_TABLEACCESS_DENIED_ERROR:
-      return Status(Code::kDatabase, prefix + std::string(what) + ": " + cause +
-                                         " (grant the user SELECT and UPDATE on " +
-                                         config.dbname + ".*)");
-    case CR_UNKNOWN_HOST:
-      return Status(Code::kDatabase, prefix + "unknown host '" + config.host + "' (check host in " +
-                                         kConfigFile + ")");
-    case CR_CONNECTION_ERROR:
-    case CR_CONN_HOST_ERROR:
-      return Status(Code::kUnavailable, prefix + std::string(what) + ": " + cause + " (error " +
-                                            std::to_string(code) + "; is the server running?)");
-    default:
-      break;
-  }
-  return Status(IsTransientError(code) ? Code::kUnavailable : Code::kDatabase,
-                prefix + std::string(what) + ": " + cause + " (error " + std::to_string(code) + ")");
-}
 
 Result<MysqlPtr> Open(const DbConfig& config, const CatalogOptions& options) {
   // mysql_init() would do this lazily, but not thread-safely.
@@ -132,9 +35,14 @@ Result<MysqlPtr> Open(const DbConfig& config, const CatalogOptions& options) {
     return ErrorStatus(config, "connecting", mysql_errno(mysql.get()), mysql_error(mysql.get()));
   }
   // A server configured with autocommit=0 would leave every read inside an
-  // ever-growing transaction; recsync's reads must not hold snapshots.
-  if (mysql_autocommit(mysql.get(), 1) != 0) {
-    return ErrorStatus(config, "enabling autocommit", mysql_errno(mysql.get()),
+  // ever-growing transaction; recsync's reads must not hold snapshots. This
+  // runs after the server's init_connect, so it has the last word; and the
+  // client library reads no option file (no MYSQL_READ_DEFAULT_FILE/GROUP
+  // is set above), so no my.cnf init-command comes into it either.
+  const std::string setup = std::string("SET SESSION sql_mode = '") + kSessionSqlMode +
+                            "', SESSION autocommit = 1";
+  if (mysql_real_query(mysql.get(), setup.data(), setup.size()) != 0) {
+    return ErrorStatus(config, "setting up the session", mysql_errno(mysql.get()),
                        mysql_error(mysql.get()));
   }
   return mysql;
@@ -362,23 +270,6 @@ std::string JoinIds(const std::vector<int64_t>& ids) {
   for (size_t i = 0; i < ids.size(); ++i) {
     if (i) out += ',';
     out += std::to_string(ids[i]);
-  }
-  return out;
-}
-
-std::string OneLine(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (unsigned char ch : text) {
-    if (ch == '\n') {
-      out += "\\n";
-    } else if (ch < 0x20 || ch == 0x7f) {
-      char buf[8];
-      std::snprintf(buf, sizeof(buf), "\\x%02x", ch);
-      out += buf;
-    } else {
-      out += static_cast<char>(ch);
-    }
   }
   return out;
 }

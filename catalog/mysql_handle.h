@@ -1,11 +1,10 @@
-// Internal to the catalog: RAII over the MariaDB C API, error classification,
-// and a small query layer (text protocol for statements whose only values are
-// integers we format ourselves, prepared statements for anything else).
+// Internal to the catalog: RAII over the MariaDB C API and a small query
+// layer (text protocol for statements whose only values are integers we
+// format ourselves, prepared statements for anything else).
 //
-// Every failure becomes a Status whose message is one line naming the server
-// ("database user@host:port/db: ...") and the cause; transient failures (see
-// IsTransientError) are kUnavailable so that Catalog::WithRetry retries them,
-// everything else is kDatabase.
+// Every failure becomes a Status from ErrorStatus (catalog/mysql_errors.h):
+// one line naming the server, the cause and the fix, classified kUnavailable
+// (Catalog::WithRetry retries it), kRejected or kDatabase.
 #pragma once
 
 #include <mysql.h>
@@ -19,6 +18,7 @@
 #include <vector>
 
 #include "catalog/catalog.h"
+#include "catalog/mysql_errors.h"
 #include "common/status.h"
 
 namespace recsync::mysql {
@@ -36,21 +36,20 @@ using MysqlPtr = std::unique_ptr<MYSQL, MysqlCloser>;
 using ResultPtr = std::unique_ptr<MYSQL_RES, ResultFreer>;
 using StmtPtr = std::unique_ptr<MYSQL_STMT, StmtCloser>;
 
-// Server and client error codes after which the same request may succeed if
-// tried again, on a new connection: lost or refused connections, a server
-// shutting down or out of connection slots, deadlocks and lock wait timeouts.
-bool IsTransientError(unsigned code);
-
-// The Status for MariaDB error `code`/`message` while doing `what`: transient
-// codes give kUnavailable, others kDatabase; well-known causes (access denied,
-// unknown database, missing table or column) get a message with the fix.
-Status ErrorStatus(const DbConfig& config, std::string_view what, unsigned code,
-                   std::string_view message);
-
 // Opens a connection with per-attempt timeouts from `options`, the binary
-// character set (paths are bytes: no conversion either way), autocommit on
-// and client-side reconnect off (Catalog reconnects itself, so that it knows
-// a session, and any transaction in it, is gone).
+// character set (paths are bytes: no conversion either way), autocommit on,
+// client-side reconnect off (Catalog reconnects itself, so that it knows a
+// session, and any transaction in it, is gone) and the session's sql_mode
+// set to kSessionSqlMode, whatever the server's default or its init_connect.
+//
+// Strict: a value a column cannot hold as sent (too long, bytes its character
+// set lacks) is an error, never a warning with a truncated or '?'-substituted
+// value stored; ALL rather than TRANS because old installs may have MyISAM
+// tables, where TRANS_TABLES lets a multi-row statement truncate. The whole
+// mode is set, not just a flag added, so that no
+// server mode changes what recsync's SQL means (EMPTY_STRING_IS_NULL would
+// make `filepath <> ''` match nothing, ORACLE or ANSI_QUOTES change syntax).
+inline constexpr const char* kSessionSqlMode = "STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION";
 Result<MysqlPtr> Open(const DbConfig& config, const CatalogOptions& options);
 
 // A value for a '?' placeholder. Bytes are sent as a blob, which the server
@@ -151,9 +150,5 @@ std::string JoinIds(const std::vector<int64_t>& ids);
 // MediaRows from the result of "SELECT id, start, filepath" read as
 // (kInt, kInt, kBytes).
 std::vector<MediaRow> ToMediaRows(const std::vector<Row>& rows);
-
-// `text` with control bytes escaped (\n, \xNN), so that server messages that
-// quote a path stay on one line.
-std::string OneLine(std::string_view text);
 
 }  // namespace recsync::mysql

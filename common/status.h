@@ -24,8 +24,9 @@ enum class Code {
   kUnavailable,  // transient: the database is unreachable or the connection was lost
   kDatabase,     // a non-transient database error (auth, missing table, SQL error)
   kBusy,         // the resource is held by someone else (a locked journal)
-  kRejected,     // the database refused this particular value (it cannot be stored
-                 // exactly); retrying cannot help
+  kRejected,     // the database refused this particular value (a path longer than
+                 // its column, or bytes the column's character set cannot hold);
+                 // retrying cannot help, and nothing was written
 };
 
 class [[nodiscard]] Status {

@@ -211,6 +211,7 @@ Result<DbConfig> LoadBluecherryDb(const std::string& path) {
                                  "; recsync supports only MySQL/MariaDB (type = 2)");
   }
   DbConfig out;
+  out.source = path;  // so that "check dbname in ..." names this file
   RECSYNC_RETURN_IF_ERROR(need("dbname", out.dbname));
   RECSYNC_RETURN_IF_ERROR(need("user", out.user));
   RECSYNC_RETURN_IF_ERROR(need("password", out.password));

@@ -69,7 +69,8 @@ Result<Settings> ApplyOverrides(Settings settings, const SettingsOverrides& over
 
 // Reads the `bluecherry.db` group of Bluecherry's config. `type` must be 2
 // (MySQL); `host` selects TCP (with optional `port`), otherwise the optional
-// `socket` is used.
+// `socket` is used. The result's `source` is `path`, which the catalog's
+// messages name.
 Result<DbConfig> LoadBluecherryDb(const std::string& path);
 
 }  // namespace recsync

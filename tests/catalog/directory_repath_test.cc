@@ -125,7 +125,9 @@ TEST_CASE("RepathRows re-points rows still active at the path they were read wit
 }
 
 TEST_CASE("RepathRows refuses mismatched lists and changes nothing when a path cannot be stored") {
-  TestDatabase db;  // utf8mb4: invalid UTF-8 cannot be stored
+  TestDatabaseOptions options;
+  options.charset = "utf8mb4";  // invalid UTF-8 cannot be stored
+  TestDatabase db(options);
   auto ids = db.InsertMediaBulk({"/r/a.mp4", "/r/b.mp4"});
   auto catalog = MustConnect(db.config());
   auto rows = Must(catalog->ActiveRowsByIds(ids));
@@ -136,7 +138,7 @@ TEST_CASE("RepathRows refuses mismatched lists and changes nothing when a path c
 
   auto unstorable = catalog->RepathRows(rows, {"/s/a.mp4", "/s/\xff.mp4"});
   REQUIRE_FALSE(unstorable.ok());
-  CHECK(unstorable.status().code() == Code::kDatabase);
+  CHECK(unstorable.status().code() == Code::kRejected);
   CHECK(unstorable.status().message().find('\n') == std::string::npos);
   // One transaction: the first row, already updated, was rolled back.
   CHECK(db.MediaPath(ids[0]) == "/r/a.mp4");

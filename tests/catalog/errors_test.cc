@@ -10,9 +10,11 @@
 #include <string>
 
 #include "catalog/catalog.h"
+#include "config/config.h"
 #include "tests/catalog/catalog_test_util.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_database.h"
+#include "tests/support/test_user.h"
 
 namespace recsync::testing {
 namespace {
@@ -32,27 +34,6 @@ unsigned ClosedPort() {
   ::close(fd);
   return ntohs(addr.sin_port);
 }
-
-// A MariaDB account that exists for one test.
-class TestUser {
- public:
-  TestUser(TestDatabase& db, const std::string& password) : db_(db) {
-    name_ = "recsync_u_" + std::to_string(::getpid());
-    db_.Exec("DROP USER IF EXISTS '" + name_ + "'@'localhost'");
-    db_.Exec("CREATE USER '" + name_ + "'@'localhost' IDENTIFIED BY '" + password + "'");
-  }
-  ~TestUser() {
-    try {
-      db_.Exec("DROP USER IF EXISTS '" + name_ + "'@'localhost'");
-    } catch (const std::exception&) {
-    }
-  }
-  const std::string& name() const { return name_; }
-
- private:
-  TestDatabase& db_;
-  std::string name_;
-};
 
 // Connect()'s error, failing the test if it connected.
 // A retry_for long enough that finishing quickly proves nothing was retried.
@@ -106,55 +87,69 @@ TEST_CASE("An unreachable server gives kUnavailable once retry_for has passed") 
   CHECK(took < std::chrono::seconds(10));
 }
 
-TEST_CASE("A wrong password is reported at once as access denied") {
+// Where the settings of these tests claim to come from: the messages must
+// name that file, not the default one.
+const char kConf[] = "/srv/custom/bluecherry.conf";
+
+TEST_CASE("A wrong password is reported at once as access denied, naming the config file") {
   TestDatabase db;
-  TestUser user(db, "right-password");
-  DbConfig config = db.config();
-  config.user = user.name();
+  TestUser user(db, "SELECT, UPDATE", "right-password");
+  DbConfig config = user.config();
   config.password = "wrong-password";
+  config.source = kConf;
   Status st = ConnectError(config);
   CHECK(st.code() == Code::kDatabase);
   CHECK(st.message() == "database " + config.Describe() + ": access denied for user '" +
-                            user.name() + "' (check user/password in /etc/bluecherry.conf)");
+                            user.name() + "' (check user/password in " + kConf + ")");
   CHECK(st.message().find("wrong-password") == std::string::npos);
 }
 
-TEST_CASE("A user without rights on the database is told so") {
+TEST_CASE("A user without rights on the database is told so at once") {
   TestDatabase db;
-  TestUser user(db, "pw");
-  DbConfig config = db.config();
-  config.user = user.name();
-  config.password = "pw";
-  SECTION("no grant at all") {
-    Status st = ConnectError(config);
-    CHECK(st.code() == Code::kDatabase);
-    CHECK(st.message() == "database " + config.Describe() + ": user '" + user.name() +
-                              "' may not use database '" + db.name() +
-                              "' (check dbname in /etc/bluecherry.conf, or grant the user access)");
-  }
-  SECTION("read-only grant: archiving fails, naming the missing privilege") {
-    db.Exec("GRANT SELECT ON " + db.name() + ".* TO '" + user.name() + "'@'localhost'");
-    const int64_t id = db.InsertMedia("/r/a.mp4");
-    auto catalog = MustConnect(config);
-    auto archived = catalog->ArchiveBatch({id});
-    REQUIRE_FALSE(archived.ok());
-    CHECK(archived.status().code() == Code::kDatabase);
-    INFO(archived.status().message());
-    CHECK(archived.status().message().find("grant the user SELECT and UPDATE on " + db.name()) !=
-          std::string::npos);
-    CHECK_FALSE(db.MediaArchived(id));
-  }
+  TestUser user(db, "");
+  DbConfig config = user.config();
+  config.source = kConf;
+  Status st = ConnectError(config);
+  CHECK(st.code() == Code::kDatabase);
+  CHECK(st.message() == "database " + config.Describe() + ": user '" + user.name() +
+                            "' may not use database '" + db.name() + "' (check dbname in " +
+                            kConf + ", or grant the user access)");
 }
 
 TEST_CASE("An unknown database is reported at once") {
   TestDatabase db;
   DbConfig config = db.config();
   config.dbname = "recsync_no_such_database";
+  SECTION("naming the config file") {
+    config.source = kConf;
+    Status st = ConnectError(config);
+    CHECK(st.code() == Code::kDatabase);
+    CHECK(st.message() == "database " + config.Describe() +
+                              ": unknown database 'recsync_no_such_database' (check dbname in " +
+                              kConf + ")");
+  }
+  SECTION("settings not read from a file") {
+    Status st = ConnectError(config);
+    CHECK(st.message() == "database " + config.Describe() +
+                              ": unknown database 'recsync_no_such_database'"
+                              " (check dbname in the database settings)");
+  }
+}
+
+TEST_CASE("Settings loaded from a bluecherry.conf name that file in their errors") {
+  TestDatabase db;
+  TempDir dir;
+  const std::string conf = dir.Sub("elsewhere-bluecherry.conf");
+  WriteFile(conf, "bluecherry: { db: { type = 2; dbname = \"recsync_no_such_database\";"
+                  " user = \"root\"; password = \"\"; socket = \"" +
+                      db.config().socket + "\"; }; };\n");
+  DbConfig config = Must(LoadBluecherryDb(conf));
+  CHECK(config.source == conf);
   Status st = ConnectError(config);
   CHECK(st.code() == Code::kDatabase);
   CHECK(st.message() == "database " + config.Describe() +
-                            ": unknown database 'recsync_no_such_database'"
-                            " (check dbname in /etc/bluecherry.conf)");
+                            ": unknown database 'recsync_no_such_database' (check dbname in " +
+                            conf + ")");
 }
 
 TEST_CASE("A database without Bluecherry's tables is reported at once") {

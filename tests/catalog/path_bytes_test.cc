@@ -14,7 +14,8 @@ namespace {
 
 using namespace std::string_literals;
 
-// Valid UTF-8 (and plain ASCII), so storable in both utf8mb4 and latin1.
+// Valid UTF-8 of at most three bytes a character (and plain ASCII), so
+// storable in utf8mb4, utf8mb3 and latin1.
 const std::vector<std::string> kAwkwardPaths = {
     "/r/it's here.mp4",
     "/r/say \"cheese\".mp4",
@@ -25,8 +26,12 @@ const std::vector<std::string> kAwkwardPaths = {
     "/r/percent%_under_score.mp4",
     "/r/semi;colon -- comment.mp4",
     "/r/caf\xc3\xa9/\xe6\x97\xa5\xe6\x9c\xac.mp4",
-    "/r/emoji \xf0\x9f\x8e\xa5.mp4",
     "/r/" + std::string(900, 'x') + ".mp4",  // longer than any inline buffer
+};
+
+// Four bytes in UTF-8: not in utf8mb3 (Bluecherry's published schema).
+const std::vector<std::string> kFourBytePaths = {
+    "/r/emoji \xf0\x9f\x8e\xa5.mp4",
 };
 
 // Not UTF-8 at all: only a latin1 column can hold these.
@@ -67,12 +72,18 @@ void ExpectRoundTrip(TestDatabase& db, Catalog& catalog, const std::vector<std::
 
 TEST_CASE("Awkward paths round-trip byte for byte") {
   TestDatabaseOptions options;
-  options.charset = GENERATE("utf8mb4", "latin1");
+  options.charset = GENERATE("utf8mb4", "utf8mb3", "latin1");
   options.filepath_index = GENERATE(false, true);
-  INFO("charset " << options.charset << ", index " << options.filepath_index);
+  options.cleanup_indexes = GENERATE(false, true);
+  INFO("charset " << options.charset << ", index " << options.filepath_index << ", 3.1.13 indexes "
+                  << options.cleanup_indexes);
   TestDatabase db(options);
   auto catalog = MustConnect(db.config());
-  ExpectRoundTrip(db, *catalog, kAwkwardPaths);
+  std::vector<std::string> paths = kAwkwardPaths;
+  if (options.charset != "utf8mb3") {
+    paths.insert(paths.end(), kFourBytePaths.begin(), kFourBytePaths.end());
+  }
+  ExpectRoundTrip(db, *catalog, paths);
 }
 
 TEST_CASE("Invalid UTF-8 paths round-trip in a latin1 database") {
@@ -84,16 +95,24 @@ TEST_CASE("Invalid UTF-8 paths round-trip in a latin1 database") {
   ExpectRoundTrip(db, *catalog, kInvalidUtf8Paths);
 }
 
-TEST_CASE("An invalid UTF-8 path matches nothing in a utf8mb4 database") {
-  TestDatabase db;
+TEST_CASE("A path the column's character set cannot hold matches nothing and is not stored") {
+  const auto [charset, path] = GENERATE(table<std::string, std::string>({
+      {"utf8mb4", "/r/\xff.mp4"},                     // invalid UTF-8
+      {"utf8mb3", "/r/\xff.mp4"},                     // invalid UTF-8
+      {"utf8mb3", "/r/emoji \xf0\x9f\x8e\xa5.mp4"},  // a 4-byte character
+  }));
+  INFO(charset << ", " << TestDatabase::Hex(path));
+  TestDatabaseOptions options;
+  options.charset = charset;
+  TestDatabase db(options);
   const int64_t id = db.InsertMedia("/r/ok.mp4");
   auto catalog = MustConnect(db.config());
   // No row can hold these bytes, so none has them: an answer, not an error.
-  CHECK(Must(catalog->ActiveRowsByPath("/r/\xff.mp4")).empty());
-  // Storing them is impossible, and that is an error worth reporting.
-  auto stored = catalog->UpdateFilepath(id, "/r/\xff.mp4");
+  CHECK(Must(catalog->ActiveRowsByPath(path)).empty());
+  // Storing them is impossible: the write is refused, and retrying cannot help.
+  auto stored = catalog->UpdateFilepath(id, path);
   REQUIRE_FALSE(stored.ok());
-  CHECK(stored.status().code() == Code::kDatabase);
+  CHECK(stored.status().code() == Code::kRejected);
   CHECK(stored.status().message().find("\n") == std::string::npos);
   CHECK(db.MediaPath(id) == "/r/ok.mp4");
 }

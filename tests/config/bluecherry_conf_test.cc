@@ -36,6 +36,7 @@ TEST_CASE("the stock bluecherry.conf yields TCP credentials") {
   CHECK(db->host == "db.example");
   CHECK(db->port == 3307);
   CHECK(db->socket.empty());
+  CHECK(db->source == path);  // what the catalog's messages name
 }
 
 TEST_CASE("without a host the socket is used") {

@@ -45,9 +45,9 @@ std::string RequireEnv(const char* name) {
 
 }  // namespace
 
-PrivateMariaDB::PrivateMariaDB() {
+PrivateMariaDB::PrivateMariaDB(PrivateMariaDBOptions options) : options_(std::move(options)) {
   const std::string templ = RequireEnv("RECSYNC_TEST_MARIADB_TEMPLATE");
-  datadir_ = dir_.Sub("data");
+  datadir_ = options_.datadir_parent.empty() ? dir_.Sub("data") : options_.datadir_parent + "/data";
   socket_ = dir_.Sub("mysql.sock");
   if (socket_.size() >= sizeof(sockaddr_un{}.sun_path)) {
     throw std::runtime_error("socket path " + socket_ + " is too long; use a shorter TMPDIR");
@@ -90,6 +90,7 @@ void PrivateMariaDB::Start() {
       kLogFileSize,
   };
   if (::geteuid() == 0) args.push_back("--user=root");  // mariadbd refuses root otherwise
+  args.insert(args.end(), options_.server_args.begin(), options_.server_args.end());
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);

@@ -14,16 +14,27 @@
 #include <sys/types.h>
 
 #include <string>
+#include <vector>
 
 #include "catalog/catalog.h"
 #include "tests/support/temp_dir.h"
 
 namespace recsync::testing {
 
+struct PrivateMariaDBOptions {
+  // mariadbd options given after the helper's own (so a later one wins), as
+  // a my.cnf's [mysqld] section would: "--sql-mode=" for a server with the
+  // old non-strict default, "--innodb-lock-wait-timeout=1", ...
+  std::vector<std::string> server_args;
+  // An existing directory to hold the datadir (a small tmpfs, to fill the
+  // server's disk); empty: the server's own TempDir.
+  std::string datadir_parent;
+};
+
 class PrivateMariaDB {
  public:
   // Copies the template datadir and starts the server.
-  PrivateMariaDB();
+  explicit PrivateMariaDB(PrivateMariaDBOptions options = {});
   // Stops the server if it runs; the TempDir goes with it.
   ~PrivateMariaDB();
   PrivateMariaDB(const PrivateMariaDB&) = delete;
@@ -49,6 +60,7 @@ class PrivateMariaDB {
   bool WaitExit(int ms);
   std::string ErrorLogTail() const;
 
+  PrivateMariaDBOptions options_;
   TempDir dir_;
   std::string datadir_;
   std::string socket_;

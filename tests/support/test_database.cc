@@ -39,6 +39,16 @@ std::vector<int64_t> Ints(const std::vector<std::vector<std::optional<std::strin
 
 }  // namespace
 
+std::string DefaultTestCharset() {
+  const char* env = std::getenv("RECSYNC_TEST_CHARSET");
+  return env != nullptr && *env != '\0' ? env : "utf8mb4";
+}
+
+bool DefaultCleanupIndexes() {
+  const char* env = std::getenv("RECSYNC_TEST_CLEANUP_INDEXES");
+  return env != nullptr && std::string(env) == "1";
+}
+
 TestDatabase::TestDatabase(TestDatabaseOptions options) : options_(std::move(options)) {
   socket_ = options_.socket;
   if (socket_.empty()) {
@@ -57,6 +67,9 @@ TestDatabase::TestDatabase(TestDatabaseOptions options) : options_(std::move(opt
   Exec("USE " + name_);
   ExecFile(RECSYNC_SOURCE_DIR "/scripts/bluecherry-schema.sql");
   if (options_.filepath_index) ExecFile(RECSYNC_SOURCE_DIR "/scripts/bluecherry-filepath-index.sql");
+  if (options_.cleanup_indexes) {
+    ExecFile(RECSYNC_SOURCE_DIR "/scripts/bluecherry-3.1.13-indexes.sql");
+  }
 }
 
 TestDatabase::~TestDatabase() {

@@ -1,6 +1,6 @@
 // A private Bluecherry database for one test: created on a throwaway server
-// with a unique name, loaded with scripts/bluecherry-schema.sql, dropped on
-// destruction.
+// with a unique name, loaded with scripts/bluecherry-schema.sql (and the
+// index scripts the options name), dropped on destruction.
 //
 // The server is the one scripts/with-mariadb.sh (or scripts/test.sh) started
 // and named in RECSYNC_TEST_MYSQL_SOCKET, or a PrivateMariaDB's (pass its
@@ -21,15 +21,28 @@
 
 namespace recsync::testing {
 
+// The defaults of TestDatabaseOptions, from the environment, so that a whole
+// test binary can be run against another shape of Bluecherry database:
+//   RECSYNC_TEST_CHARSET=utf8mb3|latin1|utf8mb4   (default utf8mb4)
+//   RECSYNC_TEST_CLEANUP_INDEXES=1                (default off)
+// A test that depends on one shape sets it explicitly.
+std::string DefaultTestCharset();
+bool DefaultCleanupIndexes();
+
 struct TestDatabaseOptions {
   // Empty: $RECSYNC_TEST_MYSQL_SOCKET.
   std::string socket;
   // The database's default character set, which the tables inherit: utf8mb4
-  // (recent installs) or latin1 (old ones, and any byte is a valid latin1
-  // character, so invalid UTF-8 can be stored).
-  std::string charset = "utf8mb4";
+  // (recent installs), utf8mb3 (Bluecherry's published schema: no 4-byte
+  // characters such as emoji) or latin1 (old ones, and any byte is a valid
+  // latin1 character, so invalid UTF-8 can be stored).
+  std::string charset = DefaultTestCharset();
   // Also load scripts/bluecherry-filepath-index.sql (Bluecherry 3.1.14+).
   bool filepath_index = false;
+  // Also load scripts/bluecherry-3.1.13-indexes.sql (Bluecherry 3.1.13's
+  // cleanup indexes, among them one on the whole of Media.filepath, which
+  // in utf8mb4 the server shortens to 768 characters).
+  bool cleanup_indexes = DefaultCleanupIndexes();
   // EventsCam rows InsertMedia()/InsertMediaBulk() add for each Media row.
   int events_per_media = 1;
 };
