@@ -24,6 +24,7 @@ enum class Code {
   kUnavailable,  // transient: the database is unreachable or the connection was lost
   kDatabase,     // a non-transient database error (auth, missing table, SQL error)
   kBusy,         // the resource is held by someone else (a locked journal)
+  kCorrupt,      // a file recsync keeps (the journal) is damaged: move it aside
 };
 
 class [[nodiscard]] Status {
