@@ -44,10 +44,11 @@ std::optional<Marker> ReadMarker(const std::string& marker_path) {
   std::ifstream in(marker_path);
   if (!in) return std::nullopt;
   Marker m;
-  std::string line, word;
+  std::string line;
   bool identity = false;
   while (std::getline(in, line)) {
     std::istringstream fields(line);
+    std::string word;
     fields >> word;
     if (word == "file") identity = static_cast<bool>(fields >> m.dev >> m.ino);
     if (word == "time") std::getline(fields >> std::ws, m.when);
