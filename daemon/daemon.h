@@ -12,9 +12,10 @@
 //   connection; they report back through the LoopMailbox.
 //
 // Start-up order: lock the journal (its lock file and the file itself), open
-// it, listen on the control socket,
-// read the roots and pick the watcher backend for them (`watcher`: auto,
-// inotify or fanotify; see watcher/watcher.h), arm the watches on every root,
+// it (checking it for damage), hand the locks to the JournalGuard, listen on
+// the control socket, read the roots and pick the watcher backend for them
+// (`watcher`: auto, inotify or fanotify; see watcher/watcher.h), arm the
+// watches on every root,
 // then replay pending events, then sweep, so nothing deleted meanwhile falls
 // between the watches and the sweep.
 #pragma once
