@@ -91,6 +91,12 @@ bool InstanceLock::IsHeld(const std::string& path) {
   return ::flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
 }
 
+bool InstanceLock::Intact() const {
+  struct stat held, named;
+  return fd_ >= 0 && ::fstat(fd_, &held) == 0 && ::lstat(path_.c_str(), &named) == 0 &&
+         held.st_dev == named.st_dev && held.st_ino == named.st_ino;
+}
+
 InstanceLock::InstanceLock(InstanceLock&& other) noexcept
     : fd_(std::exchange(other.fd_, -1)), path_(std::move(other.path_)) {}
 

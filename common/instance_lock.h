@@ -48,6 +48,10 @@ class InstanceLock {
   ~InstanceLock();
 
   const std::string& path() const { return path_; }
+  // Whether `path` still names the file this lock holds: false once it was
+  // deleted, renamed away or replaced by another file (the lock then keeps
+  // nobody out who opens the path).
+  bool Intact() const;
 
  private:
   InstanceLock(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}

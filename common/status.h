@@ -27,6 +27,7 @@ enum class Code {
   kRejected,     // the database refused this particular value (a path longer than
                  // its column, or bytes the column's character set cannot hold);
                  // retrying cannot help, and nothing was written
+  kCorrupt,      // a file recsync keeps (the journal) is damaged: move it aside
 };
 
 class [[nodiscard]] Status {

@@ -30,7 +30,14 @@ std::string ParseErrorText(const std::exception& e) {
 
 }  // namespace
 
+void ControlConnection::Touch() {
+  if (server_ == nullptr) return;
+  last_activity_ms_ = server_->NowMs();
+  activity_order_ = ++server_->activity_counter_;
+}
+
 void ControlConnection::Start() {
+  Touch();
   int rc = uv_read_start(AsStream(&pipe_), &OnAlloc, &OnRead);
   if (rc != 0) {
     spdlog::debug("control socket: uv_read_start: {}", uv_strerror(rc));
@@ -49,6 +56,7 @@ ControlServer::Reply ControlConnection::MakeReply() {
       *answered = true;
       --c->unanswered_;
     }
+    c->Touch();
     c->Send(response);
   };
 }
@@ -76,6 +84,19 @@ void ControlConnection::Send(const json& response) {
   ++writes_in_flight_;
 }
 
+void ControlConnection::Refuse(const std::string& message) {
+  if (closing_) return;
+  // Only on a connection with nothing queued: a line written after the
+  // start of another would garble both.
+  if (uv_stream_get_write_queue_size(AsStream(&pipe_)) == 0) {
+    std::string line = DumpJson(ErrorResponse(message)) + "\n";
+    uv_buf_t buf = uv_buf_init(line.data(), static_cast<unsigned>(line.size()));
+    int rc = uv_try_write(AsStream(&pipe_), &buf, 1);
+    if (rc < 0 && rc != UV_EAGAIN) spdlog::debug("control socket: write: {}", uv_strerror(rc));
+  }
+  Close();
+}
+
 void ControlConnection::Close() {
   if (closing_) return;
   closing_ = true;
@@ -97,6 +118,7 @@ void ControlConnection::OnAlloc(uv_handle_t* handle, size_t, uv_buf_t* buf) {
 void ControlConnection::OnRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
   auto* c = static_cast<ControlConnection*>(stream->data);
   if (nread > 0) {
+    c->Touch();
     c->Consume(buf->base, static_cast<size_t>(nread));
   } else if (nread == UV_EOF) {
     uv_read_stop(stream);
@@ -176,6 +198,7 @@ void ControlConnection::OnWrite(uv_write_t* req, int status) {
     c->Close();
     return;
   }
+  c->Touch();
   c->MaybeFinish();
 }
 

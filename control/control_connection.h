@@ -25,8 +25,20 @@ class ControlConnection : public std::enable_shared_from_this<ControlConnection>
 
   // The handle; the server initialises it, sets data to this and accepts on it.
   uv_pipe_t* pipe() { return &pipe_; }
-  // uv_read_start; closes on failure.
+  // uv_read_start; closes on failure. The connection counts as active from
+  // here.
   void Start();
+  // Sends `message` as an error line if it fits in the socket at once (it
+  // always does on a new connection), then closes: the descriptor is given
+  // back now, not after a write completes.
+  void Refuse(const std::string& message);
+  // Whether a request is still owed its first Reply (control_server.h).
+  bool busy() const { return unanswered_ > 0; }
+  // When something was last received, or a Reply was called or its write
+  // completed (the loop's clock, ms), and the order of those moments among
+  // all connections (the clock has ties).
+  uint64_t last_activity_ms() const { return last_activity_ms_; }
+  uint64_t activity_order() const { return activity_order_; }
   // Starts closing (idempotent) and drops pending writes. The object frees
   // itself in the close callback.
   void Close();
@@ -55,6 +67,7 @@ class ControlConnection : public std::enable_shared_from_this<ControlConnection>
   // Closes once a finished connection (EOF, or an overlong line) has written
   // what it owes.
   void MaybeFinish();
+  void Touch();
 
   ControlServer* server_;  // null once the server is destroyed
   uv_pipe_t pipe_;         // pipe_.data == this
@@ -63,6 +76,8 @@ class ControlConnection : public std::enable_shared_from_this<ControlConnection>
   size_t scanned_ = 0;  // inbox_[0, scanned_) holds no newline
   size_t writes_in_flight_ = 0;
   size_t unanswered_ = 0;  // requests whose Reply was not called yet
+  uint64_t last_activity_ms_ = 0;
+  uint64_t activity_order_ = 0;
   bool eof_ = false;
   bool close_when_flushed_ = false;
   bool closing_ = false;

@@ -1,9 +1,12 @@
 #include "control/control_server.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <vector>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -75,12 +78,14 @@ void IgnoreSigpipe() {
 
 json ErrorResponse(const std::string& message) { return json{{"ok", false}, {"error", message}}; }
 
-ControlServer::ControlServer(uv_loop_t* loop, std::string path, Handler handler)
-    : loop_(loop), path_(std::move(path)), handler_(std::move(handler)) {}
+ControlServer::ControlServer(uv_loop_t* loop, std::string path, Handler handler,
+                             ControlLimits limits)
+    : loop_(loop), path_(std::move(path)), handler_(std::move(handler)), limits_(limits) {}
 
 Result<std::unique_ptr<ControlServer>> ControlServer::Listen(uv_loop_t* loop,
                                                              const std::string& path,
-                                                             Handler handler) {
+                                                             Handler handler,
+                                                             ControlLimits limits) {
   Result<sockaddr_un> addr = UnixAddress(path);
   if (!addr.ok()) return addr.status();
   std::string shown = PrintableText(path);
@@ -104,7 +109,9 @@ Result<std::unique_ptr<ControlServer>> ControlServer::Listen(uv_loop_t* loop,
     }
     return ErrnoStatus(err, fmt::format("binding control socket {}", shown));
   }
-  std::unique_ptr<ControlServer> server(new ControlServer(loop, path, std::move(handler)));
+  std::unique_ptr<ControlServer> server(
+      new ControlServer(loop, path, std::move(handler), limits));
+  server->listen_fd_ = UniqueFd(fd.Release());
   struct stat st;
   if (::lstat(path.c_str(), &st) == 0) {
     server->bound_ = true;  // from here on the destructor removes the file
@@ -117,27 +124,37 @@ Result<std::unique_ptr<ControlServer>> ControlServer::Listen(uv_loop_t* loop,
     int err = errno;
     return ErrnoStatus(err, fmt::format("chmod 0660 control socket {}", shown));
   }
+  for (uv_timer_t** timer : {&server->idle_timer_, &server->retry_timer_}) {
+    *timer = new uv_timer_t;
+    uv_timer_init(loop, *timer);  // cannot fail
+    (*timer)->data = server.get();
+  }
+  RECSYNC_RETURN_IF_ERROR(server->StartListening().With("control socket " + shown));
+  return server;
+}
 
+// A libuv listener on a duplicate of listen_fd_: pausing closes the handle,
+// never the socket, so clients keep queueing in its backlog meanwhile.
+Status ControlServer::StartListening() {
+  SocketFd fd(::fcntl(listen_fd_.get(), F_DUPFD_CLOEXEC, 0));
+  if (!fd.valid()) {
+    int err = errno;
+    return ErrnoStatus(err, "dup");
+  }
   auto* listener = new uv_pipe_t;
-  int rc = uv_pipe_init(loop, listener, 0);
+  int rc = uv_pipe_init(loop_, listener, 0);
   if (rc != 0) {
     delete listener;  // never initialised, so no uv_close
     return Status(Code::kIo, fmt::format("uv_pipe_init: {}", uv_strerror(rc)));
   }
-  listener->data = server.get();
-  server->listener_ = listener;  // the destructor closes it
+  listener->data = this;
+  listener_ = listener;  // the destructor or a pause closes it
   rc = uv_pipe_open(listener, fd.get());
-  if (rc != 0) {
-    return Status(Code::kIo, fmt::format("control socket {}: uv_pipe_open: {}", shown,
-                                         uv_strerror(rc)));
-  }
+  if (rc != 0) return Status(Code::kIo, fmt::format("uv_pipe_open: {}", uv_strerror(rc)));
   fd.Release();  // the pipe handle closes it now
   rc = uv_listen(AsStream(listener), 64, &ControlServer::OnConnection);
-  if (rc != 0) {
-    return Status(Code::kIo,
-                  fmt::format("listening on control socket {}: {}", shown, uv_strerror(rc)));
-  }
-  return server;
+  if (rc != 0) return Status(Code::kIo, fmt::format("listen: {}", uv_strerror(rc)));
+  return Status::Ok();
 }
 
 ControlServer::~ControlServer() {
@@ -158,18 +175,25 @@ ControlServer::~ControlServer() {
     listener_->data = nullptr;
     uv_close(AsHandle(listener_), [](uv_handle_t* h) { delete reinterpret_cast<uv_pipe_t*>(h); });
   }
+  for (uv_timer_t* timer : {idle_timer_, retry_timer_}) {
+    if (timer == nullptr) continue;
+    uv_close(reinterpret_cast<uv_handle_t*>(timer),
+             [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+  }
 }
 
 size_t ControlServer::client_count() const { return connections_.size(); }
 
-void ControlServer::Forget(ControlConnection* connection) { connections_.erase(connection); }
+void ControlServer::Forget(ControlConnection* connection) {
+  connections_.erase(connection);
+  if (connections_.empty()) UpdateIdleTimer();
+}
 
 void ControlServer::OnConnection(uv_stream_t* listener, int status) {
   auto* server = static_cast<ControlServer*>(listener->data);
   if (server == nullptr) return;
   if (status < 0) {
-    spdlog::warn("control socket {}: accept: {}", PrintableText(server->path_),
-                 uv_strerror(status));
+    server->PauseAccepting(status);
     return;
   }
   server->Accept();
@@ -190,8 +214,121 @@ void ControlServer::Accept() {
     connection->Detach();  // closes the initialised handle
     return;
   }
+  if (recovering_) {
+    recovering_ = false;
+    spdlog::info("control socket {}: accepting clients again", PrintableText(path_));
+  }
+  if (!MakeRoom()) {
+    ++refused_;
+    std::string message = fmt::format(
+        "too many control connections ({} busy); retry when a status wait, sweep or sync "
+        "in progress has finished",
+        connections_.size());
+    Warn(refused_log_, fmt::format("refused a client: {}", message));
+    connection->Refuse(message);
+    return;
+  }
   connections_.emplace(connection.get(), connection);
   connection->Start();
+  UpdateIdleTimer();
+}
+
+bool ControlServer::MakeRoom() {
+  if (connections_.size() < limits_.max_connections) return true;
+  ControlConnection* oldest = nullptr;
+  for (const auto& [raw, connection] : connections_) {
+    if (connection->busy()) continue;
+    if (oldest == nullptr || raw->activity_order() < oldest->activity_order()) oldest = raw;
+  }
+  if (oldest == nullptr) return false;
+  ++evicted_;
+  Warn(evicted_log_, fmt::format("{} connections open; closed the one idle longest to serve "
+                                 "a new client",
+                                 connections_.size()));
+  oldest->Refuse(fmt::format("closed: too many control connections ({}); this one was idle "
+                             "the longest; reconnect to send a request",
+                             connections_.size()));
+  return connections_.size() < limits_.max_connections;
+}
+
+// libuv accepts in a loop and calls us for every failure; closing the
+// listener handle is what ends that loop (a retry at once would fail again
+// while the process has no descriptor to spare).
+void ControlServer::PauseAccepting(int uv_error) {
+  ++accept_failures_;
+  Warn(accept_log_,
+       fmt::format("cannot accept a client: {}; pausing the control socket for {} ms (clients "
+                   "wait meanwhile)",
+                   uv_strerror(uv_error), limits_.accept_retry.count()));
+  recovering_ = true;
+  if (listener_ == nullptr) return;
+  listener_->data = nullptr;
+  uv_close(AsHandle(listener_), [](uv_handle_t* h) { delete reinterpret_cast<uv_pipe_t*>(h); });
+  listener_ = nullptr;
+  uv_timer_start(
+      retry_timer_,
+      [](uv_timer_t* t) { static_cast<ControlServer*>(t->data)->ResumeAccepting(); },
+      static_cast<uint64_t>(limits_.accept_retry.count()), 0);
+}
+
+void ControlServer::ResumeAccepting() {
+  Status listening = StartListening();
+  if (listening.ok()) return;
+  if (listener_ != nullptr) {
+    uv_close(AsHandle(listener_), [](uv_handle_t* h) { delete reinterpret_cast<uv_pipe_t*>(h); });
+    listener_ = nullptr;
+  }
+  PauseAccepting(UV_EMFILE);  // still out of descriptors, most likely
+}
+
+// Checked every half timeout while any client is connected; no wake-ups
+// without one.
+void ControlServer::UpdateIdleTimer() {
+  const bool want = !connections_.empty();
+  if (want == idle_timer_running_) return;
+  idle_timer_running_ = want;
+  if (!want) {
+    uv_timer_stop(idle_timer_);
+    return;
+  }
+  const uint64_t every = std::max<uint64_t>(1, limits_.idle_timeout.count() / 2);
+  uv_timer_start(
+      idle_timer_, [](uv_timer_t* t) { static_cast<ControlServer*>(t->data)->CloseIdle(); },
+      every, every);
+}
+
+void ControlServer::CloseIdle() {
+  const uint64_t now = NowMs();
+  const auto timeout = static_cast<uint64_t>(limits_.idle_timeout.count());
+  std::vector<std::shared_ptr<ControlConnection>> idle;
+  for (const auto& [raw, connection] : connections_) {
+    if (!connection->busy() && now - connection->last_activity_ms() >= timeout) {
+      idle.push_back(connection);
+    }
+  }
+  for (auto& connection : idle) {
+    ++idle_closed_;
+    connection->Close();
+  }
+  if (!idle.empty()) {
+    spdlog::debug("control socket {}: closed {} connections idle for {} ms",
+                  PrintableText(path_), idle.size(), timeout);
+  }
+}
+
+void ControlServer::Warn(Throttled& throttle, const std::string& message) {
+  constexpr uint64_t kEveryMs = 60 * 1000;
+  const uint64_t now = NowMs();
+  if (throttle.ever && now - throttle.last_ms < kEveryMs) {
+    ++throttle.unlogged;
+    return;
+  }
+  std::string also = throttle.unlogged == 0
+                         ? ""
+                         : fmt::format(" ({} more times since the last such message)",
+                                       throttle.unlogged);
+  spdlog::warn("control socket {}: {}{}", PrintableText(path_), message, also);
+  throttle = Throttled{now, 0, true};
 }
 
 }  // namespace recsync

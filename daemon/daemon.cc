@@ -33,18 +33,19 @@ uv_handle_t* AsHandle(Handle* h) {
   return reinterpret_cast<uv_handle_t*>(h);
 }
 
-// Exits the process if a stop has not finished by the deadline.
+// Exits the process with `exit_code` if a stop has not finished by the
+// deadline (1 when the daemon stops for a fault: systemd must restart it).
 class StopGuard {
  public:
-  StopGuard() {
-    auto started = StartThread("recsync-stop", [this] {
+  explicit StopGuard(int exit_code) {
+    auto started = StartThread("recsync-stop", [this, exit_code] {
       std::unique_lock<std::mutex> lock(mu_);
       if (!cv_.wait_for(lock, kStopDeadline, [&] { return done_; })) {
         spdlog::warn("a storage or database call did not return within {} ms of the stop "
                      "request; exiting anyway (the journal is consistent)",
                      kStopDeadline.count());
         spdlog::default_logger()->flush();
-        _exit(0);
+        _exit(exit_code);
       }
     });
     if (started.ok()) {
@@ -71,7 +72,9 @@ class StopGuard {
 
 }  // namespace
 
-std::string JournalLockPath(const std::string& journal) { return journal + ".lock"; }
+std::string JournalLockPath(const std::string& journal) {
+  return JournalLock::LockFilePath(journal);
+}
 
 int RunDaemon(DaemonOptions options, std::ostream& err) {
   Daemon daemon(std::move(options));
@@ -143,16 +146,8 @@ Status Daemon::Start() {
   db_ = *db;
 
   // The lock before the journal: a second daemon must not even migrate it.
-  auto lock = InstanceLock::Acquire(JournalLockPath(settings_.journal));
-  if (!lock.ok()) {
-    if (lock.status().code() == Code::kBusy) {
-      return Status(Code::kBusy, "another recsync daemon is already running on journal " +
-                                     settings_.journal + " (" + lock.status().message() +
-                                     "); stop it first, e.g. systemctl stop recsync");
-    }
-    return lock.status();
-  }
-  lock_.emplace(std::move(*lock));
+  auto lock = JournalLock::Acquire(settings_.journal);
+  if (!lock.ok()) return lock.status();
 
   std::unique_ptr<Journal> journals[4];
   for (auto& j : journals) {
@@ -164,6 +159,14 @@ Status Daemon::Start() {
   if (!last_seq.ok()) return last_seq.status();
   startup_last_seq_ = *last_seq;
   syncs_ = std::make_unique<SyncTracker>(startup_last_seq_);
+  // From here a damaged, deleted or replaced journal stops the daemon.
+  journal_guard_ = std::make_unique<JournalGuard>(
+      &loop_, std::move(*lock),
+      [this](const Status&) {
+        exit_code_ = 1;
+        Stop();
+      },
+      JournalGuard::Options{});
 
   auto control = ControlServer::Listen(
       &loop_, settings_.control_socket,
@@ -234,7 +237,7 @@ void Daemon::Stop() {
   stopping_ = true;
   NotifyStopping();
   if (started_ms_ > 0) spdlog::info("stopping");
-  StopGuard guard;
+  StopGuard guard(exit_code_);
   cancel_ = true;
   if (watcher_) watcher_->Pause();
   control_.reset();
@@ -260,6 +263,11 @@ void Daemon::Stop() {
   }
   watcher_.reset();
   mailbox_.reset();
+  // Every journal connection closes before the journal's locks go
+  // (journal/journal_lock.h).
+  sweep_journal_.reset();
+  probe_journal_.reset();
+  reconciler_journal_.reset();
   if (loop_ready_) {
     for (uv_timer_t* t : {&periodic_timer_, &watchdog_timer_, &prune_timer_, &retry_timer_}) {
       if (!uv_is_closing(AsHandle(t))) uv_close(AsHandle(t), nullptr);
@@ -268,7 +276,7 @@ void Daemon::Stop() {
       if (!uv_is_closing(AsHandle(s))) uv_close(AsHandle(s), nullptr);
     }
   }
-  lock_.reset();
+  journal_guard_.reset();
 }
 
 void Daemon::OnSignal(int signum) {
@@ -356,6 +364,7 @@ void Daemon::OnCommitted(int64_t total, int64_t last_seq) {
 }
 
 void Daemon::Reload() {
+  if (journal_guard_) journal_guard_->CheckNow();
   if (!options_.reload) return;
   spdlog::info("SIGHUP: reloading the configuration and the Storage table");
   probe_worker_->Post([this] {

@@ -11,9 +11,11 @@
 //   Each has its own journal connection and, where needed, its own catalog
 //   connection; they report back through the LoopMailbox.
 //
-// Start-up order: lock the journal, open it, listen on the control socket,
-// read the roots and pick the watcher backend for them (`watcher`: auto,
-// inotify or fanotify; see watcher/watcher.h), arm the watches on every root,
+// Start-up order: lock the journal (its lock file and the file itself), open
+// it (checking it for damage), hand the locks to the JournalGuard, listen on
+// the control socket, read the roots and pick the watcher backend for them
+// (`watcher`: auto, inotify or fanotify; see watcher/watcher.h), arm the
+// watches on every root,
 // then replay pending events, then sweep, so nothing deleted meanwhile falls
 // between the watches and the sweep.
 #pragma once
@@ -34,10 +36,10 @@
 
 #include "catalog/catalog.h"
 #include "common/clock.h"
-#include "common/instance_lock.h"
 #include "config/config.h"
 #include "control/control_server.h"
 #include "daemon/event_ingest.h"
+#include "daemon/journal_guard.h"
 #include "daemon/loop_mailbox.h"
 #include "daemon/reconciler.h"
 #include "daemon/root_monitor.h"
@@ -123,7 +125,9 @@ class Daemon {
   SystemClock clock_;
   std::shared_ptr<DiskInterface> disk_;
   DbConfig db_;
-  std::optional<InstanceLock> lock_;
+  // Holds the journal's locks and watches its files; closed after every
+  // journal connection (journal_guard.h).
+  std::unique_ptr<JournalGuard> journal_guard_;
   int64_t started_ms_ = 0;
   int64_t startup_last_seq_ = 0;
 

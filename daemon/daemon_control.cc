@@ -105,6 +105,9 @@ nlohmann::json Daemon::StatusJson() const {
   if (watcher_ && watcher_->degraded()) degraded.push_back(watcher_->degraded_reason());
   if (!db_error_.empty()) degraded.push_back("database: " + db_error_);
   if (!journal_error_.empty()) degraded.push_back("journal: " + journal_error_);
+  if (journal_guard_) {
+    for (auto& reason : journal_guard_->degraded()) degraded.push_back(std::move(reason));
+  }
   if (failed_ > 0) {
     degraded.push_back(std::to_string(failed_) +
                        " events failed; see recsync journal events --state failed");

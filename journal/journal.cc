@@ -15,7 +15,10 @@
 #include <string>
 #include <utility>
 
+#include <spdlog/spdlog.h>
+
 #include "journal/internal.h"
+#include "journal/journal_fault.h"
 
 namespace recsync {
 
@@ -53,18 +56,41 @@ Status MakeJournalDirs(const std::string& path, const std::string& dir) {
   return Status::Ok();
 }
 
-Status CreateJournalFile(const std::string& path) {
+// A -wal or -shm file beside a journal that did not exist belongs to another
+// database (a journal moved aside without them): SQLite would replay that
+// write-ahead log into the new file. They are moved out of the way.
+void SetAsideOrphans(const std::string& path) {
+  for (const char* suffix : {"-wal", "-shm"}) {
+    const std::string orphan = path + suffix;
+    const std::string aside = orphan + ".orphaned";
+    if (::rename(orphan.c_str(), aside.c_str()) == 0) {
+      spdlog::warn("journal {}: moved {} (left by a journal that is gone) to {}", path, orphan,
+                   aside);
+    }
+  }
+}
+
+}  // namespace
+
+namespace journal_internal {
+
+Status EnsureJournalFile(const std::string& path) {
   const std::string dir = DirOf(path);
   RECSYNC_RETURN_IF_ERROR(MakeJournalDirs(path, dir));
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
   if (fd < 0) {
-    if (errno == EEXIST) return Status::Ok();  // another process won the race
+    if (errno == EEXIST) return Status::Ok();  // there already, or another process won the race
     return CreateFailure(errno, path, "file", dir);
   }
   ::fchmod(fd, 0640);
   ::close(fd);
+  SetAsideOrphans(path);
   return Status::Ok();
 }
+
+}  // namespace journal_internal
+
+namespace {
 
 Result<std::unique_ptr<SQLite::Database>> OpenReadWrite(const std::string& path, int busy_ms) {
   auto db = std::make_unique<SQLite::Database>(path, SQLite::OPEN_READWRITE, busy_ms);
@@ -85,6 +111,7 @@ Result<std::unique_ptr<SQLite::Database>> OpenReadWrite(const std::string& path,
   }
   db->exec("PRAGMA synchronous=FULL");
   RECSYNC_RETURN_IF_ERROR(journal_internal::Migrate(*db, path));
+  RECSYNC_RETURN_IF_ERROR(journal_internal::CheckStructure(*db, path));
   return db;
 }
 
@@ -136,6 +163,7 @@ Result<std::unique_ptr<SQLite::Database>> OpenReadOnly(const std::string& path, 
                                       std::to_string(kJournalSchemaVersion) +
                                       "; open it read-write once (start the daemon) to migrate it");
   }
+  RECSYNC_RETURN_IF_ERROR(journal_internal::CheckStructure(*db, path));
   return db;
 }
 
@@ -163,8 +191,9 @@ Result<std::unique_ptr<Journal>> Journal::Open(const std::string& path, Mode mod
                                          " does not exist (no sweep or daemon has run yet, "
                                          "or set --journal)");
     }
-    RECSYNC_RETURN_IF_ERROR(CreateJournalFile(path));
+    RECSYNC_RETURN_IF_ERROR(journal_internal::EnsureJournalFile(path));
   }
+  if (mode == Mode::kReadWrite) RECSYNC_RETURN_IF_ERROR(CheckJournalNotMarkedDamaged(path));
   return Guarded(path, [&]() -> Result<std::unique_ptr<Journal>> {
     auto db = mode == Mode::kReadWrite ? OpenReadWrite(path, busy_timeout_ms)
                                        : OpenReadOnly(path, busy_timeout_ms);

@@ -13,6 +13,12 @@
 //   a busy timeout instead of failing on a momentary lock.
 // - Clear failures: a journal that cannot be created, is read-only, locked or
 //   not a recsync journal yields one Status naming the file and the fix.
+// - Damage is kCorrupt, from any call (SQLITE_CORRUPT, SQLITE_NOTADB), with
+//   the fix (move it aside; a new journal is created) and a report to the
+//   process's fault handler (journal_fault.h). Opening checks the header,
+//   the schema and both edges of every table and index b-tree (a few pages
+//   each, not the whole file), refuses a journal marked damaged (read-write
+//   only), and a new journal sets aside a -wal and -shm left beside it.
 //
 // Schema (version kJournalSchemaVersion, stored in PRAGMA user_version, with
 // PRAGMA application_id = kJournalApplicationId marking the file as ours).

@@ -7,6 +7,7 @@
 
 #include "journal/internal.h"
 #include "journal/journal.h"
+#include "journal/journal_fault.h"
 
 namespace recsync::journal_internal {
 namespace {
@@ -130,7 +131,26 @@ std::string BaseOf(const std::string& path) {
 
 }  // namespace
 
+// SQLITE_CORRUPT, SQLITE_NOTADB and a filesystem that reports corruption:
+// the file is damaged (or not a journal at all). One Code, one fix.
+bool IsCorruption(int sqlite_code) {
+  return (sqlite_code & 0xff) == SQLITE_CORRUPT || (sqlite_code & 0xff) == SQLITE_NOTADB ||
+         sqlite_code == SQLITE_IOERR_CORRUPTFS;
+}
+
 Status SqliteError(const std::string& path, int sqlite_code, const std::string& what) {
+  if (IsCorruption(sqlite_code)) {
+    std::string message = "journal " + path + ": " + what + ": ";
+    if ((sqlite_code & 0xff) == SQLITE_NOTADB) {
+      message += "the file is damaged or is not a recsync journal; if it is the journal, " +
+                 MoveAsideFix(path) + "; else set --journal";
+    } else {
+      message += "the file is damaged; " + MoveAsideFix(path);
+    }
+    Status status(Code::kCorrupt, std::move(message));
+    ReportFault(JournalFault{path, status, what});
+    return status;
+  }
   const std::string dir = DirOf(path);
   Code code = Code::kIo;
   std::string fix;
@@ -148,18 +168,12 @@ Status SqliteError(const std::string& path, int sqlite_code, const std::string& 
     case SQLITE_CANTOPEN:
       fix = "check that " + dir + " exists and is writable or set --journal";
       break;
-    case SQLITE_NOTADB:
-      code = Code::kInvalid;
-      fix = "not a recsync journal; move it aside or set --journal";
-      break;
-    case SQLITE_CORRUPT:
-      fix = "move it aside and recsync starts a new journal";
-      break;
     case SQLITE_FULL:
       fix = "free space on the filesystem of " + dir;
       break;
     case SQLITE_IOERR:
-      fix = "check the filesystem and device of " + dir;
+      fix = "check the filesystem and device of " + dir + "; if the file cannot be read any "
+            "more, " + MoveAsideFix(path);
       break;
     default:
       break;
@@ -170,7 +184,8 @@ Status SqliteError(const std::string& path, int sqlite_code, const std::string& 
 }
 
 Status SqliteError(const std::string& path, const SQLite::Exception& e) {
-  return SqliteError(path, e.getErrorCode(), e.what());
+  const int extended = e.getExtendedErrorCode();
+  return SqliteError(path, extended > 0 ? extended : e.getErrorCode(), e.what());
 }
 
 RelaxedSync::RelaxedSync(SQLite::Database& db) : db_(db) { db_.exec("PRAGMA synchronous=NORMAL"); }

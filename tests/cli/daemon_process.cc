@@ -102,13 +102,21 @@ std::vector<std::string> DaemonProcess::Common() const {
           "--control-socket", socket, "--fstab", fstab};
 }
 
-void DaemonProcess::Start(const std::vector<std::string>& extra) {
+// The exit code of a waitpid status: 128+n when killed by signal n.
+static int ExitCodeOf(int status) {
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return WEXITSTATUS(status);
+}
+
+bool DaemonProcess::SpawnAndAwaitReady(const std::vector<std::string>& extra,
+                                       std::chrono::milliseconds deadline, int* exit_code) {
   REQUIRE(pid_ < 0);
   // Where the daemon says READY=1, as it does to systemd.
   const UniqueFd ready_fd = BindNotifySocket(notify);
   std::vector<std::string> env = EnvironmentWith(notify);
   std::vector<char*> envp = Pointers(env);
-  std::vector<std::string> argv = Common();
+  std::vector<std::string> argv = run_wrapper;
+  for (auto& a : Common()) argv.push_back(a);
   argv.push_back("run");
   argv.insert(argv.end(), extra.begin(), extra.end());
   std::vector<char*> args = Pointers(argv);
@@ -122,9 +130,8 @@ void DaemonProcess::Start(const std::vector<std::string>& extra) {
   REQUIRE(rc == 0);
   // READY=1 on the socket, or the process's exit (its pidfd turns readable).
   const UniqueFd exit_fd = OpenPidFd(pid_);
-  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  bool ready = false, exited = false;
-  while (!ready && !exited && Left(until).count() > 0) {
+  const auto until = std::chrono::steady_clock::now() + deadline;
+  while (Left(until).count() > 0) {
     pollfd fds[2] = {{ready_fd.get(), POLLIN, 0}, {exit_fd.get(), POLLIN, 0}};
     const int n = ::poll(fds, 2, static_cast<int>(Left(until).count()));
     if (n < 0 && errno == EINTR) continue;
@@ -137,26 +144,41 @@ void DaemonProcess::Start(const std::vector<std::string>& extra) {
         std::string lines = "\n";
         lines.append(message, static_cast<size_t>(got));
         lines += '\n';
-        ready = lines.find("\nREADY=1\n") != std::string::npos;
+        if (lines.find("\nREADY=1\n") != std::string::npos) return true;
       }
     } else if (fds[1].revents & POLLIN) {
-      exited = true;
-      ::waitpid(pid_, nullptr, 0);
+      int status = 0;
+      REQUIRE(::waitpid(pid_, &status, 0) == pid_);
       pid_ = -1;
+      *exit_code = ExitCodeOf(status);
+      return false;
     }
   }
+  return false;  // neither within the deadline: pid_ still set
+}
+
+void DaemonProcess::Start(const std::vector<std::string>& extra) {
+  int exit_code = -1;
+  const bool ready = SpawnAndAwaitReady(extra, std::chrono::seconds(30), &exit_code);
   INFO(Log());
-  REQUIRE_FALSE(exited);
+  REQUIRE(pid_ > 0);  // did not exit
   REQUIRE(ready);
   CHECK(Status().value("ready", false));
 }
 
-int DaemonProcess::Signal(int sig, std::chrono::milliseconds deadline) {
+int DaemonProcess::StartFails(const std::vector<std::string>& extra,
+                              std::chrono::milliseconds deadline) {
+  int exit_code = -1;
+  const bool ready = SpawnAndAwaitReady(extra, deadline, &exit_code);
+  INFO(Log());
+  REQUIRE_FALSE(ready);
+  REQUIRE(pid_ < 0);  // exited, not merely slow
+  return exit_code;
+}
+
+int DaemonProcess::AwaitExit(std::chrono::milliseconds deadline) {
   REQUIRE(pid_ > 0);
-  // A pidfd becomes readable when the process exits: the wait ends then,
-  // or at the deadline, with no polling.
   const UniqueFd exit_fd = OpenPidFd(pid_);
-  ::kill(pid_, sig);
   pollfd pfd{exit_fd.get(), POLLIN, 0};
   int ready;
   do {
@@ -166,8 +188,15 @@ int DaemonProcess::Signal(int sig, std::chrono::milliseconds deadline) {
   int status = 0;
   REQUIRE(::waitpid(pid_, &status, 0) == pid_);
   pid_ = -1;
-  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-  return WEXITSTATUS(status);
+  return ExitCodeOf(status);
+}
+
+int DaemonProcess::Signal(int sig, std::chrono::milliseconds deadline) {
+  REQUIRE(pid_ > 0);
+  // A pidfd becomes readable when the process exits: the wait ends then,
+  // or at the deadline, with no polling.
+  ::kill(pid_, sig);
+  return AwaitExit(deadline);
 }
 
 void DaemonProcess::Kill9() { REQUIRE(Signal(SIGKILL) == 128 + SIGKILL); }

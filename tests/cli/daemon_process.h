@@ -35,6 +35,15 @@ class DaemonProcess {
   // it tells its NOTIFY_SOCKET (a socket of the test) READY=1, as it tells
   // systemd (fails the test with the log if it exits first).
   void Start(const std::vector<std::string>& extra = {});
+  // Starts `recsync run` expecting it to fail: it must exit within
+  // `deadline` without ever telling READY=1. Returns its exit code (128+n
+  // when killed by signal n); the test fails if it became ready or is
+  // still running at the deadline.
+  int StartFails(const std::vector<std::string>& extra = {},
+                 std::chrono::milliseconds deadline = std::chrono::seconds(30));
+  // Waits up to `deadline` for the running daemon to exit by itself; returns
+  // the exit code as Signal() does (-1 if it is still running).
+  int AwaitExit(std::chrono::milliseconds deadline);
   // Sends `sig`; waits up to `deadline` for the exit; returns the exit code
   // (-1 if it did not exit, 128+n when killed by signal n).
   int Signal(int sig, std::chrono::milliseconds deadline = std::chrono::seconds(10));
@@ -65,9 +74,15 @@ class DaemonProcess {
   std::unique_ptr<TestDatabase> db;
   std::string root;
   std::string conf, journal, socket, log, fstab, notify;
+  // Put before `recsync run` (e.g. setpriv to run it as another user).
+  std::vector<std::string> run_wrapper;
 
  private:
   std::vector<std::string> Common() const;
+  // Spawns `recsync run` and waits until it says READY=1 (true) or exits
+  // (false; then pid_ is -1 and *exit_code is set) within `deadline`.
+  bool SpawnAndAwaitReady(const std::vector<std::string>& extra,
+                          std::chrono::milliseconds deadline, int* exit_code);
   pid_t pid_ = -1;
 };
 

@@ -226,3 +226,21 @@ TEST_CASE("a lock path under a regular file is an error naming the path", "[lock
 
 }  // namespace
 }  // namespace recsync
+
+namespace recsync {
+namespace {
+
+TEST_CASE("Intact tells whether the path still names the locked file", "[lock]") {
+  TempDir tmp;
+  std::string path = tmp.Sub("recsync.lock");
+  auto lock = InstanceLock::Acquire(path);
+  REQUIRE(lock.ok());
+  CHECK(lock->Intact());
+  REQUIRE(::unlink(path.c_str()) == 0);
+  CHECK_FALSE(lock->Intact());
+  WriteFile(path, "");  // another file under the same name
+  CHECK_FALSE(lock->Intact());
+}
+
+}  // namespace
+}  // namespace recsync

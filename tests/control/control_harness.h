@@ -46,13 +46,15 @@ class ControlHarness {
   uv_loop_t* loop() { return &loop_; }
 
   Result<std::unique_ptr<ControlServer>> TryListen(const std::string& path,
-                                                   ControlServer::Handler handler) {
-    return ControlServer::Listen(&loop_, path, std::move(handler));
+                                                   ControlServer::Handler handler,
+                                                   ControlLimits limits = {}) {
+    return ControlServer::Listen(&loop_, path, std::move(handler), limits);
   }
 
   // Listens on `path` with `handler` as the harness's server.
-  ControlServer& Listen(const std::string& path, ControlServer::Handler handler) {
-    auto server = TryListen(path, std::move(handler));
+  ControlServer& Listen(const std::string& path, ControlServer::Handler handler,
+                        ControlLimits limits = {}) {
+    auto server = TryListen(path, std::move(handler), limits);
     INFO(server.status().message());
     REQUIRE(server.ok());
     server_ = std::move(*server);
