@@ -160,7 +160,7 @@ void Daemon::OnRootsArmed(std::vector<RootView> views, bool startup) {
   roots_loaded_ = true;
   if (!startup) {
     PushRootsToReconciler();
-    if (!added.empty()) RequestSweep({"online", false, false, added, {}});
+    if (!added.empty()) RequestSweep(SweepRequest::Internal("online", added));
     return;
   }
 
@@ -193,7 +193,7 @@ void Daemon::OnRootsArmed(std::vector<RootView> views, bool startup) {
                                              std::move(rc));
   PushRootsToReconciler();
   reconciler_->Notify(startup_last_seq_);
-  RequestSweep({"startup", false, false, {}, {}});
+  RequestSweep(SweepRequest::Internal("startup"));
   SchedulePeriodicSweep();
   uv_timer_start(
       &roots_timer_, [](uv_timer_t* t) { static_cast<Daemon*>(t->data)->CheckRoots(false); },
@@ -238,7 +238,7 @@ void Daemon::RearmAll() {
     for (const auto& root : roots) {
       if (auto st = watcher_->AddRoot(root); !st.ok()) spdlog::warn("{}", st.message());
     }
-    mailbox_->Post([this] { RequestSweep({"overflow", false, false, {}, {}}); });
+    mailbox_->Post([this] { RequestSweep(SweepRequest::Internal("overflow")); });
   });
 }
 
@@ -301,7 +301,7 @@ void Daemon::OnRootsAssessed(std::vector<RootView> assessed) {
     const bool is_up = v.status.state != RootState::kOffline && v.armed;
     if (was_down && is_up) {
       spdlog::info("storage {} is back online; sweeping it", v.path);
-      RequestSweep({"online", false, false, {v.path}, {}});
+      RequestSweep(SweepRequest::Internal("online", {v.path}));
       changed = true;
     } else if (!was_down && !is_up) {
       spdlog::warn("storage {} went offline: {}", v.path, v.status.reason);
@@ -316,7 +316,7 @@ void Daemon::OnRootsAssessed(std::vector<RootView> assessed) {
       spdlog::warn("storage {} is {:.1f}% full, above its max_thresh {} + {}: sweeping it",
                    v.path, cur.used_percent, cur.max_thresh, kPressureMargin);
       cur.last_pressure_sweep_ms = now;
-      RequestSweep({"pressure", false, false, {v.path}, {}});
+      RequestSweep(SweepRequest::Internal("pressure", {v.path}));
     }
   }
   if (changed) PushRootsToReconciler();
