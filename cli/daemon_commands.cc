@@ -3,6 +3,7 @@
 #include <ostream>
 
 #include "cli/app.h"
+#include "cli/journal_format.h"
 #include "common/json.h"
 #include "common/time_text.h"
 #include "control/control_client.h"
@@ -12,6 +13,29 @@ namespace recsync {
 namespace {
 
 constexpr std::chrono::seconds kStatusTimeout{10};
+
+// One row per root, the path last (it can be long), why it is not online
+// and why it is not watched on lines of their own.
+void PrintRoots(const nlohmann::json& roots, std::ostream& out) {
+  TextTable table({"STATE", "FS", "USED", "WATCHED", "PATH"});
+  for (const auto& r : roots) {
+    const std::string fs = r.value("fs_type", std::string());
+    table.AddRow(
+        {r.value("state", ""), fs.empty() ? "-" : fs,
+         r.contains("used_percent")
+             ? std::to_string(static_cast<int>(r["used_percent"].get<double>() + 0.5)) + "%"
+             : "-",
+         r.value("watched", false) ? "yes" : "no", r.value("path", "")});
+    table.AddNote("reason", r.value("reason", std::string()));
+    table.AddNote("watch error", r.value("watch_error", std::string()));
+    if (r.contains("also_configured_as")) {
+      for (const auto& other : r["also_configured_as"]) {
+        table.AddNote("also configured as", other.get<std::string>() + " (the same directory)");
+      }
+    }
+  }
+  table.Print(out, "  ");
+}
 
 void PrintStatus(const nlohmann::json& s, std::ostream& out) {
   const auto& w = s["watcher"];
@@ -23,29 +47,18 @@ void PrintStatus(const nlohmann::json& s, std::ostream& out) {
   out << "watcher:  " << w.value("backend", "") << ", " << w.value("watches", 0) << " watches";
   if (w.value("overflows", 0) > 0) out << ", " << w.value("overflows", 0) << " overflows";
   out << "\n";
+  const std::string db_error = db.value("error", std::string());
+  // Not connected without an error: the first attempt has not ended yet.
   out << "database: " << db.value("server", "") << ", "
       << (db.value("connected", false) ? std::string("connected")
-                                       : "not connected: " + db.value("error", std::string()))
+          : db_error.empty()           ? std::string("connecting")
+                                       : "not connected: " + db_error)
       << "\n";
   out << "events:   " << ev.value("pending", 0) << " pending, " << ev.value("failed", 0)
       << " failed, " << ev.value("received", 0) << " received since start, "
       << ev.value("rows_archived", 0) << " rows archived\n";
   out << "roots:\n";
-  for (const auto& r : s["roots"]) {
-    out << "  " << r.value("path", "") << "  " << r.value("state", "");
-    if (!r.value("fs_type", std::string()).empty()) out << "  " << r.value("fs_type", "");
-    if (r.contains("used_percent")) {
-      out << "  " << static_cast<int>(r["used_percent"].get<double>() + 0.5) << "% used";
-    }
-    if (!r.value("watched", false)) out << "  (not watched)";
-    if (!r.value("reason", std::string()).empty()) out << "  " << r.value("reason", "");
-    out << "\n";
-    if (r.contains("also_configured_as")) {
-      for (const auto& s : r["also_configured_as"]) {
-        out << "    also configured as " << s.get<std::string>() << " (the same directory)\n";
-      }
-    }
-  }
+  PrintRoots(s["roots"], out);
   const auto& sw = s["sweep"];
   if (sw.value("running", false)) {
     out << "sweep:    " << sw.value("running_trigger", "") << " sweep running\n";
@@ -87,6 +100,38 @@ int RunStatus(bool json, const Settings& settings, std::ostream& out, std::ostre
   return kExitOk;
 }
 
+// "N failed (latest: seq S, reason)"; "" when none.
+std::string Tally(const nlohmann::json& tally, const char* state) {
+  const int64_t count = tally.value("count", int64_t{0});
+  if (count == 0) return "";
+  return std::to_string(count) + " " + state + " (latest: seq " +
+         std::to_string(tally.value("latest_seq", int64_t{0})) + ", " +
+         tally.value("reason", std::string("no reason given")) + ")";
+}
+
+// A sync is done once the daemon has dealt with every earlier event; those
+// that failed or are still pending (held for an offline root, waiting for a
+// sweep) are not in the catalog yet: one line saying so, and exit 3.
+int ReportUnsettled(const nlohmann::json& answer, std::ostream& err) {
+  const std::string failed = Tally(answer.value("failed", nlohmann::json::object()), "failed");
+  const std::string pending =
+      Tally(answer.value("pending", nlohmann::json::object()), "still pending");
+  const auto not_covered = answer.value("not_covered", nlohmann::json::array());
+  for (const auto& r : not_covered) {
+    err << "recsync: sync: storage " << r.value("root", "") << " was not covered ("
+        << r.value("reason", "") << "): events under it wait until it answers\n";
+  }
+  if (failed.empty() && pending.empty()) return not_covered.empty() ? kExitOk : kExitIncomplete;
+  err << "recsync: sync: of the events up to seq " << answer.value("up_to_seq", int64_t{0}) << ", "
+      << failed << (failed.empty() || pending.empty() ? "" : " and ") << pending;
+  if (!failed.empty()) {
+    err << "; see recsync journal list --state failed, then recsync journal retry";
+  }
+  if (!pending.empty()) err << "; see recsync status";
+  err << "\n";
+  return kExitIncomplete;
+}
+
 int RunSync(int64_t timeout_s, const Settings& settings, std::ostream& err) {
   auto answer = ControlRequest(settings.control_socket, {{"cmd", "sync"}},
                                std::chrono::seconds(timeout_s));
@@ -105,7 +150,7 @@ int RunSync(int64_t timeout_s, const Settings& settings, std::ostream& err) {
     err << "recsync: sync failed: " << answer->value("error", "") << "\n";
     return kExitError;
   }
-  return kExitOk;
+  return ReportUnsettled(*answer, err);
 }
 
 }  // namespace

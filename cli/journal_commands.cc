@@ -106,7 +106,16 @@ bool Check(const Result<T>& result, std::ostream& err) {
   return result.ok();
 }
 
+// --limit N: 0 means all; a negative N would read as "all" to SQLite, which
+// is not what anyone typing it meant.
+bool LimitOk(const JournalArgs& a, const std::string& command, std::ostream& err) {
+  if (a.limit >= 0) return true;
+  Usage(err, command, "--limit must be 0 (all) or more, not " + std::to_string(a.limit));
+  return false;
+}
+
 int RunList(const JournalArgs& a, const Settings& s, std::ostream& out, std::ostream& err) {
+  if (!LimitOk(a, "list", err)) return kExitUsage;
   EventFilter filter;
   std::string allowed;
   if (a.state && !IsOneOf(*a.state, kEventStates, &allowed)) {
@@ -133,11 +142,12 @@ int RunList(const JournalArgs& a, const Settings& s, std::ostream& out, std::ost
     for (const auto& e : *events) PrintJsonLine(out, EventJson(e));
     return 0;
   }
-  TextTable table({"SEQ", "TIME", "KIND", "STATE", "TRIES", "MEDIA", "PATH", "ERROR"});
+  TextTable table({"SEQ", "TIME", "KIND", "STATE", "TRIES", "MEDIA", "PATH"});
   for (const auto& e : *events) {
     table.AddRow({std::to_string(e.seq), FormatTimeIso(e.time_ms), e.kind, e.state,
                   std::to_string(e.attempts), e.media_ids.empty() ? "-" : JoinMediaIds(e.media_ids),
-                  e.path, e.last_error});
+                  e.path});
+    table.AddNote("error", e.last_error);
   }
   table.Print(out);
   return 0;
@@ -162,6 +172,7 @@ int RunShow(const JournalArgs& a, const Settings& s, std::ostream& out, std::ost
 }
 
 int RunSweeps(const JournalArgs& a, const Settings& s, std::ostream& out, std::ostream& err) {
+  if (!LimitOk(a, "sweeps", err)) return kExitUsage;
   auto journal = OpenOrReport(s, Journal::Mode::kReadOnly, err);
   if (!journal) return kExitFailure;
   if (a.sweep_id) {
@@ -198,6 +209,7 @@ int RunSweeps(const JournalArgs& a, const Settings& s, std::ostream& out, std::o
 }
 
 int RunActions(const JournalArgs& a, const Settings& s, std::ostream& out, std::ostream& err) {
+  if (!LimitOk(a, "actions", err)) return kExitUsage;
   ActionFilter filter;
   filter.sweep_id = a.sweep_id;
   filter.limit = a.limit;
@@ -214,11 +226,12 @@ int RunActions(const JournalArgs& a, const Settings& s, std::ostream& out, std::
     for (const auto& x : *actions) PrintJsonLine(out, ActionJson(x));
     return 0;
   }
-  TextTable table({"ID", "TIME", "ACTION", "MEDIA_ID", "CAUSE", "PATH", "DETAIL"});
+  TextTable table({"ID", "TIME", "ACTION", "MEDIA_ID", "CAUSE", "PATH"});
   for (const auto& x : *actions) {
     table.AddRow({std::to_string(x.id), FormatTimeIso(x.time_ms), x.action,
-                  std::to_string(x.media_id), x.cause + " " + std::to_string(x.cause_id), x.path,
-                  x.detail});
+                  std::to_string(x.media_id), x.cause + " " + std::to_string(x.cause_id), x.path});
+    // A re-point's detail is the new path: as long as the old one.
+    table.AddNote(x.action == "repath" ? "now" : "detail", x.detail);
   }
   table.Print(out);
   return 0;
@@ -252,8 +265,8 @@ int RunPrune(const JournalArgs& a, const Settings& s, std::ostream& out, std::os
 }  // namespace
 
 void AddJournalCommands(CLI::App& app, CommandRunner* runner) {
-  CLI::App* journal =
-      app.add_subcommand("journal", "Read or prune the local journal (works without the database)");
+  CLI::App* journal = app.add_subcommand(
+      "journal", "Read, prune or retry the local journal (works without the database)");
   journal->fallthrough();
   journal->require_subcommand(1);
 

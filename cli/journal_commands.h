@@ -18,7 +18,8 @@ namespace recsync {
 using CommandRunner = std::function<int(const Settings&, std::ostream& out, std::ostream& err)>;
 
 // Adds `journal` with its subcommands (list, show, sweeps, actions, stats,
-// prune) to `app`. When one of them is parsed, *runner is set to it.
+// prune) to `app`. When one of them is parsed, *runner is set to it. (`retry`,
+// which may ask the daemon, is added by AddRetryCommand, cli/retry_command.h.)
 void AddJournalCommands(CLI::App& app, CommandRunner* runner);
 
 }  // namespace recsync

@@ -30,21 +30,28 @@ std::string SweepDuration(const SweepRecord& s) {
 TextTable::TextTable(std::vector<std::string> header) {
   for (auto& cell : header) cell = PrintableText(cell);
   rows_.push_back(std::move(header));
+  notes_.emplace_back();
 }
 
 void TextTable::AddRow(std::vector<std::string> cells) {
   for (auto& cell : cells) cell = PrintableText(cell);
   rows_.push_back(std::move(cells));
+  notes_.emplace_back();
 }
 
-void TextTable::Print(std::ostream& out) const {
+void TextTable::AddNote(const std::string& label, const std::string& text) {
+  if (!text.empty()) notes_.back().push_back(label + ": " + PrintableText(text));
+}
+
+void TextTable::Print(std::ostream& out, const std::string& indent) const {
   std::vector<size_t> widths;
   for (const auto& row : rows_) {
     widths.resize(std::max(widths.size(), row.size()), 0);
     for (size_t c = 0; c < row.size(); ++c) widths[c] = std::max(widths[c], CodePoints(row[c]));
   }
-  for (const auto& row : rows_) {
-    std::string line;
+  for (size_t r = 0; r < rows_.size(); ++r) {
+    const auto& row = rows_[r];
+    std::string line = indent;
     size_t content_end = 0;  // no padding after the last non-empty cell
     for (size_t c = 0; c < row.size(); ++c) {
       line += row[c];
@@ -53,6 +60,7 @@ void TextTable::Print(std::ostream& out) const {
     }
     line.resize(content_end);
     out << line << '\n';
+    for (const auto& note : notes_[r]) out << indent << "    " << note << '\n';
   }
 }
 

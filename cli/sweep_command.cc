@@ -25,28 +25,42 @@ struct SweepFlags {
   bool json = false;
 };
 
+// The daemon's sweep request: the flags, and the per-sweep settings given on
+// this command line (the daemon's own configuration stands for the rest, as
+// it is the same file). --storage names some of the daemon's roots.
+nlohmann::json DaemonSweepRequest(const SweepFlags& flags, const SettingsOverrides& given) {
+  nlohmann::json request = {{"cmd", "sweep"},
+                            {"dry_run", flags.dry_run},
+                            {"force", flags.force},
+                            {"relist", flags.relist}};
+  if (given.min_age) request["min_age"] = *given.min_age;
+  if (given.max_missing_ratio) request["max_missing_ratio"] = *given.max_missing_ratio;
+  if (given.batch_size) request["batch_size"] = *given.batch_size;
+  if (given.storage) request["storage"] = *given.storage;
+  return request;
+}
+
 // A running daemon sweeps for us, so two sweepers never race; nullopt when
 // none answers.
-std::optional<int> SweepViaDaemon(const SweepFlags& flags, const Settings& settings,
-                                  std::ostream& out, std::ostream& err) {
+std::optional<int> SweepViaDaemon(const SweepFlags& flags, const SettingsOverrides& given,
+                                  const Settings& settings, std::ostream& out, std::ostream& err) {
   // A sweep of a large catalog on slow storage can take long; the daemon
   // answers when it is done.
   constexpr std::chrono::hours kSweepTimeout{24};
-  auto answer = ControlRequest(
-      settings.control_socket,
-      {{"cmd", "sweep"},
-       {"dry_run", flags.dry_run},
-       {"force", flags.force},
-       {"relist", flags.relist}},
-      kSweepTimeout);
+  auto answer =
+      ControlRequest(settings.control_socket, DaemonSweepRequest(flags, given), kSweepTimeout);
   if (!answer.ok()) {
     if (answer.status().code() == Code::kNotFound) return std::nullopt;
     err << "recsync: asking the daemon to sweep: " << answer.status().message() << "\n";
     return kExitError;
   }
   if (!answer->value("ok", false)) {
-    err << "recsync: " << answer->value("error", std::string("the daemon refused")) << "\n";
-    return answer->value("exit", kExitError);
+    const int exit = answer->value("exit", kExitError);
+    err << "recsync: "
+        << (exit == kExitUsage ? "the daemon on " + settings.control_socket + " refused the sweep: "
+                               : std::string())
+        << answer->value("error", std::string("no reason given")) << "\n";
+    return exit;
   }
   if (flags.json) {
     out << DumpJson((*answer)["report"]) << "\n";
@@ -56,9 +70,9 @@ std::optional<int> SweepViaDaemon(const SweepFlags& flags, const Settings& setti
   return answer->value("exit", kExitOk);
 }
 
-int RunSweep(const SweepFlags& flags, const Settings& settings, std::ostream& out,
-             std::ostream& err) {
-  if (auto via_daemon = SweepViaDaemon(flags, settings, out, err)) return *via_daemon;
+int RunSweep(const SweepFlags& flags, const SettingsOverrides& given, const Settings& settings,
+             std::ostream& out, std::ostream& err) {
+  if (auto via_daemon = SweepViaDaemon(flags, given, settings, out, err)) return *via_daemon;
   // No daemon answers. Hold the journal's lock while we sweep, so a daemon
   // started meanwhile waits for us instead of sweeping alongside. A lock file
   // we cannot create is left to the journal's own clearer error below.
@@ -113,7 +127,7 @@ int RunSweep(const SweepFlags& flags, const Settings& settings, std::ostream& ou
 
 }  // namespace
 
-void AddSweepCommand(CLI::App& app, CommandRunner* runner) {
+void AddSweepCommand(CLI::App& app, CommandRunner* runner, const SettingsOverrides* given) {
   auto flags = std::make_shared<SweepFlags>();
   CLI::App* sweep = app.add_subcommand(
       "sweep", "Reconcile the whole catalog against the disk once, then exit");
@@ -125,9 +139,9 @@ void AddSweepCommand(CLI::App& app, CommandRunner* runner) {
                   "List every folder, not reusing the listings of folders unchanged since an "
                   "earlier sweep");
   sweep->add_flag("--json", flags->json, "Print one JSON object instead of the summary");
-  sweep->callback([flags, runner] {
-    *runner = [flags](const Settings& s, std::ostream& out, std::ostream& err) {
-      return RunSweep(*flags, s, out, err);
+  sweep->callback([flags, runner, given] {
+    *runner = [flags, given](const Settings& s, std::ostream& out, std::ostream& err) {
+      return RunSweep(*flags, *given, s, out, err);
     };
   });
 }

@@ -105,7 +105,9 @@ Status Validate(const Settings& s, const std::string& origin) {
   if (!(s.max_missing_ratio >= 0.0 && s.max_missing_ratio <= 1.0)) {
     return bad("max_missing_ratio must be between 0 and 1");
   }
-  if (s.batch_size < 1 || s.batch_size > 100000) return bad("batch_size must be between 1 and 100000");
+  if (s.batch_size < 1 || s.batch_size > kMaxBatchSize) {
+    return bad("batch_size must be between 1 and " + std::to_string(kMaxBatchSize));
+  }
   if (s.sweep_interval < 1) return bad("sweep_interval must be >= 1 second");
   if (s.journal_retention_days < 0) return bad("journal_retention_days must be >= 0");
   if (s.probe_timeout < 1) return bad("probe_timeout must be >= 1 second");

@@ -20,6 +20,8 @@
 namespace recsync {
 
 inline constexpr const char* kDefaultRecsyncConf = "/etc/recsync.conf";
+// The largest batch_size (rows per archive transaction, one IN list each).
+inline constexpr int64_t kMaxBatchSize = 100000;
 
 struct Settings {
   std::string bluecherry_conf = "/etc/bluecherry.conf";

@@ -197,10 +197,10 @@ Status Daemon::Start() {
   mo.clock = &clock_;
   RootMonitor::Callbacks mc;
   mc.on_online = [this](const std::string& id) {
-    RequestSweep({"online", false, false, SpellingsOf({id}), {}});
+    RequestSweep(SweepRequest::Internal("online", SpellingsOf({id})));
   };
   mc.on_pressure = [this](const std::string& id, double) {
-    RequestSweep({"pressure", false, false, SpellingsOf({id}), {}});
+    RequestSweep(SweepRequest::Internal("pressure", SpellingsOf({id})));
   };
   mc.on_change = [this] { PushRootsToReconciler(); };
   mc.on_settled = [this] { OnRootsSettled(); };

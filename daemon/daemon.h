@@ -116,6 +116,8 @@ class Daemon {
   void OnControl(const nlohmann::json& request, ControlServer::Reply reply);
   nlohmann::json StatusJson() const;
   void StartSync(ControlServer::Reply reply);
+  void StartClientSweep(const nlohmann::json& request, ControlServer::Reply reply);
+  void StartRetry(const nlohmann::json& request, ControlServer::Reply reply);
 
   void OnSignal(int signum);
   void Reload();

@@ -1,11 +1,14 @@
-// The daemon's control socket: status, sweep and sync requests.
+// The daemon's control socket: status, sweep, sync and retry requests.
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
+#include <map>
+#include <memory>
 #include <sstream>
 
+#include "daemon/control_request.h"
 #include "daemon/daemon.h"
 #include "daemon/storage_probe.h"
 #include "reconcile/sweep_report.h"
@@ -15,6 +18,33 @@ namespace {
 
 nlohmann::json Error(const std::string& message) {
   return {{"ok", false}, {"error", message}};
+}
+
+// A request the daemon will not run as asked: the CLI exits 2 (usage).
+nlohmann::json Refusal(const Status& why) {
+  auto out = Error(why.message());
+  out["exit"] = 2;
+  return out;
+}
+
+// `recsync journal retry` on the daemon's side (a worker's journal).
+nlohmann::json RetryInJournal(Journal& journal, const RetryAsk& ask, const Clock& clock) {
+  nlohmann::json skipped = nlohmann::json::array();
+  std::vector<int64_t> retried;
+  if (ask.all) {
+    auto all = journal.RetryAllFailed(clock.NowMs());
+    if (!all.ok()) return Error("retry: " + all.status().message());
+    retried = std::move(*all);
+  } else {
+    auto some = journal.RetryFailed(ask.seqs, clock.NowMs());
+    if (!some.ok()) return Error("retry: " + some.status().message());
+    retried = std::move(some->retried);
+    for (const auto& [seq, state] : some->skipped) {
+      skipped.push_back({{"seq", seq}, {"state", state}});
+    }
+  }
+  if (!retried.empty()) spdlog::info("retrying {} failed events", retried.size());
+  return {{"ok", true}, {"retried", retried}, {"skipped", skipped}};
 }
 
 // A sweep's outcome as the CLI prints it: the same JSON and summary as an
@@ -36,49 +66,112 @@ nlohmann::json OutcomeJson(const SweepOutcome& outcome) {
 }  // namespace
 
 void Daemon::OnControl(const nlohmann::json& request, ControlServer::Reply reply) {
-  const auto cmd = request.value("cmd", std::string());
-  if (cmd == "status") {
-    if (!request.contains("wait_ms")) {
+  const auto cmd = RequestCommand(request);
+  if (!cmd.ok()) {
+    reply(Refusal(cmd.status()));
+  } else if (*cmd == "status") {
+    // With wait_ms, waits for a change from the status the client has (or,
+    // without one, from the status now): see status_watch.h.
+    const auto wait = ParseStatusWait(request);
+    if (!wait.ok()) {
+      reply(Refusal(wait.status()));
+    } else if (!*wait) {
       reply(StatusJson());
-      return;
+    } else {
+      status_watch_->Wait(request.contains("unchanged") ? request["unchanged"] : StatusJson(),
+                          **wait, std::move(reply));
     }
-    // Waits for a change from the status the client has (or, without one,
-    // from the status now): see status_watch.h.
-    const auto& wait = request["wait_ms"];
-    if (!wait.is_number() || wait.get<double>() < 0) {
-      reply(Error("wait_ms must be a number of milliseconds, 0 or more"));
-      return;
+  } else if (*cmd == "sweep") {
+    StartClientSweep(request, std::move(reply));
+  } else if (*cmd == "sync") {
+    if (Status known = CheckKnownFields(request, "sync", {}); !known.ok()) {
+      reply(Refusal(known));
+    } else {
+      StartSync(std::move(reply));
     }
-    constexpr double kMaxWaitMs = 24.0 * 3600 * 1000;
-    const auto ms = std::chrono::milliseconds(
-        static_cast<int64_t>(std::min(wait.get<double>(), kMaxWaitMs)));
-    status_watch_->Wait(request.contains("unchanged") ? request["unchanged"] : StatusJson(), ms,
-                        std::move(reply));
-  } else if (cmd == "sweep") {
-    SweepRequest r;
-    r.trigger = "manual";
-    r.dry_run = request.value("dry_run", false);
-    r.force = request.value("force", false);
-    r.relist = request.value("relist", false);
-    r.waiters.push_back([reply](const SweepOutcome& outcome) { reply(OutcomeJson(outcome)); });
-    RequestSweep(std::move(r));
-  } else if (cmd == "sync") {
-    StartSync(std::move(reply));
+  } else if (*cmd == "retry") {
+    StartRetry(request, std::move(reply));
   } else {
-    reply(Error("unknown command \"" + cmd + "\"; expected status, sweep or sync"));
+    reply(Refusal(Status(Code::kInvalid, "unknown command \"" + *cmd +
+                                             "\"; expected status, sweep, sync or retry")));
   }
 }
 
+void Daemon::StartClientSweep(const nlohmann::json& request, ControlServer::Reply reply) {
+  auto ask = ParseSweepRequest(request);
+  if (!ask.ok()) {
+    reply(Refusal(ask.status()));
+    return;
+  }
+  std::vector<std::string> roots;
+  if (!ask->storage.empty()) {
+    std::vector<DaemonRoot> known;
+    for (const auto& [id, v] : monitor_->roots()) known.push_back({id, v.spellings});
+    auto matched = MatchDaemonRoots(ask->storage, known);
+    if (!matched.ok()) {
+      reply(Refusal(matched.status()));
+      return;
+    }
+    roots = SpellingsOf(*matched);
+  }
+  RequestSweep(SweepRequest::Manual(ask->spec, std::move(roots),
+                                    [reply](const SweepOutcome& o) { reply(OutcomeJson(o)); }));
+}
+
+void Daemon::StartRetry(const nlohmann::json& request, ControlServer::Reply reply) {
+  auto ask = ParseRetryRequest(request);
+  if (!ask.ok()) {
+    reply(Refusal(ask.status()));
+    return;
+  }
+  probe_worker_->Post([this, ask = *ask, reply] {
+    auto answer = std::make_shared<nlohmann::json>(RetryInJournal(*probe_journal_, ask, clock_));
+    mailbox_->Post([this, answer, reply] {
+      const auto& retried = answer->value("retried", nlohmann::json::array());
+      if (!retried.empty()) {
+        // Pending again: a sync waits for them, and the reconciler takes
+        // them now rather than at its next wake-up.
+        syncs_->Reopened(retried.front().get<int64_t>());
+        if (reconciler_) reconciler_->Notify(0);
+      }
+      reply(*answer);
+    });
+  });
+}
+
 void Daemon::StartSync(ControlServer::Reply reply) {
-  const uint64_t id = syncs_->Begin([reply] { reply({{"ok", true}}); });
+  // Roots whose events this sync cannot prove read: root -> why.
+  auto not_covered = std::make_shared<std::map<std::string, std::string>>();
+  const uint64_t id = syncs_->Begin([this, reply, not_covered](int64_t up_to_seq) {
+    // What did not settle up to the sync point; which roots are offline says
+    // which pending events are held.
+    std::map<std::string, std::string> offline;
+    for (const auto& [path, v] : monitor_->roots()) {
+      if (!v.online()) offline[path] = v.status.reason;
+    }
+    probe_worker_->Post([this, up_to_seq, offline, reply, not_covered] {
+      auto unsettled = probe_journal_->Unsettled(up_to_seq);
+      auto answer = std::make_shared<nlohmann::json>(
+          unsettled.ok() ? SyncAnswer(up_to_seq, *unsettled, offline, *not_covered)
+                         : Error("sync: " + unsettled.status().message()));
+      mailbox_->Post([answer, reply] { reply(*answer); });
+    });
+  });
   const std::string token = std::to_string(::getpid()) + "-" + std::to_string(id);
   std::vector<std::string> roots;
   for (const auto& [path, v] : monitor_->roots()) {
-    if (v.up()) roots.push_back(path);
+    if (v.up()) {
+      roots.push_back(path);
+    } else {
+      (*not_covered)[path] = v.online() ? "not watched" + (v.arm_error.empty() ? std::string()
+                                                                                : ": " + v.arm_error)
+                                        : "offline: " + v.status.reason;
+    }
   }
   const auto timeout = std::chrono::seconds(settings_.probe_timeout);
-  probe_worker_->Post([this, id, token, roots, timeout] {
+  probe_worker_->Post([this, id, token, roots, timeout, not_covered] {
     std::set<std::string> created;
+    std::map<std::string, std::string> failed;
     for (const auto& root : roots) {
       // On the root's lane: a hung root answers "stuck" at once, or times out.
       auto made = lanes_->Call<std::string>(
@@ -90,9 +183,13 @@ void Daemon::StartSync(ControlServer::Reply reply) {
       } else {
         // Cannot prove this root's events were read; the sync covers the rest.
         spdlog::warn("sync: {}", error);
+        failed[root] = error;
       }
     }
-    mailbox_->Post([this, id, created] { syncs_->Expect(id, created, submitted_); });
+    mailbox_->Post([this, id, created, failed, not_covered] {
+      not_covered->insert(failed.begin(), failed.end());
+      syncs_->Expect(id, created, submitted_);
+    });
   });
 }
 
@@ -110,7 +207,8 @@ nlohmann::json Daemon::StatusJson() const {
   }
   if (failed_ > 0) {
     degraded.push_back(std::to_string(failed_) +
-                       " events failed; see recsync journal events --state failed");
+                       " events failed; see recsync journal list --state failed, and "
+                       "recsync journal retry --all to run them again");
   }
   if (!monitor_ || !monitor_->configured()) degraded.push_back("storage roots not loaded yet");
   if (pending_ > 0 && !retry_error_.empty()) {

@@ -157,7 +157,7 @@ void Daemon::OnRootsSettled() {
   }
   PushRootsToReconciler();
   reconciler_->Notify(startup_last_seq_);
-  RequestSweep({"startup", false, false, {}, {}});
+  RequestSweep(SweepRequest::Internal("startup"));
   SchedulePeriodicSweep();
   size_t online = 0;
   for (const auto& [id, v] : monitor_->roots()) online += v.online();
@@ -186,7 +186,7 @@ std::vector<std::string> Daemon::SpellingsOf(const std::vector<std::string>& ids
 
 void Daemon::RearmAll() {
   monitor_->RearmAll([this] {
-    if (!stopping_) RequestSweep({"overflow", false, false, {}, {}});
+    if (!stopping_) RequestSweep(SweepRequest::Internal("overflow"));
   });
 }
 

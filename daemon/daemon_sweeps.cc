@@ -34,17 +34,16 @@ void Daemon::MaybeStartSweep() {
   // The options are fixed here, on the loop: a reload may change settings_
   // while the sweep runs.
   SweepOptions options = SweepOptionsFor(settings_, next->trigger);
-  options.dry_run = next->dry_run;
-  options.force = next->force;
+  ApplySweepSpec(next->spec, options);
   // At start-up files may have vanished in ways that leave no trace in a
   // folder's times (a crash, a repaired filesystem): list everything.
-  options.reuse_listings = !next->relist && next->trigger != "startup";
+  if (next->trigger == "startup") options.reuse_listings = false;
   options.roots = next->roots.empty() ? SpellingsOf({}) : next->roots;
   options.lanes = lanes_;
   options.cancel = &cancel_;
   options.settle_intents_before_ms = started_ms_;
   const bool everything = next->roots.empty();
-  spdlog::info("{} sweep starting{}", next->trigger, next->dry_run ? " (dry run)" : "");
+  spdlog::info("{} sweep starting{}", next->trigger, DescribeSweepSpec(next->spec));
   sweep_worker_->Post([this, options, everything] {
     auto outcome = std::make_shared<SweepOutcome>(RunSweepJob(options, everything));
     mailbox_->Post([this, outcome] { OnSweepDone(*outcome); });
@@ -63,6 +62,7 @@ SweepOutcome Daemon::RunSweepJob(const SweepOptions& options, bool everything) {
   }
   // Events up to here are covered by this sweep once it has seen every root.
   auto seq_before = sweep_journal_->LastSeq();
+  const int64_t started_ms = clock_.NowMs();
   Sweeper sweeper(*sweep_catalog_, *sweep_journal_, disk_, clock_);
   auto report = sweeper.Run(options);
   if (!report.ok()) {
@@ -80,9 +80,11 @@ SweepOutcome Daemon::RunSweepJob(const SweepOptions& options, bool everything) {
     }
     // Lost events anywhere are accounted for by a sweep of everything: every
     // root it could check was checked, a root it refused is reported as
-    // degraded, and an offline one is swept when it is back.
+    // degraded, and an offline one is swept when it is back. By when it was
+    // seen, not by seq: the overflow that started this sweep may be
+    // committed only after the sweep began.
     if (everything) {
-      auto settled = sweep_journal_->SettlePending("overflow", "", *seq_before, "applied", now);
+      auto settled = sweep_journal_->SettlePendingSeenBy("overflow", started_ms, "applied", now);
       if (!settled.ok()) spdlog::warn("{}", settled.status().message());
     }
   }
@@ -123,7 +125,7 @@ void Daemon::OnSweepDone(const SweepOutcome& outcome) {
           &retry_timer_,
           [](uv_timer_t* t) {
             auto* self = static_cast<Daemon*>(t->data);
-            self->RequestSweep({self->retry_trigger_, false, false, {}, {}});
+            self->RequestSweep(SweepRequest::Internal(self->retry_trigger_));
           },
           kRetrySweepMs, 0);
     }
@@ -157,7 +159,7 @@ void Daemon::SchedulePeriodicSweep() {
       &periodic_timer_,
       [](uv_timer_t* t) {
         auto* self = static_cast<Daemon*>(t->data);
-        self->RequestSweep({"periodic", false, false, {}, {}});
+        self->RequestSweep(SweepRequest::Internal("periodic"));
         self->SchedulePeriodicSweep();
       },
       ms, 0);

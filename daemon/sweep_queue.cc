@@ -1,5 +1,7 @@
 #include "daemon/sweep_queue.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 
 namespace recsync {
@@ -18,12 +20,48 @@ std::vector<std::string> UniteRoots(const std::vector<std::string>& a,
 
 }  // namespace
 
+void ApplySweepSpec(const SweepSpec& spec, SweepOptions& options) {
+  options.dry_run = spec.dry_run;
+  options.force = spec.force;
+  options.reuse_listings = !spec.relist;
+  if (spec.min_age_s) options.min_age_s = *spec.min_age_s;
+  if (spec.max_missing_ratio) options.max_missing_ratio = *spec.max_missing_ratio;
+  if (spec.batch_size) options.batch_size = *spec.batch_size;
+}
+
+std::string DescribeSweepSpec(const SweepSpec& spec) {
+  std::vector<std::string> parts;
+  if (spec.dry_run) parts.push_back("dry run");
+  if (spec.force) parts.push_back("forced");
+  if (spec.relist) parts.push_back("relisting every folder");
+  if (spec.min_age_s) parts.push_back(fmt::format("min_age {} s", *spec.min_age_s));
+  if (spec.max_missing_ratio) {
+    parts.push_back(fmt::format("max_missing_ratio {}", *spec.max_missing_ratio));
+  }
+  if (spec.batch_size) parts.push_back(fmt::format("batch_size {}", *spec.batch_size));
+  if (parts.empty()) return "";
+  return fmt::format(" ({})", fmt::join(parts, ", "));
+}
+
+SweepRequest SweepRequest::Internal(std::string trigger, std::vector<std::string> roots) {
+  SweepRequest r;
+  r.trigger = std::move(trigger);
+  r.roots = std::move(roots);
+  return r;
+}
+
+SweepRequest SweepRequest::Manual(SweepSpec spec, std::vector<std::string> roots, Waiter waiter) {
+  SweepRequest r;
+  r.trigger = "manual";
+  r.spec = std::move(spec);
+  r.roots = std::move(roots);
+  if (waiter) r.waiters.push_back(std::move(waiter));
+  return r;
+}
+
 void SweepQueue::Add(SweepRequest request) {
   for (auto& queued : queue_) {
-    if (queued.dry_run != request.dry_run || queued.force != request.force ||
-        queued.relist != request.relist) {
-      continue;
-    }
+    if (!(queued.spec == request.spec)) continue;
     queued.roots = UniteRoots(queued.roots, request.roots);
     for (auto& w : request.waiters) queued.waiters.push_back(std::move(w));
     return;

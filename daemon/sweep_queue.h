@@ -2,12 +2,15 @@
 // arrive meanwhile wait, and requests that ask for the same thing coalesce
 // into one follow-up, so a storm of overflows or clients costs one sweep.
 //
-// Two requests coalesce when they agree on dry_run, force and relist; their roots are
-// united (an empty list means every root, which covers any other list) and
-// their waiters are all answered by the one sweep. The first trigger named
-// is kept. Loop thread only.
+// Two requests coalesce when their SweepSpecs are equal (dry_run, force,
+// relist and every per-sweep override: a client's --min-age 0 must not be
+// served by a sweep with the configured min_age); their roots are united
+// (an empty list means every root, which covers any other list) and their
+// waiters are all answered by the one sweep. The first trigger named is
+// kept. Loop thread only.
 #pragma once
 
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <optional>
@@ -25,14 +28,45 @@ struct SweepOutcome {
   SweepReport report;
 };
 
-struct SweepRequest {
-  std::string trigger;  // startup | periodic | manual | overflow | pressure | online
+// What one sweep is asked to do beyond what the settings configure. Unset
+// overrides take the daemon's settings as they are when the sweep starts.
+struct SweepSpec {
   bool dry_run = false;
   bool force = false;
+  bool relist = false;  // SweepOptions::reuse_listings = false
+  std::optional<int64_t> min_age_s;
+  std::optional<double> max_missing_ratio;
+  std::optional<int64_t> batch_size;
+
+  bool operator==(const SweepSpec&) const = default;
+};
+
+// Puts `spec` over `options` (made from the settings by SweepOptionsFor).
+void ApplySweepSpec(const SweepSpec& spec, SweepOptions& options);
+// The spec's flags and overrides for the log: "" when it has none, else
+// e.g. " (dry run, min_age 0 s, batch_size 100)".
+std::string DescribeSweepSpec(const SweepSpec& spec);
+
+class SweepRequest {
+ public:
+  using Waiter = std::function<void(const SweepOutcome&)>;
+
+  // A sweep the daemon starts itself (startup, periodic, overflow, pressure,
+  // online): of `roots` (empty: every root), as the settings configure it.
+  static SweepRequest Internal(std::string trigger, std::vector<std::string> roots = {});
+  // A client's sweep (`recsync sweep`, trigger "manual") of `roots` (empty:
+  // every root, else daemon roots as spelled in its list), `waiter` getting
+  // the outcome.
+  static SweepRequest Manual(SweepSpec spec, std::vector<std::string> roots, Waiter waiter);
+
+  std::string trigger;  // startup | periodic | manual | overflow | pressure | online
+  SweepSpec spec;
   std::vector<std::string> roots;  // empty: every root
   // Called with the outcome once the sweep that served the request ends.
-  std::vector<std::function<void(const SweepOutcome&)>> waiters;
-  bool relist = false;  // SweepOptions::reuse_listings = false
+  std::vector<Waiter> waiters;
+
+ private:
+  SweepRequest() = default;
 };
 
 class SweepQueue {

@@ -166,6 +166,24 @@ Result<int64_t> Journal::SettlePending(const std::string& kind, const std::strin
   });
 }
 
+Result<int64_t> Journal::SettlePendingSeenBy(const std::string& kind, int64_t seen_by_ms,
+                                             const std::string& state, int64_t now_ms) {
+  if (!IsEventState(state)) {
+    return Status(Code::kInvalid, "journal " + path_ + ": '" + kind +
+                                      "' events cannot be settled as '" + state + "'");
+  }
+  return Guarded(path_, [&]() -> Result<int64_t> {
+    SQLite::Statement st(*db_,
+                         "UPDATE events SET state = ?, attempts = attempts + 1, updated_ms = ? "
+                         "WHERE state = 'pending' AND kind = ? AND time_ms <= ?");
+    st.bind(1, state);
+    st.bind(2, static_cast<int64_t>(now_ms));
+    st.bind(3, kind);
+    st.bind(4, static_cast<int64_t>(seen_by_ms));
+    return static_cast<int64_t>(st.exec());
+  });
+}
+
 Result<std::optional<EventRecord>> Journal::FindPendingMovedTo(uint32_t cookie, int64_t after_seq) {
   return Guarded(path_, [&]() -> Result<std::optional<EventRecord>> {
     // "cookie <> 0" repeats the partial index's condition so SQLite uses it.

@@ -93,6 +93,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/status.h"
@@ -160,6 +161,23 @@ struct EventOutcome {
   std::string state;  // "applied", "ignored", "failed", or "pending" (retry later)
   std::vector<int64_t> media_ids;
   std::string error;  // the last error, kept for "failed" and retried "pending"
+};
+
+// What is not settled up to a point (see Unsettled()): events that failed
+// and events still pending (held ones included), with the latest of each.
+struct UnsettledEvents {
+  int64_t failed = 0;
+  int64_t pending = 0;
+  std::optional<EventRecord> latest_failed;   // the failed one of highest seq
+  std::optional<EventRecord> latest_pending;  // the pending one of highest seq
+};
+
+// What RetryFailed() did with each seq it was given.
+struct RetryResult {
+  std::vector<int64_t> retried;
+  // Seqs left alone, with their state ("" when the journal has no such
+  // event, e.g. pruned).
+  std::vector<std::pair<int64_t, std::string>> skipped;
 };
 
 struct SweepRecord {
@@ -284,6 +302,13 @@ class Journal {
   // sweep is done, and a root's "unmounted" events once it is back.)
   Result<int64_t> SettlePending(const std::string& kind, const std::string& path,
                                 int64_t up_to_seq, const std::string& state, int64_t now_ms);
+  // As SettlePending() for every path, choosing events by when they were
+  // seen instead of by seq: pending events of `kind` with time_ms <=
+  // seen_by_ms. (A full sweep that began after an overflow was seen
+  // accounts for it, even when the overflow was committed only after the
+  // sweep read the last seq.)
+  Result<int64_t> SettlePendingSeenBy(const std::string& kind, int64_t seen_by_ms,
+                                      const std::string& state, int64_t now_ms);
   // The pending "moved_to" event with `cookie` and the lowest seq > after_seq,
   // if any: the second half of a rename whose first half is being applied.
   Result<std::optional<EventRecord>> FindPendingMovedTo(uint32_t cookie, int64_t after_seq);
@@ -303,6 +328,22 @@ class Journal {
   Result<int64_t> CountEvents(const std::string& state);
   Result<std::vector<EventRecord>> ListEvents(const EventFilter& filter);
   Result<std::optional<EventRecord>> GetEvent(int64_t seq);
+
+  // ---- failed and held work (journal/unsettled.cc) ----
+  // Events with seq <= up_to_seq in state failed or pending: how many of
+  // each, and the latest of each with its last_error (a sync reports them).
+  // From the (state, seq) index.
+  Result<UnsettledEvents> Unsettled(int64_t up_to_seq);
+  // `recsync journal retry`: the failed events among `seqs` become pending
+  // again, in one transaction, with attempts reset to 0 (a retried event
+  // gets the whole attempt budget of a new one: the operator retries once
+  // the cause is fixed, and a passing blip must not fail it at once) and
+  // updated_ms = now_ms. last_error is kept until the next attempt replaces
+  // it. Seqs not in state failed (or not in the journal) are left alone and
+  // listed in `skipped`; each seq counts once. Both lists in seq order.
+  Result<RetryResult> RetryFailed(const std::vector<int64_t>& seqs, int64_t now_ms);
+  // As RetryFailed() for every failed event; returns the seqs retried, in order.
+  Result<std::vector<int64_t>> RetryAllFailed(int64_t now_ms);
 
   // ---- sweeps ----
   // Inserts a sweep in state "running" and returns its id.

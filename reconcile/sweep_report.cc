@@ -105,30 +105,26 @@ void PrintSweepSummary(const SweepReport& rep, std::ostream& out) {
                      rep.force ? ", forced" : "", rep.checked(), rep.missing(), rep.unknown(),
                      rep.dry_run ? rep.would_archive : rep.archived(),
                      rep.dry_run ? "would be archived" : "archived", rep.duration_ms);
-  size_t width = 4;
-  for (const auto& r : rep.roots) width = std::max(width, PrintableText(r.path).size());
-  out << fmt::format("  {:<{}}  {:<7}  {:>9}  {:>9}  {:>9}  {:>9}  {:>9}\n", "root", width,
-                     "state", "rows", "checked", "missing", "unknown", "archived");
+  // The root last: a long path only makes its own line longer. What is said
+  // of a root goes on lines of its own under it.
+  out << fmt::format("  {:<7}  {:>9}  {:>9}  {:>9}  {:>9}  {:>9}  {}\n", "state", "rows", "checked",
+                     "missing", "unknown", "archived", "root");
   for (const auto& r : rep.roots) {
-    out << fmt::format("  {:<{}}  {:<7}  {:>9}  {:>9}  {:>9}  {:>9}  {:>9}\n",
-                       PrintableText(r.path), width, RootStateName(r.state), r.rows, r.checked,
-                       r.missing, r.unknown, r.archived);
-  }
-  for (const auto& r : rep.roots) {
-    if (!r.configured) out << "  " << PrintableText(r.path) << ": not a configured root (inferred from row paths)\n";
-    if (!r.reason.empty()) out << "  " << PrintableText(r.path) << ": " << r.reason << "\n";
-    if (r.refused) out << "  " << PrintableText(r.path) << ": refused: " << r.refused_reason << "\n";
-    for (const auto& s : r.spellings) {
-      out << "  " << PrintableText(r.path) << ": also configured as " << PrintableText(s)
-          << " (one root)\n";
+    out << fmt::format("  {:<7}  {:>9}  {:>9}  {:>9}  {:>9}  {:>9}  {}\n", RootStateName(r.state),
+                       r.rows, r.checked, r.missing, r.unknown, r.archived, PrintableText(r.path));
+    const std::string note = "      ";
+    if (!r.configured) out << note << "not a configured root (inferred from row paths)\n";
+    if (!r.reason.empty()) out << note << RootStateName(r.state) << ": " << r.reason << "\n";
+    if (r.refused) out << note << "refused: " << r.refused_reason << "\n";
+    for (const auto& other : r.spellings) {
+      out << note << "also configured as " << PrintableText(other) << " (one root)\n";
     }
     if (r.explained > 0) {
-      out << fmt::format("  {}: {} of the missing files were seen deleted by the daemon\n",
-                         PrintableText(r.path), r.explained);
+      out << note << r.explained << " of the missing files were seen deleted by the daemon\n";
     }
     if (r.folders_reused > 0) {
-      out << fmt::format("  {}: {} folders listed, {} unchanged since an earlier sweep\n",
-                         PrintableText(r.path), r.folders_listed, r.folders_reused);
+      out << fmt::format("{}{} folders listed, {} unchanged since an earlier sweep\n", note,
+                         r.folders_listed, r.folders_reused);
     }
   }
   if (rep.unplaceable > 0) {

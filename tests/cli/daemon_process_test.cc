@@ -58,7 +58,9 @@ TEST_CASE("status reports roots, watcher, database and the startup sweep") {
 
   auto text = d.Cli({"status"});
   CHECK(text.exit_code == 0);
-  CHECK(text.out.find(d.root + "  online") != std::string::npos);
+  // The root's row: state first, the path last.
+  CHECK_THAT(text.out, Catch::Contains("\n  online  "));
+  CHECK_THAT(text.out, Catch::Contains("  yes      " + d.root + "\n"));
 }
 
 TEST_CASE("a status request waiting for a change is answered by the sweep it waits for") {

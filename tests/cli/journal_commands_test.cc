@@ -68,6 +68,9 @@ std::vector<json> JsonLines(const std::string& text) {
   return objects;
 }
 
+// Whether `line` is a note under a row (indented) rather than a row.
+bool IsNote(const std::string& line) { return line.rfind("    ", 0) == 0; }
+
 // Checks that every row starts each column where the header does.
 void CheckAligned(const std::string& table, const std::vector<std::string>& columns) {
   auto lines = Lines(table);
@@ -78,6 +81,7 @@ void CheckAligned(const std::string& table, const std::vector<std::string>& colu
     REQUIRE(at != std::string::npos);
     if (at == 0) continue;
     for (size_t i = 1; i < lines.size(); ++i) {
+      if (IsNote(lines[i])) continue;
       INFO("row: " << lines[i] << "\ncolumn: " << column);
       REQUIRE(lines[i].size() > at);
       CHECK(lines[i][at - 1] == ' ');
@@ -148,15 +152,86 @@ TEST_CASE_METHOD(CliFixture, "journal list --json prints one parseable object pe
   CHECK(events[1]["path"] == "/rec/bad\xef\xbf\xbd.mp4");  // invalid UTF-8 replaced, no throw
 }
 
-TEST_CASE_METHOD(CliFixture, "journal list prints an aligned table, one line per event") {
+TEST_CASE_METHOD(CliFixture,
+                 "journal list prints an aligned table, one line per event and its "
+                 "error under it") {
   auto r = RunCli(settings, {"journal", "list"});
   REQUIRE(r.code == 0);
   auto lines = Lines(r.out);
-  REQUIRE(lines.size() == 5);  // header + 4 events, the newline path escaped
+  REQUIRE(lines.size() == 6);  // header + 4 events, the newline path escaped, + 1 error
   CHECK(r.out.find("new\\nline.mp4") != std::string::npos);
   CHECK(r.out.find("bad\\xff.mp4") != std::string::npos);
   CheckAligned(r.out, {"SEQ", "TIME", "KIND", "STATE", "TRIES", "MEDIA", "PATH"});
   for (const auto& line : lines) CHECK(line.back() != ' ');  // no padding after the last cell
+  // The failed event's row, then its error on a line of its own.
+  CHECK(lines[3].rfind(std::to_string(seq[1]) + " ", 0) == 0);
+  const std::string shown = "/rec/cam1/new\\nline.mp4";  // the path, escaped, ends the row
+  REQUIRE(lines[3].size() > shown.size());
+  CHECK(lines[3].substr(lines[3].size() - shown.size()) == shown);
+  CHECK(lines[4] == "    error: lock wait timeout");
+}
+
+// A root path of 200 bytes, as deep NAS mounts have.
+std::string LongRoot() {
+  std::string root = "/mnt";
+  while (root.size() < 200) root += "/deep-nas-share-folder";
+  return root.substr(0, 200);
+}
+
+TEST_CASE(
+    "with a 200-byte path, journal list and actions keep every column before the path "
+    "and the path last") {
+  TempDir dir;
+  Settings settings;
+  settings.journal = dir.Sub("journal.db");
+  auto journal = Journal::Open(settings.journal, Journal::Mode::kReadWrite);
+  REQUIRE(journal.ok());
+  const std::string long_path = LongRoot() + "/2026/11/20/000001/10-00-00.mp4";
+  auto seqs =
+      (*journal)->AppendEvents({{1000, long_path, "deleted"}, {2000, "/r/a.mp4", "deleted"}});
+  REQUIRE(seqs.ok());
+  REQUIRE((*journal)->SettleEvents({{(*seqs)[0], "failed", {}, "Data too long"}}, 3000).ok());
+  REQUIRE(
+      (*journal)
+          ->RecordActions({{0, 5, long_path, 4000, "repath", "event", (*seqs)[0], long_path + ".2"},
+                           {0, 6, "/r/a.mp4", 5000, "archive", "event", (*seqs)[1], ""}})
+          .ok());
+
+  auto list = RunCli(settings, {"journal", "list"});
+  REQUIRE(list.code == 0);
+  CheckAligned(list.out, {"SEQ", "TIME", "KIND", "STATE", "TRIES", "MEDIA", "PATH"});
+  auto lines = Lines(list.out);
+  REQUIRE(lines.size() == 4);
+  const size_t path_at = lines[0].find("PATH");
+  CHECK(path_at < 80);  // the short columns are not pushed right by the long path
+  CHECK(lines[1].substr(path_at) == "/r/a.mp4");
+  CHECK(lines[2].substr(path_at) == long_path);  // last on its line: nothing after it
+  CHECK(lines[3] == "    error: Data too long");
+
+  auto actions = RunCli(settings, {"journal", "actions"});
+  REQUIRE(actions.code == 0);
+  CheckAligned(actions.out, {"ID", "TIME", "ACTION", "MEDIA_ID", "CAUSE", "PATH"});
+  lines = Lines(actions.out);
+  REQUIRE(lines.size() == 4);
+  const size_t action_path_at = lines[0].find("PATH");
+  CHECK(action_path_at < 80);
+  CHECK(lines[1].substr(action_path_at) == long_path);
+  CHECK(lines[2] == "    now: " + long_path + ".2");  // the re-point's new path
+  CHECK(lines[3].substr(action_path_at) == "/r/a.mp4");
+}
+
+TEST_CASE_METHOD(CliFixture, "a negative --limit is a usage error, not \"no limit\"") {
+  for (auto args : std::vector<std::vector<std::string>>{{"journal", "list", "--limit", "-1"},
+                                                         {"journal", "sweeps", "--limit", "-5"},
+                                                         {"journal", "actions", "--limit", "-1"}}) {
+    auto r = RunCli(settings, args);
+    INFO(r.err);
+    CHECK(r.code == 2);
+    CHECK(r.out.empty());
+    CHECK(r.err == "recsync: journal " + args[1] + ": --limit must be 0 (all) or more, not " +
+                       args[3] + "\n");
+  }
+  CHECK(RunCli(settings, {"journal", "list", "--limit", "0"}).code == 0);
 }
 
 TEST_CASE_METHOD(CliFixture, "journal list filters by state, kind, since, path and limit") {
@@ -256,8 +331,9 @@ TEST_CASE_METHOD(CliFixture, "journal sweeps shows a table and --json carries th
 TEST_CASE_METHOD(CliFixture, "journal actions lists the audit trail, filtered by sweep") {
   auto all = RunCli(settings, {"journal", "actions"});
   REQUIRE(all.code == 0);
-  CHECK(Lines(all.out).size() == 4);
+  CHECK(Lines(all.out).size() == 5);  // header, 3 actions, the re-point's new path
   CHECK(all.out.find("a\\tb.mp4") != std::string::npos);
+  CHECK(all.out.find("\n    now: /rec/d.mp4\n") != std::string::npos);
   CheckAligned(all.out, {"ID", "TIME", "ACTION", "MEDIA_ID", "CAUSE", "PATH"});
 
   auto of_sweep =

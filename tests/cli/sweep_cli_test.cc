@@ -1,9 +1,10 @@
 // The recsync binary as an operator runs it: exit codes, one-line errors,
 // options on either side of the command word, and JSON that parses.
-#include <catch2/catch.hpp>
-#include <nlohmann/json.hpp>
+#include <sys/stat.h>
 
+#include <catch2/catch.hpp>
 #include <ctime>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "tests/support/temp_dir.h"
@@ -167,4 +168,117 @@ TEST_CASE_METHOD(CliFixture, "an unreachable database is a one-line error and ex
                 "--storage", root});
   CHECK(r.exit_code == 1);
   CHECK_THAT(r.err, Catch::Contains("no.sock"));
+}
+
+TEST_CASE_METHOD(CliFixture, "a repeated option takes its last value; --storage accumulates") {
+  // Young and gone: only min_age 0 checks it, and then half the root is
+  // missing, which only a ratio above 0.5 archives.
+  Add("15-05-00.mp4");
+  const int64_t young =
+      db.InsertMedia(root + "/2026/11/23/000001/15-00-00.mp4", std::time(nullptr));
+  const std::string second = tmp.Sub("rec2");
+  MakeDirs(second);
+  auto r =
+      Run(Cat({"sweep", "--json", "--journal", tmp.Sub("j.db"), "--min-age", "99999", "--min-age",
+               "0", "--max-missing-ratio", "0", "--max-missing-ratio", "1", "--storage", second},
+              Common()));
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  json j = json::parse(r.out);
+  CHECK(j["archived"] == 1);
+  CHECK(db.MediaArchived(young));
+  REQUIRE(j["roots"].size() == 2);  // --storage of Common() and this one
+  CHECK(j["roots"][0]["configured"] == true);
+  CHECK(j["roots"][1]["configured"] == true);
+
+  // Per-command options too.
+  REQUIRE(Run(Cat({"sweep", "--dry-run", "--journal", tmp.Sub("j.db")}, Common())).exit_code == 0);
+  auto sweeps = Run({"journal", "sweeps", "--json", "--limit", "5", "--limit", "1", "--journal",
+                     tmp.Sub("j.db"), "--journal", tmp.Sub("j.db")});
+  INFO(sweeps.err);
+  REQUIRE(sweeps.exit_code == 0);
+  CHECK(LineCount(sweeps.out) == 1);
+}
+
+TEST_CASE("an unknown command is named, exit 2") {
+  auto bogus = RunProcess({RECSYNC_BINARY, "bogus"});
+  CHECK(bogus.exit_code == 2);
+  CHECK(bogus.out.empty());
+  CHECK(bogus.err == "recsync: unknown command bogus (see recsync --help)\n");
+  auto sub = RunProcess({RECSYNC_BINARY, "--journal", "/nowhere.db", "journal", "bogus"});
+  CHECK(sub.exit_code == 2);
+  CHECK(sub.err == "recsync: unknown command journal bogus (see recsync --help)\n");
+  auto none = RunProcess({RECSYNC_BINARY, "journal"});
+  CHECK(none.exit_code == 2);
+  CHECK(none.err ==
+        "recsync: journal needs a command: list, show, sweeps, actions, stats, prune, "
+        "retry (see recsync --help)\n");
+}
+
+TEST_CASE(
+    "log_file is created 0640 whatever the umask; a wider one is narrowed, a narrower one "
+    "kept") {
+  TempDir tmp;
+  // Any command sets up logging before it runs; this one needs nothing else.
+  auto log_with_umask = [&](const std::string& umask, const std::string& log) {
+    return RunProcess({"/bin/sh", "-c",
+                       "umask " + umask + "; exec '" + std::string(RECSYNC_BINARY) +
+                           "' --log-file '" + log + "' --journal '" + tmp.Sub("none.db") +
+                           "' journal stats"});
+  };
+  auto mode_of = [](const std::string& path) {
+    struct stat st;
+    REQUIRE(::stat(path.c_str(), &st) == 0);
+    return st.st_mode & 07777;
+  };
+  for (const char* umask : {"000", "077", "022"}) {
+    const std::string log = tmp.Sub(std::string("new-") + umask + ".log");
+    auto r = log_with_umask(umask, log);
+    INFO(umask << ": " << r.err);
+    CHECK(r.exit_code == 1);  // the journal does not exist; the log was set up first
+    CHECK(mode_of(log) == 0640);
+  }
+
+  const std::string wide = tmp.Sub("wide.log");
+  WriteFile(wide, "old line\n");
+  REQUIRE(::chmod(wide.c_str(), 0666) == 0);
+  auto narrowed = log_with_umask("000", wide);
+  CHECK(mode_of(wide) == 0640);
+  CHECK_THAT(narrowed.err, Catch::Contains("log_file " + wide + " had mode 0666; set it to 0640"));
+
+  const std::string narrow = tmp.Sub("narrow.log");
+  WriteFile(narrow, "");
+  REQUIRE(::chmod(narrow.c_str(), 0600) == 0);
+  auto kept = log_with_umask("000", narrow);
+  CHECK(mode_of(narrow) == 0600);
+  CHECK(kept.err.find("had mode") == std::string::npos);
+}
+
+TEST_CASE_METHOD(CliFixture,
+                 "the sweep summary keeps its columns readable with a 200-byte root "
+                 "path") {
+  std::string long_root = tmp.Sub("r");
+  while (long_root.size() < 200) long_root += "/deep-nas-share-folder";
+  long_root.resize(200);
+  if (long_root.back() == '/') long_root.back() = 'x';
+  const std::string dir = long_root + "/2026/11/23/000001/";
+  WriteFile(dir + "10-00-00.mp4");
+  db.InsertMedia(dir + "10-00-00.mp4", std::time(nullptr) - 86400);
+  db.InsertMedia(dir + "10-05-00.mp4", std::time(nullptr) - 86400);
+  WriteFile(dir + "10-10-00.mp4");
+  db.InsertMedia(dir + "10-10-00.mp4", std::time(nullptr) - 86400);
+  auto r = Run({"sweep", "--journal", tmp.Sub("j.db"), "--bluecherry-conf", conf, "--storage",
+                long_root, "--fstab", tmp.Sub("fstab")});
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  auto lines = [&] {
+    std::vector<std::string> out;
+    std::istringstream in(r.out);
+    for (std::string line; std::getline(in, line);) out.push_back(line);
+    return out;
+  }();
+  REQUIRE(lines.size() >= 3);
+  CHECK(lines[1] == "  state         rows    checked    missing    unknown   archived  root");
+  CHECK(lines[2] ==
+        "  online           3          3          1          0          1  " + long_root);
 }

@@ -9,20 +9,23 @@ namespace {
 
 SweepRequest Request(std::string trigger, std::vector<std::string> roots = {},
                      bool dry_run = false, bool force = false) {
-  SweepRequest r;
-  r.trigger = std::move(trigger);
-  r.roots = std::move(roots);
-  r.dry_run = dry_run;
-  r.force = force;
+  SweepRequest r = SweepRequest::Internal(std::move(trigger), std::move(roots));
+  r.spec.dry_run = dry_run;
+  r.spec.force = force;
   return r;
 }
 
-// A request whose waiter records `name` in `answered` when the sweep ends.
+// A client's request whose waiter records `name` in `answered` when the sweep ends.
 SweepRequest Waiting(std::vector<std::string>& answered, std::string name,
-                     std::vector<std::string> roots = {}, bool dry_run = false) {
-  SweepRequest r = Request("manual", std::move(roots), dry_run);
-  r.waiters.push_back([&answered, name](const SweepOutcome&) { answered.push_back(name); });
-  return r;
+                     std::vector<std::string> roots = {}, SweepSpec spec = {}) {
+  return SweepRequest::Manual(spec, std::move(roots),
+                              [&answered, name](const SweepOutcome&) { answered.push_back(name); });
+}
+
+SweepSpec DryRun() {
+  SweepSpec spec;
+  spec.dry_run = true;
+  return spec;
 }
 
 void Answer(const SweepRequest& request) {
@@ -92,7 +95,7 @@ TEST_CASE("queued requests that agree on dry_run and force coalesce into one swe
   auto merged = q.StartNext();
   REQUIRE(merged.has_value());
   CHECK(merged->trigger == "overflow");  // the first trigger named is kept
-  CHECK_FALSE(merged->dry_run);
+  CHECK_FALSE(merged->spec.dry_run);
   CHECK(merged->roots == std::vector<std::string>{"/rec/a", "/rec/b", "/rec/c"});
   REQUIRE(merged->waiters.size() == 3);
   Answer(*merged);
@@ -127,18 +130,18 @@ TEST_CASE("a dry-run request never merges with a real one, nor a forced with an 
   std::vector<std::string> answered;
   SweepQueue q;
   q.Add(Waiting(answered, "real1", {"/rec/a"}));
-  q.Add(Waiting(answered, "dry1", {"/rec/b"}, /*dry_run=*/true));
+  q.Add(Waiting(answered, "dry1", {"/rec/b"}, DryRun()));
   SweepRequest forced = Request("manual", {"/rec/c"}, /*dry_run=*/false, /*force=*/true);
   forced.waiters.push_back([&](const SweepOutcome&) { answered.push_back("forced"); });
   q.Add(std::move(forced));
-  q.Add(Waiting(answered, "dry2", {"/rec/d"}, /*dry_run=*/true));
+  q.Add(Waiting(answered, "dry2", {"/rec/d"}, DryRun()));
   q.Add(Waiting(answered, "real2", {"/rec/e"}));
   CHECK(q.queued() == 3);
 
   auto a = q.StartNext();
   REQUIRE(a.has_value());
-  CHECK_FALSE(a->dry_run);
-  CHECK_FALSE(a->force);
+  CHECK_FALSE(a->spec.dry_run);
+  CHECK_FALSE(a->spec.force);
   CHECK(a->roots == std::vector<std::string>{"/rec/a", "/rec/e"});
   Answer(*a);
   CHECK(answered == std::vector<std::string>{"real1", "real2"});
@@ -146,7 +149,7 @@ TEST_CASE("a dry-run request never merges with a real one, nor a forced with an 
 
   auto b = q.StartNext();
   REQUIRE(b.has_value());
-  CHECK(b->dry_run);
+  CHECK(b->spec.dry_run);
   CHECK(b->roots == std::vector<std::string>{"/rec/b", "/rec/d"});
   Answer(*b);
   CHECK(answered == std::vector<std::string>{"real1", "real2", "dry1", "dry2"});
@@ -154,14 +157,71 @@ TEST_CASE("a dry-run request never merges with a real one, nor a forced with an 
 
   auto c = q.StartNext();
   REQUIRE(c.has_value());
-  CHECK(c->force);
-  CHECK_FALSE(c->dry_run);
+  CHECK(c->spec.force);
+  CHECK_FALSE(c->spec.dry_run);
   CHECK(c->roots == std::vector<std::string>{"/rec/c"});
   Answer(*c);
   CHECK(answered.back() == "forced");
   q.Finished();
 
   CHECK_FALSE(q.StartNext().has_value());
+}
+
+TEST_CASE("requests with different per-sweep overrides never coalesce; equal ones do") {
+  std::vector<std::string> answered;
+  SweepQueue q;
+  q.Add(Request("startup"));
+  REQUIRE(q.StartNext().has_value());
+
+  SweepSpec young;
+  young.min_age_s = 0;
+  SweepSpec lenient;
+  lenient.max_missing_ratio = 1.0;
+  SweepSpec small;
+  small.batch_size = 10;
+  q.Add(Request("periodic"));  // the configured options
+  q.Add(Waiting(answered, "young1", {}, young));
+  q.Add(Waiting(answered, "lenient", {}, lenient));
+  q.Add(Waiting(answered, "small", {}, small));
+  q.Add(Waiting(answered, "young2", {"/rec/a"}, young));
+  q.Add(Waiting(answered, "default", {"/rec/a"}));
+  CHECK(q.queued() == 4);
+
+  std::vector<SweepSpec> order;
+  for (q.Finished(); auto next = q.StartNext(); q.Finished()) {
+    order.push_back(next->spec);
+    Answer(*next);
+  }
+  CHECK(order == std::vector<SweepSpec>{SweepSpec{}, young, lenient, small});
+  // The periodic sweep (configured options) served the client that set none.
+  CHECK(answered == std::vector<std::string>{"default", "young1", "young2", "lenient", "small"});
+}
+
+TEST_CASE("a spec's overrides replace the configured options; unset ones keep them") {
+  SweepOptions options;
+  options.min_age_s = 120;
+  options.max_missing_ratio = 0.5;
+  options.batch_size = 5000;
+  SweepSpec spec;
+  spec.relist = true;
+  spec.min_age_s = 0;
+  ApplySweepSpec(spec, options);
+  CHECK(options.min_age_s == 0);
+  CHECK(options.max_missing_ratio == 0.5);
+  CHECK(options.batch_size == 5000);
+  CHECK_FALSE(options.reuse_listings);
+  CHECK_FALSE(options.dry_run);
+
+  spec.max_missing_ratio = 1.0;
+  spec.batch_size = 7;
+  spec.dry_run = true;
+  ApplySweepSpec(spec, options);
+  CHECK(options.max_missing_ratio == 1.0);
+  CHECK(options.batch_size == 7);
+  CHECK(options.dry_run);
+  CHECK(DescribeSweepSpec(spec) ==
+        " (dry run, relisting every folder, min_age 0 s, max_missing_ratio 1, batch_size 7)");
+  CHECK(DescribeSweepSpec(SweepSpec{}).empty());
 }
 
 }  // namespace

@@ -10,7 +10,7 @@ TEST_CASE("a sync completes only when its cookies are back, the ingest committed
           "submitted and the reconciler caught up to that commit") {
   SyncTracker t(0);
   int done = 0;
-  const uint64_t id = t.Begin([&] { ++done; });
+  const uint64_t id = t.Begin([&](int64_t) { ++done; });
   t.Expect(id, {"/rec/a", "/rec/b"}, /*submitted=*/5);
   t.Committed(5, 50);
   t.CaughtUp(50);
@@ -42,22 +42,77 @@ TEST_CASE("a sync completes only when its cookies are back, the ingest committed
   CHECK(done == 1);
 }
 
-TEST_CASE("a sync waits for the seq of the commit that covered its events, not an earlier one") {
+TEST_CASE(
+    "a sync waits for the seq of the commit that covered its events, not an earlier one, "
+    "and is answered with that seq as its point") {
   SyncTracker t(0);
   int done = 0;
-  const uint64_t id = t.Begin([&] { ++done; });
+  int64_t point = -1;
+  const uint64_t id = t.Begin([&](int64_t up_to_seq) {
+    ++done;
+    point = up_to_seq;
+  });
   t.Expect(id, {"/rec/a"}, 3);
   t.Seen(id, "/rec/a", 4);
   t.Committed(4, 40);  // events 1..4 end at seq 40
   t.Committed(9, 90);  // later events, not needed by the sync
   t.CaughtUp(40);
   CHECK(done == 1);
+  CHECK(point == 40);  // what the sync reports on: the events up to it
+}
+
+TEST_CASE("after a retry a sync waits for the reconciler to catch up again") {
+  SyncTracker t(0);
+  t.Committed(5, 50);
+  t.CaughtUp(50);  // everything settled, seq 20 as failed
+  t.Reopened(20);  // journal retry: seq 20 is pending again
+  int done = 0;
+  const uint64_t id = t.Begin([&](int64_t) { ++done; });
+  t.Expect(id, {}, 5);
+  CHECK(done == 0);  // the earlier catching up did not include seq 20 pending
+  t.CaughtUp(50);
+  CHECK(done == 1);
+}
+
+TEST_CASE("a sync's answer counts failed and pending events with the latest one's reason") {
+  UnsettledEvents none;
+  auto clean = SyncAnswer(40, none, {});
+  CHECK(clean["ok"] == true);
+  CHECK(clean["up_to_seq"] == 40);
+  CHECK(clean["failed"] == nlohmann::json{{"count", 0}});
+  CHECK(clean["pending"] == nlohmann::json{{"count", 0}});
+
+  UnsettledEvents u;
+  u.failed = 2;
+  u.latest_failed = EventRecord{};
+  u.latest_failed->seq = 31;
+  u.latest_failed->last_error = "Data too long for column 'filepath'";
+  u.pending = 3;
+  u.latest_pending = EventRecord{};
+  u.latest_pending->seq = 39;
+  u.latest_pending->kind = "deleted";
+  u.latest_pending->path = "/rec/b/2026/x.mp4";
+  u.latest_pending->last_error = "an old error";
+  auto held = SyncAnswer(40, u, {{"/rec/a", "not mounted"}, {"/rec/b", "unresponsive"}});
+  CHECK(held["failed"]["count"] == 2);
+  CHECK(held["failed"]["latest_seq"] == 31);
+  CHECK(held["failed"]["reason"] == "Data too long for column 'filepath'");
+  CHECK(held["pending"]["count"] == 3);
+  CHECK(held["pending"]["latest_seq"] == 39);
+  CHECK(held["pending"]["reason"] == "held: storage /rec/b is offline: unresponsive");
+
+  // Not under an offline root: what it waits for.
+  CHECK(SyncAnswer(40, u, {})["pending"]["reason"] == "an old error");
+  u.latest_pending->kind = "overflow";
+  u.latest_pending->path = "";
+  CHECK(SyncAnswer(40, u, {})["pending"]["reason"].get<std::string>().find("overflowed") !=
+        std::string::npos);
 }
 
 TEST_CASE("a cookie that comes back before its sync expects it still counts") {
   SyncTracker t(0);
   int done = 0;
-  const uint64_t id = t.Begin([&] { ++done; });
+  const uint64_t id = t.Begin([&](int64_t) { ++done; });
   t.Seen(id, "/rec/a", 2);  // the watch beat the probe worker's report
   CHECK(done == 0);
   t.Expect(id, {"/rec/a"}, 3);
@@ -69,7 +124,7 @@ TEST_CASE("a cookie that comes back before its sync expects it still counts") {
 TEST_CASE("a cookie from a root the sync did not expect does not complete it") {
   SyncTracker t(0);
   int done = 0;
-  const uint64_t id = t.Begin([&] { ++done; });
+  const uint64_t id = t.Begin([&](int64_t) { ++done; });
   t.Expect(id, {"/rec/a"}, 0);
   t.Seen(id, "/rec/other", 1);
   t.Committed(1, 10);
@@ -83,7 +138,7 @@ TEST_CASE("a sync with no roots to expect completes once the submitted events ar
           "settled") {
   SyncTracker t(0);
   int done = 0;
-  const uint64_t id = t.Begin([&] { ++done; });
+  const uint64_t id = t.Begin([&](int64_t) { ++done; });
   t.Expect(id, {}, /*submitted=*/2);
   CHECK(done == 0);
   t.Committed(1, 10);
@@ -100,7 +155,7 @@ TEST_CASE("an idle daemon answers a sync with no roots at once") {
   t.Committed(2, 20);
   t.CaughtUp(20);
   int done = 0;
-  const uint64_t id = t.Begin([&] { ++done; });
+  const uint64_t id = t.Begin([&](int64_t) { ++done; });
   CHECK(done == 0);  // nothing known about it until Expect
   t.Expect(id, {}, 2);
   CHECK(done == 1);
@@ -109,7 +164,7 @@ TEST_CASE("an idle daemon answers a sync with no roots at once") {
 TEST_CASE("after start-up a sync waits for the replay of the journal's backlog") {
   SyncTracker t(/*last_seq=*/50);
   int done = 0;
-  const uint64_t id = t.Begin([&] { ++done; });
+  const uint64_t id = t.Begin([&](int64_t) { ++done; });
   t.Expect(id, {"/rec/a"}, 0);
   t.Seen(id, "/rec/a", 0);  // nothing new submitted since start-up
   CHECK(done == 0);
@@ -123,8 +178,8 @@ TEST_CASE("after start-up a sync waits for the replay of the journal's backlog")
 TEST_CASE("Cancel drops a sync without ever answering it") {
   SyncTracker t(0);
   int cancelled = 0, kept = 0;
-  const uint64_t a = t.Begin([&] { ++cancelled; });
-  const uint64_t b = t.Begin([&] { ++kept; });
+  const uint64_t a = t.Begin([&](int64_t) { ++cancelled; });
+  const uint64_t b = t.Begin([&](int64_t) { ++kept; });
   CHECK(a != b);
   t.Expect(a, {"/rec/a"}, 1);
   t.Expect(b, {"/rec/a"}, 1);
@@ -144,8 +199,8 @@ TEST_CASE("Cancel drops a sync without ever answering it") {
 TEST_CASE("concurrent syncs are each answered exactly once, when their own conditions hold") {
   SyncTracker t(0);
   int first = 0, second = 0;
-  const uint64_t a = t.Begin([&] { ++first; });
-  const uint64_t b = t.Begin([&] { ++second; });
+  const uint64_t a = t.Begin([&](int64_t) { ++first; });
+  const uint64_t b = t.Begin([&](int64_t) { ++second; });
   t.Expect(a, {"/rec/a"}, 1);
   t.Expect(b, {"/rec/a"}, 1);
   t.Seen(a, "/rec/a", 1);

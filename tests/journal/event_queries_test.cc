@@ -83,6 +83,26 @@ TEST_CASE("SettlePending settles pending events of one kind up to a seq, optiona
   CHECK(Must(journal->GetEvent(seqs[3]))->state == "pending");
 }
 
+TEST_CASE(
+    "SettlePendingSeenBy settles pending events of one kind seen by a time, whatever "
+    "their seq") {
+  TempDir dir;
+  auto journal = OpenJournal(dir.Sub("journal.db"));
+  // Seen at 10 and 30, the second committed after an event seen later.
+  auto seqs = Append(*journal, {Event(10, "", "overflow"), Event(40, "/rec/x.mp4"),
+                                Event(30, "", "overflow"), Event(50, "", "overflow")});
+  CHECK(Must(journal->SettlePendingSeenBy("overflow", 30, "applied", 100)) == 2);
+  CHECK(Must(journal->GetEvent(seqs[0]))->state == "applied");
+  CHECK(Must(journal->GetEvent(seqs[2]))->state == "applied");
+  CHECK(Must(journal->GetEvent(seqs[2]))->attempts == 1);
+  CHECK(Must(journal->GetEvent(seqs[2]))->updated_ms == 100);
+  CHECK(Must(journal->GetEvent(seqs[1]))->state == "pending");  // another kind
+  CHECK(Must(journal->GetEvent(seqs[3]))->state == "pending");  // seen after
+  CHECK(Must(journal->SettlePendingSeenBy("overflow", 30, "applied", 200)) == 0);
+  CHECK(journal->SettlePendingSeenBy("overflow", 60, "done", 300).status().code() ==
+        Code::kInvalid);
+}
+
 TEST_CASE("FindPendingMovedTo and FindPendingMovedFrom find the pending half of a rename") {
   TempDir dir;
   auto journal = OpenJournal(dir.Sub("journal.db"));
