@@ -115,6 +115,15 @@ int Daemon::Run(std::ostream& err) {
   }
   uv_run(&loop_, UV_RUN_DEFAULT);
   spdlog::info("stopped");
+  if (const size_t stuck = lanes_ ? lanes_->stuck_lanes() : 0; stuck > 0) {
+    // Threads stuck in a hung mount return whenever its server answers; an
+    // orderly exit could wait on them (a leak checker stopping every
+    // thread does), so the kernel ends them with the process.
+    spdlog::info("{} calls are still stuck in unresponsive storage; leaving them to the kernel",
+                 stuck);
+    spdlog::default_logger()->flush();
+    _exit(exit_code_);
+  }
   return exit_code_;
 }
 
@@ -361,6 +370,7 @@ void Daemon::OnCommitted(int64_t total, int64_t last_seq) {
   journal_error_.clear();
   if (reconciler_) reconciler_->Notify(last_seq);
   syncs_->Committed(total, last_seq);
+  MaybeSweepAfterOverflow();
 }
 
 void Daemon::Reload() {

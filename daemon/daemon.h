@@ -94,7 +94,10 @@ class Daemon {
   void StartWatcher(const Result<WatcherChoice>& choice);
   // The first check of every root is done: replay, sweep, READY=1.
   void OnRootsSettled();
+  // After an overflow: re-arms every root, then sweeps once the events read
+  // before it are committed too.
   void RearmAll();
+  void MaybeSweepAfterOverflow();
   void PushRootsToReconciler();
   // Every spelling of the roots `ids` (all roots when empty): what a sweep of
   // them is given.
@@ -160,10 +163,15 @@ class Daemon {
   std::vector<std::function<void(const SweepOutcome&)>> running_waiters_;
   std::string running_trigger_;
   std::string retry_trigger_;
+  uint64_t sweep_retry_ms_ = 0;  // the last wait before retrying a failed sweep; 0: none failed
   std::optional<SweepOutcome> last_sweep_;
   std::unique_ptr<SyncTracker> syncs_;
   int64_t submitted_ = 0;
   int64_t committed_ = 0;
+  // An overflow's sweep waits for the events submitted before it, and for
+  // the roots to be armed again.
+  std::optional<int64_t> overflow_sweep_after_;
+  bool overflow_rearmed_ = false;
   bool db_connected_ = false;
   std::string db_error_;
   std::string journal_error_;

@@ -185,9 +185,21 @@ std::vector<std::string> Daemon::SpellingsOf(const std::vector<std::string>& ids
 }
 
 void Daemon::RearmAll() {
+  // The sweep must know every deletion read before the overflow (its ratio
+  // guard counts them as explained): it waits until they are committed, as
+  // well as for the roots to be armed again.
+  overflow_sweep_after_ = submitted_;
+  overflow_rearmed_ = false;
   monitor_->RearmAll([this] {
-    if (!stopping_) RequestSweep(SweepRequest::Internal("overflow"));
+    overflow_rearmed_ = true;
+    MaybeSweepAfterOverflow();
   });
+}
+
+void Daemon::MaybeSweepAfterOverflow() {
+  if (!overflow_sweep_after_ || !overflow_rearmed_ || committed_ < *overflow_sweep_after_) return;
+  overflow_sweep_after_.reset();
+  if (!stopping_) RequestSweep(SweepRequest::Internal("overflow"));
 }
 
 }  // namespace recsync

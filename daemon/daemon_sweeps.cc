@@ -2,6 +2,7 @@
 // on the sweep worker with its own catalog connection and journal.
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <random>
 
 #include "common/text.h"
@@ -9,8 +10,11 @@
 
 namespace recsync {
 namespace {
-// A sweep that failed for want of the database is tried again after this.
-constexpr uint64_t kRetrySweepMs = 30 * 1000;
+// A sweep that failed for want of the database (unreachable, read-only,
+// out of disk, a grant missing) is tried again after this, doubled after
+// each failure up to the cap, as the reconciler backs off.
+constexpr uint64_t kFirstSweepRetryMs = 5 * 1000;
+constexpr uint64_t kMaxSweepRetryMs = 60 * 1000;
 }  // namespace
 
 void Daemon::RequestSweep(SweepRequest request) {
@@ -39,6 +43,15 @@ void Daemon::MaybeStartSweep() {
   // folder's times (a crash, a repaired filesystem): list everything.
   if (next->trigger == "startup") options.reuse_listings = false;
   options.roots = next->roots.empty() ? SpellingsOf({}) : next->roots;
+  if (!next->roots.empty()) {
+    // The daemon's other roots are not this sweep's: their rows are skipped,
+    // not swept as roots inferred from the paths.
+    for (const auto& spelling : SpellingsOf({})) {
+      if (std::find(options.roots.begin(), options.roots.end(), spelling) == options.roots.end()) {
+        options.other_roots.push_back(spelling);
+      }
+    }
+  }
   options.lanes = lanes_;
   options.cancel = &cancel_;
   options.settle_intents_before_ms = started_ms_;
@@ -113,21 +126,25 @@ void Daemon::OnSweepDone(const SweepOutcome& outcome) {
     last_sweep_ = outcome;
     last_sweep_->report.archived_rows.clear();
     if (!r.dry_run) NoteRefusals(r);
+    sweep_retry_ms_ = 0;
   } else {
     spdlog::error("{} sweep failed: {}", running_trigger_, outcome.status.message());
     last_sweep_ = outcome;
     last_sweep_->report.trigger = running_trigger_;
     if (outcome.status.code() == Code::kUnavailable && running_trigger_ != "manual" &&
         !stopping_) {
-      // The database is away; the sweep still has to happen.
+      // The database is away or refuses writes; the sweep still has to happen.
       retry_trigger_ = running_trigger_;
+      sweep_retry_ms_ = sweep_retry_ms_ == 0 ? kFirstSweepRetryMs
+                                             : std::min(sweep_retry_ms_ * 2, kMaxSweepRetryMs);
+      spdlog::info("the {} sweep is tried again in {} s", retry_trigger_, sweep_retry_ms_ / 1000);
       uv_timer_start(
           &retry_timer_,
           [](uv_timer_t* t) {
             auto* self = static_cast<Daemon*>(t->data);
             self->RequestSweep(SweepRequest::Internal(self->retry_trigger_));
           },
-          kRetrySweepMs, 0);
+          sweep_retry_ms_, 0);
     }
   }
   if (!stopping_) MaybeStartSweep();

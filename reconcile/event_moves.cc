@@ -196,15 +196,12 @@ Status EventPass::Repath(const EventRecord& from, const EventRecord& to) {
   std::vector<std::string> new_paths;
   for (const auto& r : *rows) new_paths.push_back(MovedPath(r.filepath, from.path, to.path));
   std::vector<int64_t> repathed;
+  Status rejected;  // the first path the catalog cannot hold, if any
   for (size_t start = 0; start < rows->size(); start += kChunkRows) {
     const size_t end = std::min(rows->size(), start + kChunkRows);
     const std::vector<MediaRow> chunk(rows->begin() + start, rows->begin() + end);
     const std::vector<std::string> chunk_paths(new_paths.begin() + start, new_paths.begin() + end);
-    std::map<int64_t, ActionRecord> actions;
-    for (size_t k = 0; k < chunk.size(); ++k) {
-      actions[chunk[k].id] = Action(chunk[k].id, chunk[k].filepath, "repath", from.seq, chunk_paths[k]);
-    }
-    auto changed = RepathAudited(a_.catalog_, a_.journal_, a_.clock_, chunk, chunk_paths, actions);
+    auto changed = RepathChunk(from, chunk, chunk_paths, &rejected);
     if (!changed.ok()) return CatalogError({&from, &to}, changed.status());
     const std::set<int64_t> done(changed->begin(), changed->end());
     for (size_t k = 0; k < chunk.size(); ++k) {
@@ -215,10 +212,45 @@ Status EventPass::Repath(const EventRecord& from, const EventRecord& to) {
     }
     stats_.repathed += static_cast<int64_t>(changed->size());
   }
+  if (!rejected.ok()) {
+    // The rows that could be re-pointed were; the others keep their path,
+    // and the rename can never be applied whole as it stands.
+    Decide(from, "failed", repathed, rejected.message());
+    Decide(to, "failed", std::move(repathed), rejected.message());
+    return Status::Ok();
+  }
   const char* state = repathed.empty() ? "ignored" : "applied";
   Decide(from, state, repathed, "");
   Decide(to, state, std::move(repathed), "");
   return Status::Ok();
+}
+
+// One transaction for the chunk; when the catalog refuses one of its paths
+// (kRejected, which changes nothing), the rows again one by one, so that
+// only the rows whose path it cannot hold are left behind.
+Result<std::vector<int64_t>> EventPass::RepathChunk(const EventRecord& from,
+                                                    const std::vector<MediaRow>& chunk,
+                                                    const std::vector<std::string>& paths,
+                                                    Status* rejected) {
+  std::map<int64_t, ActionRecord> actions;
+  for (size_t k = 0; k < chunk.size(); ++k) {
+    actions[chunk[k].id] = Action(chunk[k].id, chunk[k].filepath, "repath", from.seq, paths[k]);
+  }
+  auto changed = RepathAudited(a_.catalog_, a_.journal_, a_.clock_, chunk, paths, actions);
+  if (changed.ok() || changed.status().code() != Code::kRejected || chunk.size() == 1) {
+    if (!changed.ok() && changed.status().code() == Code::kRejected) {
+      if (rejected->ok()) *rejected = changed.status();
+      return std::vector<int64_t>{};
+    }
+    return changed;
+  }
+  std::vector<int64_t> out;
+  for (size_t k = 0; k < chunk.size(); ++k) {
+    auto one = RepathChunk(from, {chunk[k]}, {paths[k]}, rejected);
+    if (!one.ok()) return one;
+    out.insert(out.end(), one->begin(), one->end());
+  }
+  return out;
 }
 
 // rename(2) onto an existing file replaces it: the recording that was at

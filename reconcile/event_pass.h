@@ -57,6 +57,12 @@ class EventPass {
   Status MovedTo(size_t i);
   Status DirGone(const EventRecord& e);
   Status Repath(const EventRecord& from, const EventRecord& to);
+  // Re-points `chunk` to `paths`; rows whose new path the catalog cannot
+  // hold are left, the first such refusal kept in `rejected`.
+  Result<std::vector<int64_t>> RepathChunk(const EventRecord& from,
+                                           const std::vector<MediaRow>& chunk,
+                                           const std::vector<std::string>& paths,
+                                           Status* rejected);
   // For a file moved onto `to`: archives the rows whose file was replaced.
   Status ArchiveReplaced(const EventRecord& from, const EventRecord& to,
                          const std::vector<MediaRow>& moving);

@@ -146,6 +146,17 @@ std::optional<std::chrono::milliseconds> StorageLanes::StuckFor(const std::strin
   return std::chrono::duration_cast<std::chrono::milliseconds>(now - lane->running_deadline);
 }
 
+size_t StorageLanes::stuck_lanes() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  size_t stuck = 0;
+  const auto now = Clock::now();
+  for (const auto& [key, lane] : lanes_) {
+    std::lock_guard<std::mutex> lane_lock(lane->mu);
+    stuck += lane->StuckLocked(now);
+  }
+  return stuck;
+}
+
 size_t StorageLanes::threads_started() const {
   std::lock_guard<std::mutex> lock(mu_);
   return threads_started_;

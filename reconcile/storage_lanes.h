@@ -72,6 +72,8 @@ class StorageLanes {
                                                     LanePurpose purpose) const;
   // Threads started so far (each lane starts one, once).
   size_t threads_started() const;
+  // Lanes stuck in a call past its deadline now.
+  size_t stuck_lanes() const;
 
  private:
   struct Lane;

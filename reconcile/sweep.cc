@@ -225,6 +225,12 @@ Result<RootWork*> SweepRun::Place(const std::string& path) {
   if (best && (!root || *root == *best_prefix || !IsUnder(std::string(*root), *best_prefix))) {
     return best;
   }
+  // Under a root this sweep was not asked to check: its own sweeps do.
+  for (const auto& other : opt_.other_roots) {
+    if (path != other && IsUnder(path, other) && (!best_prefix || other.size() > best_prefix->size())) {
+      return &other_roots_;
+    }
+  }
   if (!root) return static_cast<RootWork*>(nullptr);
   if (auto it = inferred_.find(*root); it != inferred_.end()) return it->second;
   const std::string root_path(*root);
@@ -373,6 +379,10 @@ bool SweepRun::Take(const MediaRowView& row) {
   }
   if (!w) {
     ++rep_.unplaceable;
+    return true;
+  }
+  if (w == &other_roots_) {
+    ++rep_.other_roots_rows;
     return true;
   }
   ++w->report.rows;

@@ -47,6 +47,10 @@ struct SweepOptions {
   // Roots to sweep, as configured (any spelling: spellings that resolve to
   // one directory are one root); empty means Storage.path from the catalog.
   std::vector<std::string> roots;
+  // The spellings of roots that are not swept this time (the daemon's other
+  // roots, when it sweeps one): rows under them are left to their own
+  // sweeps, not taken for rows outside every root.
+  std::vector<std::string> other_roots;
   // Where the roots are probed (storage_lanes.h): the daemon passes its own,
   // so a sweep never starts a thread for a root that is already hung; null:
   // the sweep keeps lanes of its own.
@@ -115,6 +119,7 @@ struct SweepReport {
   int64_t duration_ms = 0;
   std::vector<RootReport> roots;  // configured roots first, then inferred ones
   int64_t unplaceable = 0;        // rows under no root whose path is not in the layout
+  int64_t other_roots_rows = 0;   // rows under roots not swept this time (other_roots)
   // What was (or, dry run, would be) archived: the kListedRows of lowest
   // id, in id order, so a recovery sweep of a million rows does not hold
   // (or print) a million paths; `journal actions --sweep ID` lists every

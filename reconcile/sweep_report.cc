@@ -53,7 +53,8 @@ nlohmann::json SweepReportToJson(const SweepReport& rep) {
   using nlohmann::json;
   json roots = json::array();
   json outside = {{"checked", 0}, {"missing", 0}, {"unknown", 0}, {"archived", 0},
-                  {"unplaceable", rep.unplaceable}};
+                  {"unplaceable", rep.unplaceable},
+                  {"other_roots_rows", rep.other_roots_rows}};
   for (const auto& r : rep.roots) {
     roots.push_back({{"path", r.path},
                      {"state", RootStateName(r.state)},

@@ -126,6 +126,8 @@ class SweepRun {
   std::vector<std::unique_ptr<RootWork>> works_;  // configured roots first
   size_t configured_count_ = 0;
   std::map<std::string, RootWork*, std::less<>> inferred_;  // found by string_view
+  // Where Place() puts rows under SweepOptions::other_roots: never checked.
+  RootWork other_roots_;
 
   int64_t young_after_ = 0;
   int64_t young_until_ = 0;

@@ -176,3 +176,59 @@ TEST_CASE("recsync run --watcher fanotify archives a deletion and follows a rena
   CHECK_FALSE(d.db->MediaArchived(kept));
   CHECK(d.Status()["watcher"]["backend"] == "fanotify");
 }
+
+TEST_CASE("recordings deleted and written again at once keep their rows") {
+  // A restarted segment, a tool that replaces files: unlink then create at
+  // once. The deletion must not archive a row whose file is back.
+  DaemonProcess d;
+  std::vector<int64_t> ids;
+  for (int i = 0; i < 40; ++i) {
+    char name[32];
+    std::snprintf(name, sizeof(name), "10-%02d-00.mp4", i);
+    ids.push_back(d.AddRecording(kDay + name));
+  }
+  d.Start();
+  for (int i = 0; i < 40; ++i) {
+    char name[32];
+    std::snprintf(name, sizeof(name), "10-%02d-00.mp4", i);
+    RemoveFile(d.PathOf(kDay + name));
+    WriteFile(d.PathOf(kDay + name), "written again");
+  }
+  d.Sync();
+  CHECK(d.db->ArchivedMediaIds().empty());
+}
+
+TEST_CASE("a recording that comes back after its row was archived gets its row back") {
+  DaemonProcess d;
+  const int64_t id = d.AddRecording(kDay + "10-00-00.mp4");
+  d.Start();
+  RemoveFile(d.PathOf(kDay + "10-00-00.mp4"));
+  d.Sync();
+  REQUIRE(d.db->MediaArchived(id));
+  WriteFile(d.PathOf(kDay + "10-00-00.mp4"), "restored from a backup");
+  d.Sync();
+  CHECK_FALSE(d.db->MediaArchived(id));
+  CHECK_FALSE(d.db->EventsArchivedFor(id));
+  auto actions = d.Cli({"journal", "actions"});
+  CHECK(actions.out.find("restore") != std::string::npos);
+  // A row archived by someone else stays archived, file or not.
+  const int64_t theirs = d.AddRecording(kDay + "11-00-00.mp4");
+  d.db->Exec("UPDATE Media SET archive = 1 WHERE id = " + std::to_string(theirs));
+  RemoveFile(d.PathOf(kDay + "11-00-00.mp4"));
+  WriteFile(d.PathOf(kDay + "11-00-00.mp4"));
+  d.Sync();
+  CHECK(d.db->MediaArchived(theirs));
+}
+
+TEST_CASE("a recording renamed onto another archives the one it replaced") {
+  DaemonProcess d;
+  const int64_t moved = d.AddRecording(kDay + "10-00-00.mp4");
+  const int64_t replaced = d.AddRecording(kDay + "10-15-00.mp4");
+  d.Start();
+  REQUIRE(std::rename(d.PathOf(kDay + "10-00-00.mp4").c_str(),
+                      d.PathOf(kDay + "10-15-00.mp4").c_str()) == 0);
+  d.Sync();
+  CHECK(d.db->MediaPath(moved) == d.PathOf(kDay + "10-15-00.mp4"));
+  CHECK_FALSE(d.db->MediaArchived(moved));
+  CHECK(d.db->MediaArchived(replaced));
+}

@@ -82,12 +82,16 @@ DaemonProcess::DaemonProcess(DaemonSetup setup) {
   fstab = tmp.Sub("fstab");
   notify = tmp.Sub("notify.sock");
   WriteFile(fstab, "");
-  const auto c = db->config();
-  WriteFile(conf, "bluecherry: { db: { type = 2; dbname = \"" + c.dbname + "\"; user = \"" +
-                      c.user + "\"; password = \"" + c.password + "\"; socket = \"" + c.socket +
-                      "\"; }; };\n");
+  UseAccount(db->config());
   // The daemon learns its roots from Bluecherry's Storage table.
   db->InsertStorage(1, root);
+}
+
+void DaemonProcess::UseAccount(const DbConfig& account) {
+  const auto c = db->config();
+  WriteFile(conf, "bluecherry: { db: { type = 2; dbname = \"" + c.dbname + "\"; user = \"" +
+                      account.user + "\"; password = \"" + account.password + "\"; socket = \"" +
+                      c.socket + "\"; }; };\n");
 }
 
 DaemonProcess::~DaemonProcess() {

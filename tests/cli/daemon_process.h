@@ -51,6 +51,10 @@ class DaemonProcess {
   bool running() const { return pid_ > 0; }
   pid_t pid() const { return pid_; }
 
+  // Makes the daemon connect with `account` (user and password; the server
+  // and database stay the test's) from its next start.
+  void UseAccount(const DbConfig& account);
+
   // Runs `recsync <args>` with the common flags.
   ProcessResult Cli(const std::vector<std::string>& args);
   // `recsync sync`; fails the test unless it succeeds.

@@ -82,7 +82,7 @@ TEST_CASE("two spellings of one root are one root, watched once and archived onc
   CHECK(std::count(actions.out.begin(), actions.out.end(), '\n') == 1);
 
   auto text = d.Cli({"status"});
-  CHECK(text.out.find("also configured as " + link) != std::string::npos);
+  CHECK(text.out.find("also configured as: " + link) != std::string::npos);
 }
 
 TEST_CASE("a root spelled with // and /./ is online for the daemon and for its sweeps") {

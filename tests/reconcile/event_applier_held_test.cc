@@ -161,6 +161,33 @@ TEST_CASE_METHOD(ApplierFixture, "a path the catalog cannot hold exactly fails i
   CHECK_FALSE(db.MediaArchived(id));
 }
 
+TEST_CASE_METHOD(ApplierFixture, "a directory renamed with one row too long for the column moves the others") {
+  const std::string dir = root + "/2026/11/23/000005";
+  const std::string new_dir = dir + "-was-renamed";
+  const int64_t fits = db.InsertMedia(dir + "/10-00-00.mp4");
+  // Fits in varchar(1024) now, not once the directory's name grows.
+  std::string deep = dir;
+  while (deep.size() < 1024 - 8) deep += "/abcdefg";
+  deep.resize(1024 - 4);
+  deep += ".mp4";
+  REQUIRE(deep.size() == 1024);
+  const int64_t too_long = db.InsertMedia(deep);
+  MakeDirs(dir);
+  Rename(dir, new_dir);
+  const int64_t s1 = Add("moved_from", dir, 9, 0, true);
+  const int64_t s2 = Add("moved_to", new_dir, 9, 0, true);
+  auto applier = Applier();
+  ApplyStats stats = Pass(applier);
+  CHECK(stats.repathed == 1);
+  CHECK(db.MediaPath(fits) == new_dir + "/10-00-00.mp4");
+  CHECK(db.MediaPath(too_long) == deep);  // never truncated
+  CHECK(Get(s1).state == "failed");
+  CHECK(Get(s2).state == "failed");
+  CHECK(Get(s1).media_ids == std::vector<int64_t>{fits});
+  CHECK_THAT(Get(s1).last_error, Catch::Contains("longer than its column"));
+  CHECK_FALSE(db.MediaArchived(too_long));
+}
+
 TEST_CASE_METHOD(ApplierFixture, "any other catalog error leaves the event pending, never failed") {
   // A table the user may not write: for a daemon a grant can come back, so
   // the deletion is kept and retried, and the pass says why.

@@ -82,6 +82,8 @@ HangingFuse::HangingFuse(const std::string& source, const std::string& mountpoin
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+  // Its complaint that the test unmounted it first says nothing.
+  posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
   const int rc = posix_spawn(&pid_, args[0], &actions, nullptr, args.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   INFO("bindfs (apt-get install bindfs fuse3; scripts/deps.sh installs it)");
