@@ -198,7 +198,10 @@ nlohmann::json Daemon::StatusJson() const {
   nlohmann::json roots = monitor_ ? monitor_->StatusJson() : nlohmann::json::array();
   std::vector<std::string> degraded;
   if (monitor_) degraded = monitor_->Degraded();
-  for (const auto& [root, line] : refused_roots_) degraded.push_back(line);
+  for (const auto& [root, line] : refused_roots_) {
+    // A root no longer configured has nothing left to fix.
+    if (monitor_ && monitor_->roots().count(root)) degraded.push_back(line);
+  }
   if (watcher_ && watcher_->degraded()) degraded.push_back(watcher_->degraded_reason());
   if (!db_error_.empty()) degraded.push_back("database: " + db_error_);
   if (!journal_error_.empty()) degraded.push_back("journal: " + journal_error_);

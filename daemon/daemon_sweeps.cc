@@ -127,6 +127,8 @@ void Daemon::OnSweepDone(const SweepOutcome& outcome) {
     last_sweep_->report.archived_rows.clear();
     if (!r.dry_run) NoteRefusals(r);
     sweep_retry_ms_ = 0;
+    // The sweep may have cleared failed events: the counts come from a round.
+    if (reconciler_ && !r.dry_run) reconciler_->Notify(0);
   } else {
     spdlog::error("{} sweep failed: {}", running_trigger_, outcome.status.message());
     last_sweep_ = outcome;

@@ -17,6 +17,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/access.h"
 #include "journal/internal.h"
 #include "journal/journal_fault.h"
 
@@ -37,6 +38,13 @@ std::string DirOf(const std::string& path) {
 
 Status CreateFailure(int err, const std::string& path, const std::string& what,
                      const std::string& dir) {
+  if (err == EACCES) {
+    if (auto denial = FindAccessDenial(path, /*write=*/true)) {
+      return Status(Code::kIo, "journal " + path + ": cannot create " + what + ": " +
+                                   DescribeDenial(*denial, "give that user write access to " +
+                                                               dir + " or set --journal"));
+    }
+  }
   Status s = ErrnoStatus(err, "journal " + path + ": cannot create " + what);
   return Status(s.code(), s.message() + " (check permissions of " + dir + " or set --journal)");
 }
@@ -179,7 +187,14 @@ Result<std::unique_ptr<Journal>> Journal::Open(const std::string& path, Mode mod
   struct stat st;
   const bool exists = ::stat(path.c_str(), &st) == 0;
   if (!exists && errno != ENOENT) {
-    return ErrnoStatus(errno, "journal " + path);
+    const int err = errno;
+    const bool write = mode == Mode::kReadWrite;
+    if (auto denial = err == EACCES ? FindAccessDenial(path, write) : std::nullopt) {
+      const std::string fix = std::string("give that user ") + (write ? "write" : "read") +
+                              " access to " + DirOf(path) + " or set --journal";
+      return Status(Code::kIo, "journal " + path + ": " + DescribeDenial(*denial, fix));
+    }
+    return ErrnoStatus(err, "journal " + path);
   }
   if (exists && !S_ISREG(st.st_mode)) {
     return Status(Code::kInvalid,

@@ -2,9 +2,13 @@
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Transaction.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
+
+#include <cerrno>
 
 #include <string>
 
+#include "common/access.h"
 #include "journal/internal.h"
 #include "journal/journal.h"
 #include "journal/journal_fault.h"
@@ -138,6 +142,24 @@ bool IsCorruption(int sqlite_code) {
          sqlite_code == SQLITE_IOERR_CORRUPTFS;
 }
 
+namespace {
+
+// What stops the journal at `path` from being opened for writing, said
+// plainly: the permission in the way (mode and owner), a directory that does
+// not exist, or, when neither shows, what to check.
+std::string OpenFix(const std::string& path, const std::string& dir) {
+  if (auto denial = FindAccessDenial(path, /*write=*/true)) {
+    return DescribeDenial(*denial, "give that user write access to " + dir + " or set --journal");
+  }
+  struct stat st;
+  if (::stat(dir.c_str(), &st) != 0 && errno == ENOENT) {
+    return "directory " + dir + " does not exist; create it or set --journal";
+  }
+  return "check permissions of " + dir + " and " + BaseOf(path) + " or set --journal";
+}
+
+}  // namespace
+
 Status SqliteError(const std::string& path, int sqlite_code, const std::string& what) {
   if (IsCorruption(sqlite_code)) {
     std::string message = "journal " + path + ": " + what + ": ";
@@ -163,10 +185,8 @@ Status SqliteError(const std::string& path, int sqlite_code, const std::string& 
     case SQLITE_READONLY:
     case SQLITE_PERM:
     case SQLITE_AUTH:
-      fix = "check permissions of " + dir + " and " + BaseOf(path) + " or set --journal";
-      break;
     case SQLITE_CANTOPEN:
-      fix = "check that " + dir + " exists and is writable or set --journal";
+      fix = OpenFix(path, dir);
       break;
     case SQLITE_FULL:
       fix = "free space on the filesystem of " + dir;

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/access.h"
 #include "common/hash.h"
 #include "common/unique_fd.h"
 
@@ -170,30 +171,19 @@ std::string LinkTarget(const std::string& path) {
 }
 
 // For EACCES on `path`: the first directory on the way to it (or it) that we
-// may not search or read, with its mode and owner.
+// may not search or read, with its mode and owner; failing that (the server
+// decides, not the mode bits: NFS with root_squash), the path itself.
 void NoteDenied(const std::string& path, DirProbe* probe) {
-  auto note = [&](const std::string& dir, const struct stat& st) {
-    probe->denied_dir = dir;
-    probe->denied_mode = static_cast<uint32_t>(st.st_mode);
-    probe->denied_uid = st.st_uid;
-    probe->denied_gid = st.st_gid;
-  };
-  for (size_t start = 1; start <= path.size();) {
-    size_t end = path.find('/', start);
-    if (end == std::string::npos) end = path.size();
-    const std::string prefix = path.substr(0, std::max<size_t>(end, 1));
-    const bool last = end == path.size();
-    struct stat st;
-    if (::stat(prefix.c_str(), &st) != 0) return;
-    if (::access(prefix.c_str(), last ? (R_OK | X_OK) : X_OK) != 0 && errno == EACCES) {
-      note(prefix, st);
-      return;
-    }
-    // The server decides, not the mode bits (NFS with root_squash): name the
-    // root itself.
-    if (last) note(prefix, st);
-    start = end + 1;
+  auto denial = FindAccessDenial(path, /*write=*/false);
+  struct stat st;
+  if (!denial && ::stat(path.c_str(), &st) == 0) {
+    denial = AccessDenial{path, static_cast<uint32_t>(st.st_mode), st.st_uid, st.st_gid};
   }
+  if (!denial) return;
+  probe->denied_dir = denial->dir;
+  probe->denied_mode = denial->mode;
+  probe->denied_uid = denial->uid;
+  probe->denied_gid = denial->gid;
 }
 
 class RealDisk final : public DiskInterface {

@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstdio>
 
+#include "common/access.h"
 #include "common/text.h"
 
 namespace recsync {
@@ -45,12 +46,8 @@ std::string UnreadableReason(const DirProbe& probe) {
   if (probe.err != EACCES || probe.denied_dir.empty()) {
     return "cannot be read: " + ErrnoText(probe.err);
   }
-  char mode[8];
-  std::snprintf(mode, sizeof(mode), "%04o", probe.denied_mode & 07777);
-  return "permission denied: " + PrintableText(probe.denied_dir) + " is mode " + mode +
-         ", owner " + UserName(probe.denied_uid) + ":" + GroupName(probe.denied_gid) +
-         ", and recsync runs as " + UserName(::geteuid()) +
-         "; give that user read and search access to it (e.g. add it to the group)";
+  return DescribeDenial({probe.denied_dir, probe.denied_mode, probe.denied_uid, probe.denied_gid},
+                        "give that user read and search access to it (e.g. add it to the group)");
 }
 
 RootStatus JudgeRoot(const std::string& root, const DirProbe& probe, const MountTables& tables,

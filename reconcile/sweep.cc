@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <map>
 #include <string_view>
 #include <unordered_set>
 
@@ -416,8 +417,47 @@ bool SweepRun::Take(const MediaRowView& row) {
 
 // ---- 4. finish ----
 
+// A failed event (a rename the catalog could not store, or one an older
+// version gave up on) has nothing left to do once no active row remains at
+// its path: the sweep archived its row. It is cleared, so status and sync
+// stop reporting it. A rename's halves go together, by the old path.
+Status SweepRun::ClearSettledFailures() {
+  EventFilter failed_only;
+  failed_only.state = "failed";
+  failed_only.limit = kFailedChecked;
+  auto failed = journal_.ListEvents(failed_only);
+  if (!failed.ok()) return failed.status();
+  std::map<uint32_t, const EventRecord*> renamed_from;  // by cookie
+  for (const auto& e : *failed) {
+    if (e.kind == "moved_from" && e.cookie != 0) renamed_from[e.cookie] = &e;
+  }
+  std::vector<EventOutcome> cleared;
+  for (const auto& e : *failed) {
+    const EventRecord* judged = &e;
+    if (e.kind == "moved_to") {
+      auto from = renamed_from.find(e.cookie);
+      if (e.cookie == 0 || from == renamed_from.end()) continue;  // a move in: nothing to settle
+      judged = from->second;
+    } else if (e.kind != "deleted" && e.kind != "moved_from") {
+      continue;
+    }
+    auto rows = judged->is_dir ? catalog_.ActiveRowsUnder(judged->path)
+                               : catalog_.ActiveRowsByPath(judged->path);
+    if (!rows.ok()) return rows.status();
+    if (!rows->empty()) continue;
+    cleared.push_back({e.seq, "applied", e.media_ids,
+                       "cleared by sweep " + std::to_string(rep_.sweep_id) +
+                           ": no active row is left at its path (was: " + e.last_error + ")"});
+  }
+  if (cleared.empty()) return Status::Ok();
+  spdlog::info("sweep {}: {} failed events have nothing left to do; cleared", rep_.sweep_id,
+               cleared.size());
+  return journal_.SettleEvents(cleared, clock_.NowMs());
+}
+
 Status SweepRun::Finish() {
   if (!opt_.dry_run) {
+    if (Status cleared = ClearSettledFailures(); !cleared.ok()) return Fail(cleared);
     // Remember what each online root looked like, so a later unmount shows.
     for (const auto& w : works_) {
       if (w->report.state != RootState::kOnline || w->report.refused) continue;

@@ -149,7 +149,8 @@ class Sweeper {
           const Clock& clock)
       : catalog_(catalog), journal_(journal), disk_(std::move(disk)), clock_(clock) {}
 
-  // Runs one sweep and records it (and every archived row) in the journal.
+  // Runs one sweep and records it (and every archived row) in the journal;
+  // failed events left with no active row at their path are cleared.
   // A dry run changes nothing in the catalog and remembers nothing about the
   // roots; it still records itself in the journal's sweep history.
   // Fails only on catalog or journal errors; offline roots are not errors.

@@ -106,6 +106,9 @@ class SweepRun {
   void SaveListings();
 
   // 4. finish
+  // Failed events are looked at, at most, per sweep.
+  static constexpr int64_t kFailedChecked = 100;
+  Status ClearSettledFailures();
   Status Finish();
 
   Catalog& catalog_;

@@ -1,11 +1,15 @@
 #include <SQLiteCpp/Database.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <linux/fs.h>
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <filesystem>
 
 #include <catch2/catch.hpp>
 #include <string>
@@ -188,6 +192,47 @@ TEST_CASE("a read-only journal file is refused at Open with the permissions fix"
   CHECK(journal.status().message() ==
         "journal " + path + ": attempt to write a readonly database (check permissions of " +
             dir.path() + " and journal.db or set --journal)");
+}
+
+TEST_CASE("a journal recsync may not write says permission denied, with the mode and owner") {
+  if (::geteuid() != 0) {
+    WARN("not run: needs root to open the journal as another user");
+    return;
+  }
+  // Under /tmp, which anyone may enter; the journal's directory is root's.
+  char top[] = "/tmp/recsync-journal-perm-XXXXXX";
+  REQUIRE(::mkdtemp(top) != nullptr);
+  struct Cleanup {
+    std::string path;
+    ~Cleanup() { std::filesystem::remove_all(path); }
+  } cleanup{top};
+  REQUIRE(::chmod(top, 0755) == 0);
+  const std::string dir = std::string(top) + "/state";
+  REQUIRE(::mkdir(dir.c_str(), 0750) == 0);
+  const std::string path = dir + "/journal.db";
+  int fds[2];
+  REQUIRE(::pipe(fds) == 0);
+  const pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    ::close(fds[0]);
+    if (::setgroups(0, nullptr) != 0 || ::setgid(65534) != 0 || ::setuid(65534) != 0) _exit(2);
+    auto journal = Journal::Open(path, Journal::Mode::kReadWrite);
+    const std::string message = journal.ok() ? "opened" : journal.status().message();
+    (void)!::write(fds[1], message.data(), message.size());
+    _exit(0);
+  }
+  ::close(fds[1]);
+  std::string message;
+  char buf[512];
+  for (ssize_t n; (n = ::read(fds[0], buf, sizeof(buf))) > 0;) message.append(buf, size_t(n));
+  ::close(fds[0]);
+  REQUIRE(::waitpid(pid, nullptr, 0) == pid);
+  INFO(message);
+  CHECK(Contains(message, "journal " + path + ": "));
+  CHECK(Contains(message, "permission denied: " + dir + " is mode 0750, owner root:root, and "
+                          "recsync runs as nobody; give that user write access to " + dir +
+                          " or set --journal"));
 }
 
 }  // namespace
