@@ -16,12 +16,6 @@
 namespace recsync {
 namespace {
 
-// A file in Bluecherry's layout (<root>/YYYY/MM/DD/<device>/<file>) that is
-// not a snapshot sidecar.
-bool IsRecordingPath(const std::string& path) {
-  return InferRootView(path).has_value() && !path.ends_with(".jpg");
-}
-
 // How long a stop may take before the process exits anyway: a call stuck in
 // a hung mount or a dead database cannot be interrupted, and everything that
 // matters is already in the journal (SQLite transactions).
@@ -295,82 +289,6 @@ void Daemon::OnSignal(int signum) {
   }
   spdlog::info("{} received", signum == SIGTERM ? "SIGTERM" : "SIGINT");
   Stop();
-}
-
-void Daemon::OnWatchEvents(std::vector<WatchEvent> events) {
-  if (stopping_) return;
-  std::vector<NewEvent> batch;
-  bool overflow = false;
-  for (auto& e : events) {
-    using K = WatchEvent::Kind;
-    switch (e.kind) {
-      case K::kDeleted:
-        batch.push_back({e.time_ms, std::move(e.path), "deleted"});
-        break;
-      case K::kMovedFrom:
-      case K::kMovedTo: {
-        NewEvent n{e.time_ms, std::move(e.path), e.kind == K::kMovedFrom ? "moved_from" : "moved_to"};
-        n.cookie = e.move_cookie;
-        n.is_dir = e.is_dir;
-        batch.push_back(std::move(n));
-        break;
-      }
-      case K::kOverflow:
-      case K::kUnknownWatch:
-        batch.push_back({e.time_ms, "", "overflow"});
-        overflow = true;
-        break;
-      case K::kRootGone:
-        batch.push_back({e.time_ms, e.path, "unmounted"});
-        monitor_->MarkGone(e.root.empty() ? e.path : e.root,
-                           "its directory was removed, moved away or unmounted");
-        break;
-      case K::kCookie: {
-        const auto slash = e.path.rfind('/');
-        const std::string name = e.path.substr(slash + 1 + std::strlen(kCookiePrefix));
-        const std::string mine = std::to_string(::getpid()) + "-";
-        if (name.starts_with(mine)) {
-          const uint64_t id = std::strtoull(name.c_str() + mine.size(), nullptr, 10);
-          // Everything read before this cookie is in `batch` or already submitted.
-          const int64_t submitted_then = submitted_ + static_cast<int64_t>(batch.size());
-          syncs_->Seen(id, e.root, submitted_then);
-          // On the root's lane: a root that hung since costs no thread.
-          const auto limit = std::chrono::seconds(settings_.probe_timeout);
-          Status posted = lanes_->Post(e.root, LanePurpose::kProbe, limit, [path = e.path] {
-            if (auto st = RemoveCookie(path); !st.ok()) spdlog::warn("{}", st.message());
-          });
-          if (!posted.ok()) spdlog::warn("sync cookie {} is left: {}", e.path, posted.message());
-        }
-        break;
-      }
-      case K::kCreated:
-        // Only a recording (in Bluecherry's layout; not a .jpg sidecar) can
-        // bring back a row recsync archived; other files are not journaled.
-        if (IsRecordingPath(e.path)) batch.push_back({e.time_ms, std::move(e.path), "created"});
-        break;
-      case K::kDirCreated:
-      case K::kDirDeleted:
-        spdlog::debug("{} {}", KindName(e.kind), e.path);
-        break;
-    }
-  }
-  submitted_ += static_cast<int64_t>(batch.size());
-  ingest_->Submit(std::move(batch));
-  if (overflow) {
-    ++overflows_;
-    spdlog::warn("the kernel's event queue overflowed (raise fs.{}.max_queued_events if "
-                 "this recurs); re-arming watches and sweeping",
-                 watcher_ ? watcher_->backend() : "inotify");
-    RearmAll();
-  }
-}
-
-void Daemon::OnCommitted(int64_t total, int64_t last_seq) {
-  committed_ = total;
-  journal_error_.clear();
-  if (reconciler_) reconciler_->Notify(last_seq);
-  syncs_->Committed(total, last_seq);
-  MaybeSweepAfterOverflow();
 }
 
 void Daemon::Reload() {
