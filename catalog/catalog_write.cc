@@ -24,8 +24,10 @@ constexpr size_t kConcurrentHookRows = 256;
 // A path for a message: on one line, and cut short when long.
 std::string Shown(const std::string& path) {
   constexpr size_t kMax = 160;
-  if (path.size() <= kMax) return "\"" + mysql::OneLine(path) + "\"";
-  return "\"" + mysql::OneLine(std::string_view(path).substr(0, kMax)) + "...\"";
+  std::string out = "\"";
+  out += mysql::OneLine(std::string_view(path).substr(0, kMax));
+  out += path.size() <= kMax ? "\"" : "...\"";
+  return out;
 }
 
 // The server refused `path` for row `id` (kRejected from the UPDATE): the

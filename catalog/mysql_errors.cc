@@ -81,7 +81,9 @@ bool Contains(std::string_view text, std::string_view part) {
 // error", in any language), so a number set off by a space before and ` "`
 // after is what is looked for; a number inside a quoted file name is not.
 bool CarriesErrno(std::string_view message, int err) {
-  const std::string rendered = " " + std::to_string(err) + " \"";
+  std::string rendered = " ";
+  rendered += std::to_string(err);
+  rendered += " \"";
   return message.find(rendered) != std::string_view::npos;
 }
 
