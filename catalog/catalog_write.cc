@@ -67,6 +67,30 @@ Status VerifyPaths(Session& session, const DbConfig& config, const std::string& 
   return Status::Ok();
 }
 
+// COMMITs a change of the rows `changed`, after the test hook. A COMMIT whose
+// answer was lost (kUnavailable) may have happened: its rows are added to
+// `unacknowledged`, so that the call still counts them once the retry finds
+// them changed already.
+Status CommitChange(mysql::Transaction& txn, const BeforeCommitHook& hook,
+                    const std::vector<int64_t>& changed, std::vector<int64_t>* unacknowledged) {
+  if (hook) hook();
+  Status committed = txn.Commit();
+  if (committed.code() == Code::kUnavailable) {
+    unacknowledged->insert(unacknowledged->end(), changed.begin(), changed.end());
+  }
+  return committed;
+}
+
+// The rows a call changed: those of its last attempt and those of any COMMIT
+// whose answer was lost, ascending, each once.
+std::vector<int64_t> WithUnacknowledged(std::vector<int64_t> changed,
+                                        const std::vector<int64_t>& unacknowledged) {
+  changed.insert(changed.end(), unacknowledged.begin(), unacknowledged.end());
+  std::sort(changed.begin(), changed.end());
+  changed.erase(std::unique(changed.begin(), changed.end()), changed.end());
+  return changed;
+}
+
 }  // namespace
 
 Result<std::vector<int64_t>> Catalog::ArchiveBatch(const std::vector<int64_t>& ids) {
@@ -134,17 +158,9 @@ Result<std::vector<int64_t>> Catalog::Archive(const std::vector<int64_t>& ids,
                                         : Status::Ok();
     RECSYNC_RETURN_IF_ERROR(updated);
     RECSYNC_RETURN_IF_ERROR(hook);
-    if (before_commit_) before_commit_();
-    Status committed = txn.Commit();
-    if (committed.code() == Code::kUnavailable) {
-      unacknowledged.insert(unacknowledged.end(), changed.begin(), changed.end());
-    }
-    return committed;
+    return CommitChange(txn, before_commit_, changed, &unacknowledged);
   }));
-  changed.insert(changed.end(), unacknowledged.begin(), unacknowledged.end());
-  std::sort(changed.begin(), changed.end());
-  changed.erase(std::unique(changed.begin(), changed.end()), changed.end());
-  return changed;
+  return WithUnacknowledged(std::move(changed), unacknowledged);
 }
 
 Result<bool> Catalog::UpdateFilepath(int64_t id, const std::string& new_path) {
@@ -219,17 +235,9 @@ Result<std::vector<int64_t>> Catalog::RepathRows(const std::vector<MediaRow>& ro
     for (int64_t id : changed) written[id] = current[id];
     RECSYNC_RETURN_IF_ERROR(VerifyPaths(session, config_, "re-pointing Media rows", written));
     if (before_commit) RECSYNC_RETURN_IF_ERROR(before_commit(changed));
-    if (before_commit_) before_commit_();
-    Status committed = txn.Commit();
-    if (committed.code() == Code::kUnavailable) {
-      unacknowledged.insert(unacknowledged.end(), changed.begin(), changed.end());
-    }
-    return committed;
+    return CommitChange(txn, before_commit_, changed, &unacknowledged);
   }));
-  changed.insert(changed.end(), unacknowledged.begin(), unacknowledged.end());
-  std::sort(changed.begin(), changed.end());
-  changed.erase(std::unique(changed.begin(), changed.end()), changed.end());
-  return changed;
+  return WithUnacknowledged(std::move(changed), unacknowledged);
 }
 
 Result<std::vector<int64_t>> Catalog::RestoreRows(const std::vector<MediaRow>& rows,
@@ -266,17 +274,9 @@ Result<std::vector<int64_t>> Catalog::RestoreRows(const std::vector<MediaRow>& r
     RECSYNC_RETURN_IF_ERROR(session.Exec("UPDATE EventsCam SET archive = 0 WHERE media_id IN (" +
                                          restoring + ") AND archive = 1"));
     if (before_commit) RECSYNC_RETURN_IF_ERROR(before_commit(changed));
-    if (before_commit_) before_commit_();
-    Status committed = txn.Commit();
-    if (committed.code() == Code::kUnavailable) {
-      unacknowledged.insert(unacknowledged.end(), changed.begin(), changed.end());
-    }
-    return committed;
+    return CommitChange(txn, before_commit_, changed, &unacknowledged);
   }));
-  changed.insert(changed.end(), unacknowledged.begin(), unacknowledged.end());
-  std::sort(changed.begin(), changed.end());
-  changed.erase(std::unique(changed.begin(), changed.end()), changed.end());
-  return changed;
+  return WithUnacknowledged(std::move(changed), unacknowledged);
 }
 
 }  // namespace recsync

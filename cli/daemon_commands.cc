@@ -92,6 +92,13 @@ int RunStatus(bool json, const Settings& settings, std::ostream& out, std::ostre
         << "\n";
     return kExitError;
   }
+  if (!answer->value("ok", false)) {
+    // Refused (too many control connections, ...): not a status to print.
+    if (json) out << DumpJson(*answer) << "\n";
+    err << "recsync: " << answer->value("error", std::string("the daemon refused the request"))
+        << "\n";
+    return kExitError;
+  }
   if (json) {
     out << DumpJson(*answer) << "\n";
   } else {

@@ -12,6 +12,7 @@
 #include "control/control_client.h"
 #include "daemon/daemon.h"
 #include "journal/journal.h"
+#include "journal/journal_lock.h"
 #include "reconcile/sweep.h"
 #include "reconcile/sweep_report.h"
 
@@ -76,8 +77,11 @@ int RunSweep(const SweepFlags& flags, const SettingsOverrides& given, const Sett
   // No daemon answers. Hold the journal's lock while we sweep, so a daemon
   // started meanwhile waits for us instead of sweeping alongside. A lock file
   // we cannot create is left to the journal's own clearer error below.
-  std::optional<InstanceLock> lock;
-  auto locked = InstanceLock::Acquire(JournalLockPath(settings.journal));
+  // Both locks (the lock file and the journal file itself, journal_lock.h),
+  // so a deleted lock file does not let a sweep run beside a daemon. The
+  // lock outlives the Journal opened below (fcntl locks: see there).
+  std::optional<JournalLock> lock;
+  auto locked = JournalLock::Acquire(settings.journal);
   if (locked.ok()) {
     lock.emplace(std::move(*locked));
   } else if (locked.status().code() == Code::kBusy) {

@@ -24,6 +24,20 @@ using journal_internal::SqlLimit;
 
 namespace {
 
+// The root in the current row of "SELECT path, st_dev, mount_point, fs_type,
+// seen_ms, mount_path FROM roots".
+RootRecord ReadRoot(SQLite::Statement& st) {
+  RootRecord r;
+  r.path = ColumnBytes(st.getColumn(0));
+  // st_dev is a uint64_t stored in a signed column; the cast round-trips it.
+  r.st_dev = static_cast<uint64_t>(st.getColumn(1).getInt64());
+  r.mount_point = st.getColumn(2).getInt() != 0;
+  r.fs_type = st.getColumn(3).getString();
+  r.seen_ms = st.getColumn(4).getInt64();
+  r.mount_path = ColumnBytes(st.getColumn(5));
+  return r;
+}
+
 constexpr const char* kSweepColumns =
     "id, \"trigger\", started_ms, finished_ms, outcome, dry_run, checked, missing, unknown, "
     "archived, report";
@@ -226,16 +240,7 @@ Result<std::vector<RootRecord>> Journal::Roots() {
     SQLite::Statement st(*db_,
                          "SELECT path, st_dev, mount_point, fs_type, seen_ms, mount_path FROM roots");
     std::vector<RootRecord> out;
-    while (st.executeStep()) {
-      RootRecord r;
-      r.path = ColumnBytes(st.getColumn(0));
-      r.st_dev = static_cast<uint64_t>(st.getColumn(1).getInt64());
-      r.mount_point = st.getColumn(2).getInt() != 0;
-      r.fs_type = st.getColumn(3).getString();
-      r.seen_ms = st.getColumn(4).getInt64();
-      r.mount_path = ColumnBytes(st.getColumn(5));
-      out.push_back(std::move(r));
-    }
+    while (st.executeStep()) out.push_back(ReadRoot(st));
     return out;
   });
 }
@@ -249,15 +254,7 @@ Result<std::optional<RootRecord>> Journal::GetRoot(const std::string& path) {
                          "WHERE path = ?");
     BindBytes(st, 1, path);
     if (!st.executeStep()) return std::optional<RootRecord>();
-    RootRecord r;
-    r.path = ColumnBytes(st.getColumn(0));
-    // st_dev is a uint64_t stored in a signed column; the cast round-trips it.
-    r.st_dev = static_cast<uint64_t>(st.getColumn(1).getInt64());
-    r.mount_point = st.getColumn(2).getInt() != 0;
-    r.fs_type = st.getColumn(3).getString();
-    r.seen_ms = st.getColumn(4).getInt64();
-    r.mount_path = ColumnBytes(st.getColumn(5));
-    return std::optional<RootRecord>(std::move(r));
+    return std::optional<RootRecord>(ReadRoot(st));
   });
 }
 

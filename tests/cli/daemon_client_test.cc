@@ -121,3 +121,14 @@ TEST_CASE(
                             {"relist", false},
                             {"batch_size", 10}});
 }
+
+TEST_CASE("status refused by the daemon is an error with its reason, not an empty status") {
+  TempDir tmp;
+  CannedDaemon daemon(tmp.Sub("control.sock"),
+                      {{"ok", false},
+                       {"error", "too many control connections (64 busy); try again"}});
+  auto r = RunProcess({RECSYNC_BINARY, "--control-socket", tmp.Sub("control.sock"), "status"});
+  CHECK(r.exit_code == 1);
+  CHECK(r.err == "recsync: too many control connections (64 busy); try again\n");
+  CHECK(r.out.empty());
+}

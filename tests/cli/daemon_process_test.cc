@@ -39,6 +39,19 @@ TEST_CASE("a second daemon on the same journal refuses to start and names the jo
   CHECK(d.Status().value("ready", false));
 }
 
+TEST_CASE("a sweep without the daemon is refused while it runs, even with its lock file deleted") {
+  DaemonProcess d;
+  d.Start();
+  RemoveFile(d.journal + ".lock");
+  // Another control socket: no daemon answers there, so the sweep would run
+  // in-process, beside the daemon, were the journal itself not locked.
+  auto sweep = RunProcess({RECSYNC_BINARY, "--bluecherry-conf", d.conf, "--journal", d.journal,
+                           "--control-socket", d.tmp.Sub("other.sock"), "--fstab", d.fstab,
+                           "sweep"});
+  CHECK(sweep.exit_code == 1);
+  CHECK_THAT(sweep.err, Catch::Contains("another recsync holds journal " + d.journal));
+}
+
 TEST_CASE("status reports roots, watcher, database and the startup sweep") {
   DaemonProcess d;
   d.AddRecording("2026/11/20/000001/10-00-00.mp4");

@@ -1,12 +1,10 @@
 #include <SQLiteCpp/Database.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <linux/fs.h>
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -16,6 +14,7 @@
 
 #include "journal/journal.h"
 #include "tests/journal/journal_test_util.h"
+#include "tests/support/as_nobody.h"
 #include "tests/support/temp_dir.h"
 
 namespace recsync::testing {
@@ -195,7 +194,7 @@ TEST_CASE("a read-only journal file is refused at Open with the permissions fix"
 }
 
 TEST_CASE("a journal recsync may not write says permission denied, with the mode and owner") {
-  if (::geteuid() != 0) {
+  if (!CanBecomeNobody()) {
     WARN("not run: needs root to open the journal as another user");
     return;
   }
@@ -210,24 +209,10 @@ TEST_CASE("a journal recsync may not write says permission denied, with the mode
   const std::string dir = std::string(top) + "/state";
   REQUIRE(::mkdir(dir.c_str(), 0750) == 0);
   const std::string path = dir + "/journal.db";
-  int fds[2];
-  REQUIRE(::pipe(fds) == 0);
-  const pid_t pid = ::fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    ::close(fds[0]);
-    if (::setgroups(0, nullptr) != 0 || ::setgid(65534) != 0 || ::setuid(65534) != 0) _exit(2);
+  const std::string message = AsNobody([&] {
     auto journal = Journal::Open(path, Journal::Mode::kReadWrite);
-    const std::string message = journal.ok() ? "opened" : journal.status().message();
-    (void)!::write(fds[1], message.data(), message.size());
-    _exit(0);
-  }
-  ::close(fds[1]);
-  std::string message;
-  char buf[512];
-  for (ssize_t n; (n = ::read(fds[0], buf, sizeof(buf))) > 0;) message.append(buf, size_t(n));
-  ::close(fds[0]);
-  REQUIRE(::waitpid(pid, nullptr, 0) == pid);
+    return journal.ok() ? std::string("opened") : journal.status().message();
+  });
   INFO(message);
   CHECK(Contains(message, "journal " + path + ": "));
   CHECK(Contains(message, "permission denied: " + dir + " is mode 0750, owner root:root, and "

@@ -3,8 +3,6 @@
 #include <catch2/catch.hpp>
 
 #include <sys/stat.h>
-#include <grp.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -12,10 +10,13 @@
 #include <string>
 
 #include "reconcile/storage_root.h"
+#include "tests/support/as_nobody.h"
 #include "tests/support/temp_dir.h"
 
 using namespace recsync;
 using recsync::testing::MakeDirs;
+using recsync::testing::AsNobody;
+using recsync::testing::CanBecomeNobody;
 using recsync::testing::TempDir;
 
 namespace {
@@ -57,7 +58,7 @@ TEST_CASE("a symlinked root whose target went is offline, naming the target") {
 }
 
 TEST_CASE("a root recsync may not read is offline, saying permission with mode and owner") {
-  if (::geteuid() != 0) {
+  if (!CanBecomeNobody()) {
     WARN("not run: needs root to probe as another user");
     return;
   }
@@ -72,30 +73,12 @@ TEST_CASE("a root recsync may not read is offline, saying permission with mode a
   const std::string root = std::string(dir) + "/rec";
   MakeDirs(root);
   REQUIRE(::chmod(root.c_str(), 0750) == 0);  // root:root, others may not enter
-  // As user nobody, in a child, the way a service without the group runs.
-  int fds[2];
-  REQUIRE(::pipe(fds) == 0);
-  const pid_t pid = ::fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    ::close(fds[0]);
-    if (::setgroups(0, nullptr) != 0 || ::setgid(65534) != 0 || ::setuid(65534) != 0) _exit(2);
+  // As user nobody, the way a service without the group runs.
+  const std::string reason = AsNobody([&] {
     StorageLanes lanes;
     std::shared_ptr<DiskInterface> disk = MakeRealDisk("/nonexistent/fstab");
-    MountTables none;
-    const std::string reason = AssessRoot(lanes, disk, root, none, std::nullopt, kTimeout).reason;
-    (void)!::write(fds[1], reason.data(), reason.size());
-    _exit(0);
-  }
-  ::close(fds[1]);
-  std::string reason;
-  char buf[512];
-  for (ssize_t n; (n = ::read(fds[0], buf, sizeof(buf))) > 0;) reason.append(buf, size_t(n));
-  ::close(fds[0]);
-  int status = 0;
-  REQUIRE(::waitpid(pid, &status, 0) == pid);
-  REQUIRE(WIFEXITED(status));
-  REQUIRE(WEXITSTATUS(status) == 0);
+    return AssessRoot(lanes, disk, root, MountTables{}, std::nullopt, kTimeout).reason;
+  });
   CHECK(reason == "permission denied: " + root + " is mode 0750, owner root:root, and recsync "
                   "runs as nobody; give that user read and search access to it (e.g. add it to "
                   "the group)");
