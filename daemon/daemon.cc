@@ -191,8 +191,12 @@ Status Daemon::Start() {
   sweep_journal_ = std::move(journals[1]);
   probe_journal_ = std::move(journals[2]);
   reconciler_journal_ = std::move(journals[3]);
-  sweep_worker_ = std::make_unique<SerialWorker>("recsync-sweep");
-  probe_worker_ = std::make_unique<SerialWorker>("recsync-probe");
+  auto sweep_worker = SerialWorker::Start("recsync-sweep");
+  if (!sweep_worker.ok()) return sweep_worker.status();
+  sweep_worker_ = std::move(*sweep_worker);
+  auto probe_worker = SerialWorker::Start("recsync-probe");
+  if (!probe_worker.ok()) return probe_worker.status();
+  probe_worker_ = std::move(*probe_worker);
 
   lanes_ = std::make_shared<StorageLanes>();
   RootMonitor::Options mo;

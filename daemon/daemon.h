@@ -43,7 +43,7 @@
 #include "daemon/loop_mailbox.h"
 #include "daemon/reconciler.h"
 #include "daemon/root_monitor.h"
-#include "daemon/serial_worker.h"
+#include "common/serial_worker.h"
 #include "daemon/status_watch.h"
 #include "daemon/sweep_queue.h"
 #include "daemon/sync_tracker.h"

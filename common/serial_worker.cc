@@ -1,13 +1,15 @@
-#include "daemon/serial_worker.h"
+#include "common/serial_worker.h"
 
-#include <pthread.h>
+#include "common/threads.h"
 
 namespace recsync {
 
-SerialWorker::SerialWorker(std::string name) : name_(std::move(name)) {
-  thread_ = std::thread([this] { Run(); });
-  // Names show up in top -H and gdb; the kernel keeps 15 characters.
-  pthread_setname_np(thread_.native_handle(), name_.substr(0, 15).c_str());
+Result<std::unique_ptr<SerialWorker>> SerialWorker::Start(std::string name) {
+  std::unique_ptr<SerialWorker> worker(new SerialWorker(name));
+  auto thread = StartThread(name, [w = worker.get()] { w->Run(); });
+  if (!thread.ok()) return thread.status();
+  worker->thread_ = std::move(*thread);
+  return worker;
 }
 
 SerialWorker::~SerialWorker() { Stop(); }
