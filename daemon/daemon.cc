@@ -123,15 +123,43 @@ int Daemon::Run(std::ostream& err) {
 
 Status Daemon::Start() {
   started_ms_ = clock_.NowMs();
+  StartLoop();
+  disk_ = MakeRealDisk(settings_.fstab);
+  auto db = LoadBluecherryDb(settings_.bluecherry_conf);
+  if (!db.ok()) return db.status();
+  db_ = *db;
+
+  std::vector<std::unique_ptr<Journal>> connections;
+  if (Status opened = OpenJournal(connections); !opened.ok()) return opened;
+  auto control = ControlServer::Listen(
+      &loop_, settings_.control_socket,
+      [this](const nlohmann::json& request, ControlServer::Reply reply) {
+        OnControl(request, std::move(reply));
+      });
+  if (!control.ok()) return control.status();
+  control_ = std::move(*control);
+  if (Status started = StartWorkers(std::move(connections)); !started.ok()) return started;
+  StartMonitor();
+
+  spdlog::info("recsync {} starting: journal {}, database {}, control socket {}", RECSYNC_VERSION,
+               settings_.journal, db_.Describe(), settings_.control_socket);
+  NotifyStatus("arming watches");
+  LoadRoots("start-up");
+  if (uint64_t ms = WatchdogPingIntervalMs(); ms > 0) {
+    // Pinged from the loop, so a wedged loop is what the watchdog catches.
+    watchdog_timer_ = std::make_unique<LoopTimer>(&loop_, [] { NotifyWatchdog(); });
+    watchdog_timer_->Start(0, ms);
+  }
+  return Status::Ok();
+}
+
+void Daemon::StartLoop() {
   uv_loop_init(&loop_);
   loop_ready_ = true;
   loop_.data = this;
   mailbox_ = std::make_unique<LoopMailbox>(&loop_);
-  status_watch_ = std::make_unique<StatusWatch>(&loop_, [this] { return StatusJson(); });
-  for (uv_timer_t* t : {&periodic_timer_, &watchdog_timer_, &prune_timer_, &retry_timer_}) {
-    uv_timer_init(&loop_, t);
-    t->data = this;
-  }
+  status_watch_ =
+      std::make_unique<StatusWatch>(&loop_, [this] { return StatusToJson(Snapshot()); });
   for (uv_signal_t* s : {&sigterm_, &sigint_, &sighup_}) {
     uv_signal_init(&loop_, s);
     s->data = this;
@@ -142,23 +170,20 @@ Status Daemon::Start() {
   uv_signal_start(&sigterm_, on_signal, SIGTERM);
   uv_signal_start(&sigint_, on_signal, SIGINT);
   uv_signal_start(&sighup_, on_signal, SIGHUP);
+}
 
-  disk_ = MakeRealDisk(settings_.fstab);
-  auto db = LoadBluecherryDb(settings_.bluecherry_conf);
-  if (!db.ok()) return db.status();
-  db_ = *db;
-
+// Locks and opens the journal, one connection per worker that uses it.
+Status Daemon::OpenJournal(std::vector<std::unique_ptr<Journal>>& connections) {
   // The lock before the journal: a second daemon must not even migrate it.
   auto lock = JournalLock::Acquire(settings_.journal);
   if (!lock.ok()) return lock.status();
-
-  std::unique_ptr<Journal> journals[4];
-  for (auto& j : journals) {
+  constexpr int kConnections = 4;  // ingest, sweeps, probes, reconciler
+  for (int i = 0; i < kConnections; ++i) {
     auto opened = Journal::Open(settings_.journal, Journal::Mode::kReadWrite);
     if (!opened.ok()) return opened.status();
-    j = std::move(*opened);
+    connections.push_back(std::move(*opened));
   }
-  auto last_seq = journals[0]->LastSeq();
+  auto last_seq = connections.front()->LastSeq();
   if (!last_seq.ok()) return last_seq.status();
   startup_last_seq_ = *last_seq;
   syncs_ = std::make_unique<SyncTracker>(startup_last_seq_);
@@ -170,73 +195,68 @@ Status Daemon::Start() {
         Stop();
       },
       JournalGuard::Options{});
+  return Status::Ok();
+}
 
-  auto control = ControlServer::Listen(
-      &loop_, settings_.control_socket,
-      [this](const nlohmann::json& request, ControlServer::Reply reply) {
-        OnControl(request, std::move(reply));
-      });
-  if (!control.ok()) return control.status();
-  control_ = std::move(*control);
-
-  EventIngest::Callbacks ingest_callbacks;
-  ingest_callbacks.on_commit = [this](int64_t total, int64_t last) {
+Status Daemon::StartWorkers(std::vector<std::unique_ptr<Journal>> connections) {
+  EventIngest::Callbacks ic;
+  ic.on_commit = [this](int64_t total, int64_t last) {
     mailbox_->Post([this, total, last] { OnCommitted(total, last); });
   };
-  ingest_callbacks.on_error = [this](const Status& error) {
+  ic.on_error = [this](const Status& error) {
     spdlog::error("{} (events are kept in memory and retried)", error.message());
     mailbox_->Post([this, message = error.message()] { journal_error_ = message; });
   };
-  ingest_ = std::make_unique<EventIngest>(std::move(journals[0]), std::move(ingest_callbacks));
-  sweep_journal_ = std::move(journals[1]);
-  probe_journal_ = std::move(journals[2]);
-  reconciler_journal_ = std::move(journals[3]);
-  auto sweep_worker = SerialWorker::Start("recsync-sweep");
-  if (!sweep_worker.ok()) return sweep_worker.status();
-  sweep_worker_ = std::move(*sweep_worker);
-  auto probe_worker = SerialWorker::Start("recsync-probe");
-  if (!probe_worker.ok()) return probe_worker.status();
-  probe_worker_ = std::move(*probe_worker);
+  auto ingest = EventIngest::Start(std::move(connections[0]), std::move(ic));
+  if (!ingest.ok()) return ingest.status();
+  ingest_ = std::move(*ingest);
 
   lanes_ = std::make_shared<StorageLanes>();
+  SweepScheduler::Environment env{&loop_, mailbox_->ref(), disk_, lanes_, &clock_, started_ms_};
+  SweepScheduler::Callbacks sc;
+  sc.spellings_of = [this](const std::vector<std::string>& ids) { return SpellingsOf(ids); };
+  sc.on_records = [this](std::map<std::string, RootRecord> records) {
+    if (monitor_) monitor_->SetRecords(std::move(records));
+  };
+  // The sweep may have cleared failed events: the counts come from a round.
+  sc.on_swept = [this] {
+    if (reconciler_) reconciler_->Notify(0);
+  };
+  auto sweeps = SweepScheduler::Start(
+      env, std::make_unique<Connections>(std::move(connections[1]), db_), settings_,
+      std::move(sc));
+  if (!sweeps.ok()) return sweeps.status();
+  sweeps_ = std::move(*sweeps);
+
+  auto probe = ConnectionWorker::Start(
+      "recsync-probe", std::make_unique<Connections>(std::move(connections[2]), db_));
+  if (!probe.ok()) return probe.status();
+  probe_ = std::move(*probe);
+  reconciler_journal_ = std::move(connections[3]);
+  return Status::Ok();
+}
+
+void Daemon::StartMonitor() {
   RootMonitor::Options mo;
   mo.probe_timeout = std::chrono::seconds(settings_.probe_timeout);
   mo.clock = &clock_;
   RootMonitor::Callbacks mc;
   mc.on_online = [this](const std::string& id) {
-    RequestSweep(SweepRequest::Internal("online", SpellingsOf({id})));
+    sweeps_->Request(SweepRequest::Internal(SweepTrigger::kOnline, SpellingsOf({id})));
   };
   mc.on_pressure = [this](const std::string& id, double) {
-    RequestSweep(SweepRequest::Internal("pressure", SpellingsOf({id})));
+    sweeps_->Request(SweepRequest::Internal(SweepTrigger::kPressure, SpellingsOf({id})));
   };
   mc.on_change = [this] { PushRootsToReconciler(); };
   mc.on_settled = [this] { OnRootsSettled(); };
   monitor_ = std::make_unique<RootMonitor>(&loop_, mailbox_->ref(), lanes_, disk_, mo,
                                            std::move(mc));
+}
 
-  spdlog::info("recsync {} starting: journal {}, database {}, control socket {}", RECSYNC_VERSION,
-               settings_.journal, db_.Describe(), settings_.control_socket);
-  NotifyStatus("arming watches");
-  LoadRoots("start-up");
-
-  if (uint64_t ms = WatchdogPingIntervalMs(); ms > 0) {
-    // Pinged from the loop, so a wedged loop is what the watchdog catches.
-    uv_timer_start(&watchdog_timer_, [](uv_timer_t*) { NotifyWatchdog(); }, 0, ms);
-  }
-  constexpr uint64_t kPruneEveryMs = 6ull * 3600 * 1000;
-  uv_timer_start(
-      &prune_timer_,
-      [](uv_timer_t* t) {
-        auto* self = static_cast<Daemon*>(t->data);
-        const int64_t days = self->settings_.journal_retention_days;
-        self->sweep_worker_->Post([self, days] {
-          auto pruned = self->sweep_journal_->Prune(days, self->clock_.NowMs());
-          if (!pruned.ok()) spdlog::warn("journal prune: {}", pruned.status().message());
-          else if (*pruned > 0) spdlog::info("pruned {} settled events older than {} days", *pruned, days);
-        });
-      },
-      60 * 1000, kPruneEveryMs);
-  return Status::Ok();
+void Daemon::Fail(const std::string& why) {
+  spdlog::error("{}; stopping", why);
+  exit_code_ = 1;
+  Stop();
 }
 
 void Daemon::Stop() {
@@ -253,13 +273,14 @@ void Daemon::Stop() {
   // step in flight (a sweep stops between batches).
   if (ingest_) ingest_->Shutdown(kIngestFlush);
   if (reconciler_) reconciler_->Shutdown();
-  if (sweep_worker_) sweep_worker_->Stop();
-  if (probe_worker_) probe_worker_->Stop();
+  if (sweeps_) sweeps_->Stop();
+  if (probe_) probe_->Stop();
   ingest_.reset();
   reconciler_.reset();
   // Lanes stuck in a hung mount may report later: from now on their posts
   // are dropped, so the monitor can go.
   if (mailbox_) mailbox_->Close();
+  sweeps_.reset();
   const bool arming = monitor_ && monitor_->arms_in_flight() > 0;
   monitor_.reset();
   if (arming) {
@@ -270,15 +291,12 @@ void Daemon::Stop() {
   }
   watcher_.reset();
   mailbox_.reset();
+  watchdog_timer_.reset();
   // Every journal connection closes before the journal's locks go
   // (journal/journal_lock.h).
-  sweep_journal_.reset();
-  probe_journal_.reset();
+  probe_.reset();
   reconciler_journal_.reset();
   if (loop_ready_) {
-    for (uv_timer_t* t : {&periodic_timer_, &watchdog_timer_, &prune_timer_, &retry_timer_}) {
-      if (!uv_is_closing(AsHandle(t))) uv_close(AsHandle(t), nullptr);
-    }
     for (uv_signal_t* s : {&sigterm_, &sigint_, &sighup_}) {
       if (!uv_is_closing(AsHandle(s))) uv_close(AsHandle(s), nullptr);
     }
@@ -299,35 +317,37 @@ void Daemon::Reload() {
   if (journal_guard_) journal_guard_->CheckNow();
   if (!options_.reload) return;
   spdlog::info("SIGHUP: reloading the configuration and the Storage table");
-  probe_worker_->Post([this] {
+  // Reading the file may block (a configuration on a hung NFS mount).
+  probe_->Post([this, mailbox = mailbox_->ref()](Connections&) {
     auto reloaded = options_.reload();
-    mailbox_->Post([this, reloaded] {
-      if (!reloaded.ok()) {
-        spdlog::error("reload failed, keeping the running configuration: {}",
-                      reloaded.status().message());
-        return;
-      }
-      Settings next = *reloaded;
-      // These are fixed for the process's life: they name its own resources.
-      auto keep = [&](std::string& field, const std::string& running, const char* key) {
-        if (field != running) {
-          spdlog::warn("{} changed to {}; restart recsync to use it", key, field);
-          field = running;
-        }
-      };
-      keep(next.journal, settings_.journal, "journal");
-      keep(next.control_socket, settings_.control_socket, "control_socket");
-      keep(next.bluecherry_conf, settings_.bluecherry_conf, "bluecherry_conf");
-      keep(next.fstab, settings_.fstab, "fstab");
-      keep(next.log_file, settings_.log_file, "log_file");
-      keep(next.watcher, settings_.watcher, "watcher");
-      const bool interval_changed = next.sweep_interval != settings_.sweep_interval;
-      settings_ = next;
-      spdlog::set_level(spdlog::level::from_str(settings_.log_level));
-      if (interval_changed) SchedulePeriodicSweep();
-      LoadRoots("reload");
-    });
+    mailbox.Post([this, reloaded] { ApplySettings(reloaded); });
   });
+}
+
+void Daemon::ApplySettings(const Result<Settings>& reloaded) {
+  if (!reloaded.ok()) {
+    spdlog::error("reload failed, keeping the running configuration: {}",
+                  reloaded.status().message());
+    return;
+  }
+  Settings next = *reloaded;
+  // These are fixed for the process's life: they name its own resources.
+  auto keep = [&](std::string& field, const std::string& running, const char* key) {
+    if (field != running) {
+      spdlog::warn("{} changed to {}; restart recsync to use it", key, field);
+      field = running;
+    }
+  };
+  keep(next.journal, settings_.journal, "journal");
+  keep(next.control_socket, settings_.control_socket, "control_socket");
+  keep(next.bluecherry_conf, settings_.bluecherry_conf, "bluecherry_conf");
+  keep(next.fstab, settings_.fstab, "fstab");
+  keep(next.log_file, settings_.log_file, "log_file");
+  keep(next.watcher, settings_.watcher, "watcher");
+  settings_ = next;
+  spdlog::set_level(spdlog::level::from_str(settings_.log_level));
+  sweeps_->Reconfigure(settings_);
+  LoadRoots("reload");
 }
 
 }  // namespace recsync

@@ -76,10 +76,11 @@ void Daemon::OnControl(const nlohmann::json& request, ControlServer::Reply reply
     if (!wait.ok()) {
       reply(Refusal(wait.status()));
     } else if (!*wait) {
-      reply(StatusJson());
+      reply(StatusToJson(Snapshot()));
     } else {
-      status_watch_->Wait(request.contains("unchanged") ? request["unchanged"] : StatusJson(),
-                          **wait, std::move(reply));
+      status_watch_->Wait(
+          request.contains("unchanged") ? request["unchanged"] : StatusToJson(Snapshot()),
+          **wait, std::move(reply));
     }
   } else if (*cmd == "sweep") {
     StartClientSweep(request, std::move(reply));
@@ -114,8 +115,8 @@ void Daemon::StartClientSweep(const nlohmann::json& request, ControlServer::Repl
     }
     roots = SpellingsOf(*matched);
   }
-  RequestSweep(SweepRequest::Manual(ask->spec, std::move(roots),
-                                    [reply](const SweepOutcome& o) { reply(OutcomeJson(o)); }));
+  sweeps_->Request(SweepRequest::Manual(
+      ask->spec, std::move(roots), [reply](const SweepOutcome& o) { reply(OutcomeJson(o)); }));
 }
 
 void Daemon::StartRetry(const nlohmann::json& request, ControlServer::Reply reply) {
@@ -124,9 +125,9 @@ void Daemon::StartRetry(const nlohmann::json& request, ControlServer::Reply repl
     reply(Refusal(ask.status()));
     return;
   }
-  probe_worker_->Post([this, ask = *ask, reply] {
-    auto answer = std::make_shared<nlohmann::json>(RetryInJournal(*probe_journal_, ask, clock_));
-    mailbox_->Post([this, answer, reply] {
+  probe_->Post([this, ask = *ask, reply, mailbox = mailbox_->ref()](Connections& c) {
+    auto answer = std::make_shared<nlohmann::json>(RetryInJournal(c.journal(), ask, clock_));
+    mailbox.Post([this, answer, reply] {
       const auto& retried = answer->value("retried", nlohmann::json::array());
       if (!retried.empty()) {
         // Pending again: a sync waits for them, and the reconciler takes
@@ -149,12 +150,13 @@ void Daemon::StartSync(ControlServer::Reply reply) {
     for (const auto& [path, v] : monitor_->roots()) {
       if (!v.online()) offline[path] = v.status.reason;
     }
-    probe_worker_->Post([this, up_to_seq, offline, reply, not_covered] {
-      auto unsettled = probe_journal_->Unsettled(up_to_seq);
+    probe_->Post([up_to_seq, offline, reply, not_covered,
+                  mailbox = mailbox_->ref()](Connections& c) {
+      auto unsettled = c.journal().Unsettled(up_to_seq);
       auto answer = std::make_shared<nlohmann::json>(
           unsettled.ok() ? SyncAnswer(up_to_seq, *unsettled, offline, *not_covered)
                          : Error("sync: " + unsettled.status().message()));
-      mailbox_->Post([answer, reply] { reply(*answer); });
+      mailbox.Post([answer, reply] { reply(*answer); });
     });
   });
   const std::string token = std::to_string(::getpid()) + "-" + std::to_string(id);
@@ -168,13 +170,20 @@ void Daemon::StartSync(ControlServer::Reply reply) {
                                         : "offline: " + v.status.reason;
     }
   }
+  WriteCookies(id, token, std::move(roots), not_covered);
+}
+
+void Daemon::WriteCookies(uint64_t sync_id, const std::string& token,
+                          std::vector<std::string> roots,
+                          std::shared_ptr<std::map<std::string, std::string>> not_covered) {
   const auto timeout = std::chrono::seconds(settings_.probe_timeout);
-  probe_worker_->Post([this, id, token, roots, timeout, not_covered] {
+  probe_->Post([this, sync_id, token, roots, timeout, not_covered, lanes = lanes_,
+                mailbox = mailbox_->ref()](Connections&) {
     std::set<std::string> created;
     std::map<std::string, std::string> failed;
     for (const auto& root : roots) {
       // On the root's lane: a hung root answers "stuck" at once, or times out.
-      auto made = lanes_->Call<std::string>(
+      auto made = lanes->Call<std::string>(
           root, LanePurpose::kProbe, timeout,
           [path = CookiePath(root, token)] { return CreateCookie(path).message(); });
       const std::string error = made.ok() ? *made : made.status().message();
@@ -186,79 +195,36 @@ void Daemon::StartSync(ControlServer::Reply reply) {
         failed[root] = error;
       }
     }
-    mailbox_->Post([this, id, created, failed, not_covered] {
+    mailbox.Post([this, sync_id, created, failed, not_covered] {
       not_covered->insert(failed.begin(), failed.end());
-      syncs_->Expect(id, created, submitted_);
+      syncs_->Expect(sync_id, created, events_.received);
     });
   });
 }
 
-nlohmann::json Daemon::StatusJson() const {
-  const int64_t now = clock_.NowMs();
-  nlohmann::json roots = monitor_ ? monitor_->StatusJson() : nlohmann::json::array();
-  std::vector<std::string> degraded;
-  if (monitor_) degraded = monitor_->Degraded();
-  for (const auto& [root, line] : refused_roots_) {
-    // A root no longer configured has nothing left to fix.
-    if (monitor_ && monitor_->roots().count(root)) degraded.push_back(line);
+DaemonStatus Daemon::Snapshot() const {
+  DaemonStatus s;
+  s.pid = ::getpid();
+  s.version = RECSYNC_VERSION;
+  s.uptime_s = (clock_.NowMs() - started_ms_) / 1000;
+  s.ready = reconciler_ != nullptr;
+  s.journal = settings_.journal;
+  s.watcher.requested = settings_.watcher;
+  s.watcher.overflows = overflows_;
+  if (watcher_) {
+    s.watcher.backend = watcher_->backend();
+    s.watcher.watches = watcher_->watch_count();
+    if (watcher_->degraded()) s.watcher.degraded = watcher_->degraded_reason();
   }
-  if (watcher_ && watcher_->degraded()) degraded.push_back(watcher_->degraded_reason());
-  if (!db_error_.empty()) degraded.push_back("database: " + db_error_);
-  if (!journal_error_.empty()) degraded.push_back("journal: " + journal_error_);
-  if (journal_guard_) {
-    for (auto& reason : journal_guard_->degraded()) degraded.push_back(std::move(reason));
-  }
-  if (failed_ > 0) {
-    degraded.push_back(std::to_string(failed_) +
-                       " events failed; see recsync journal list --state failed, and "
-                       "recsync journal retry --all to run them again");
-  }
-  if (!monitor_ || !monitor_->configured()) degraded.push_back("storage roots not loaded yet");
-  if (pending_ > 0 && !retry_error_.empty()) {
-    degraded.push_back(std::to_string(pending_) + " events wait to be retried: " + retry_error_);
-  }
-
-  nlohmann::json last = nullptr;
-  if (last_sweep_) {
-    const auto& r = last_sweep_->report;
-    last = {{"trigger", r.trigger},
-            {"ok", last_sweep_->status.ok()},
-            {"error", last_sweep_->status.message()},
-            {"sweep_id", r.sweep_id},
-            {"started_ms", r.started_ms},
-            {"duration_ms", r.duration_ms},
-            {"checked", r.checked()},
-            {"missing", r.missing()},
-            {"unknown", r.unknown()},
-            {"archived", r.archived()},
-            {"incomplete", r.incomplete()}};
-  }
-  return {{"ok", true},
-          {"pid", ::getpid()},
-          {"version", RECSYNC_VERSION},
-          {"uptime_s", (now - started_ms_) / 1000},
-          {"ready", reconciler_ != nullptr},
-          {"journal", settings_.journal},
-          {"watcher",
-           {{"backend", watcher_ ? watcher_->backend() : "none"},
-            {"requested", settings_.watcher},
-            {"watches", watcher_ ? watcher_->watch_count() : 0},
-            {"overflows", overflows_}}},
-          {"database",
-           {{"server", db_.Describe()}, {"connected", db_connected_}, {"error", db_error_}}},
-          {"events",
-           {{"pending", pending_},
-            {"failed", failed_},
-            {"received", submitted_},
-            {"committed", committed_},
-            {"rows_archived", archived_by_events_}}},
-          {"roots", roots},
-          {"sweep",
-           {{"running", sweeps_.running()},
-            {"running_trigger", sweeps_.running() ? running_trigger_ : ""},
-            {"queued", sweeps_.queued()},
-            {"last", last}}},
-          {"degraded", degraded}};
+  s.database_server = db_.Describe();
+  s.database = database_;
+  s.journal_error = journal_error_;
+  if (journal_guard_) s.journal_faults = journal_guard_->degraded();
+  s.events = events_;
+  s.roots_loaded = monitor_ && monitor_->configured();
+  if (monitor_) s.roots = monitor_->Views();
+  if (sweeps_) s.sweep = sweeps_->status();
+  return s;
 }
 
 }  // namespace recsync

@@ -48,24 +48,10 @@ void Daemon::OnWatchEvents(std::vector<WatchEvent> events) {
         monitor_->MarkGone(e.root.empty() ? e.path : e.root,
                            "its directory was removed, moved away or unmounted");
         break;
-      case K::kCookie: {
-        const auto slash = e.path.rfind('/');
-        const std::string name = e.path.substr(slash + 1 + std::strlen(kCookiePrefix));
-        const std::string mine = std::to_string(::getpid()) + "-";
-        if (name.starts_with(mine)) {
-          const uint64_t id = std::strtoull(name.c_str() + mine.size(), nullptr, 10);
-          // Everything read before this cookie is in `batch` or already submitted.
-          const int64_t submitted_then = submitted_ + static_cast<int64_t>(batch.size());
-          syncs_->Seen(id, e.root, submitted_then);
-          // On the root's lane: a root that hung since costs no thread.
-          const auto limit = std::chrono::seconds(settings_.probe_timeout);
-          Status posted = lanes_->Post(e.root, LanePurpose::kProbe, limit, [path = e.path] {
-            if (auto st = RemoveCookie(path); !st.ok()) spdlog::warn("{}", st.message());
-          });
-          if (!posted.ok()) spdlog::warn("sync cookie {} is left: {}", e.path, posted.message());
-        }
+      case K::kCookie:
+        // Everything read before this cookie is in `batch` or already submitted.
+        OnCookie(e, events_.received + static_cast<int64_t>(batch.size()));
         break;
-      }
       case K::kCreated:
         // Only a recording (in Bluecherry's layout; not a .jpg sidecar) can
         // bring back a row recsync archived; other files are not journaled.
@@ -77,7 +63,7 @@ void Daemon::OnWatchEvents(std::vector<WatchEvent> events) {
         break;
     }
   }
-  submitted_ += static_cast<int64_t>(batch.size());
+  events_.received += static_cast<int64_t>(batch.size());
   ingest_->Submit(std::move(batch));
   if (overflow) {
     ++overflows_;
@@ -88,12 +74,47 @@ void Daemon::OnWatchEvents(std::vector<WatchEvent> events) {
   }
 }
 
+void Daemon::OnCookie(const WatchEvent& e, int64_t submitted_then) {
+  const auto slash = e.path.rfind('/');
+  const std::string name = e.path.substr(slash + 1 + std::strlen(kCookiePrefix));
+  const std::string mine = std::to_string(::getpid()) + "-";
+  if (!name.starts_with(mine)) return;  // another process's
+  const uint64_t id = std::strtoull(name.c_str() + mine.size(), nullptr, 10);
+  syncs_->Seen(id, e.root, submitted_then);
+  // On the root's lane: a root that hung since costs no thread.
+  const auto limit = std::chrono::seconds(settings_.probe_timeout);
+  Status posted = lanes_->Post(e.root, LanePurpose::kProbe, limit, [path = e.path] {
+    if (auto st = RemoveCookie(path); !st.ok()) spdlog::warn("{}", st.message());
+  });
+  if (!posted.ok()) spdlog::warn("sync cookie {} is left: {}", e.path, posted.message());
+}
+
 void Daemon::OnCommitted(int64_t total, int64_t last_seq) {
-  committed_ = total;
+  events_.committed = total;
   journal_error_.clear();
   if (reconciler_) reconciler_->Notify(last_seq);
   syncs_->Committed(total, last_seq);
   MaybeSweepAfterOverflow();
+}
+
+void Daemon::RearmAll() {
+  // The sweep must know every deletion read before the overflow (its ratio
+  // guard counts them as explained): it waits until they are committed, as
+  // well as for the roots to be armed again.
+  overflow_sweep_after_ = events_.received;
+  overflow_rearmed_ = false;
+  monitor_->RearmAll([this] {
+    overflow_rearmed_ = true;
+    MaybeSweepAfterOverflow();
+  });
+}
+
+void Daemon::MaybeSweepAfterOverflow() {
+  if (!overflow_sweep_after_ || !overflow_rearmed_ || events_.committed < *overflow_sweep_after_) {
+    return;
+  }
+  overflow_sweep_after_.reset();
+  if (!stopping_) sweeps_->Request(SweepRequest::Internal(SweepTrigger::kOverflow));
 }
 
 }  // namespace recsync

@@ -14,79 +14,37 @@ namespace recsync {
 
 void Daemon::LoadRoots(const std::string& why) {
   spdlog::debug("reading the storage roots ({})", why);
-  probe_worker_->Post([this, settings = settings_] {
-    std::vector<StorageInfo> infos;
-    auto backoff = std::chrono::milliseconds(500);
-    for (;;) {
-      Status st;
-      if (!probe_catalog_) {
-        auto c = Catalog::Connect(db_, CatalogOptions{});
-        if (c.ok()) probe_catalog_ = std::move(*c);
-        else st = c.status();
-      }
-      if (probe_catalog_) {
-        auto got = probe_catalog_->StorageInfos();
-        if (got.ok()) {
-          infos = std::move(*got);
-          break;
-        }
-        st = got.status();
-      }
-      // Configured roots do not need the database (only their thresholds do).
-      if (!settings.storage.empty()) break;
-      spdlog::warn("cannot read the Storage table ({}); retrying", st.message());
-      mailbox_->Post([this, msg = st.message()] {
-        db_connected_ = false;
-        db_error_ = msg;
-      });
-      for (auto waited = std::chrono::milliseconds(0); waited < backoff;
-           waited += std::chrono::milliseconds(100)) {
-        if (cancel_) return;
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      }
-      backoff = std::min(backoff * 2, std::chrono::milliseconds(30000));
-    }
-    std::vector<ConfiguredRoot> roots;
-    if (!settings.storage.empty()) {
-      for (const auto& p : settings.storage) {
-        ConfiguredRoot r{p, 0};
-        for (const auto& info : infos) {
-          if (NormalizeRoot(info.path) == NormalizeRoot(p)) r.max_thresh = info.max_thresh;
-        }
-        roots.push_back(std::move(r));
-      }
-    } else {
-      for (const auto& info : infos) roots.push_back({info.path, info.max_thresh});
-    }
-    std::map<std::string, RootRecord> records;
-    if (auto got = probe_journal_->Roots(); got.ok()) {
-      for (auto& r : *got) records[r.path] = std::move(r);
-    } else {
-      spdlog::warn("{}", got.status().message());
-    }
-    mailbox_->Post([this, roots = std::move(roots), records = std::move(records)]() mutable {
-      OnRootsRead(std::move(roots), std::move(records));
+  auto on_retry = [this, mailbox = mailbox_->ref()](const Status& error) {
+    mailbox.Post([this, message = error.message()] {
+      database_.connected = false;
+      database_.error = message;
     });
+  };
+  probe_->Post([this, storage = settings_.storage, mailbox = mailbox_->ref(),
+                on_retry](Connections& c) {
+    auto roots = ReadConfiguredRoots(c, storage, cancel_, on_retry);
+    if (!roots) return;  // stopping
+    mailbox.Post([this, roots = std::move(*roots)]() mutable { OnRootsRead(std::move(roots)); });
   });
 }
 
-void Daemon::OnRootsRead(std::vector<ConfiguredRoot> roots,
-                         std::map<std::string, RootRecord> records) {
+void Daemon::OnRootsRead(ConfiguredRoots roots) {
   if (stopping_) return;
   if (watcher_) {
-    monitor_->Configure(std::move(roots), std::move(records));
+    monitor_->Configure(std::move(roots.roots), std::move(roots.records));
     return;
   }
   // The backend may depend on the roots' filesystems: choose it first, then
   // hand the roots over (the latest read, if a reload came meanwhile).
   const bool choosing = roots_waiting_.has_value();
   std::vector<std::string> spellings;
-  for (const auto& r : roots) spellings.push_back(r.spelling);
-  roots_waiting_.emplace(std::move(roots), std::move(records));
+  for (const auto& r : roots.roots) spellings.push_back(r.spelling);
+  roots_waiting_ = std::move(roots);
   if (choosing) return;
-  probe_worker_->Post([this, kind = settings_.watcher, spellings] {
+  probe_->Post([this, kind = settings_.watcher, spellings,
+                mailbox = mailbox_->ref()](Connections&) {
     auto choice = ChooseWatcher(kind, spellings);
-    mailbox_->Post([this, choice] { StartWatcher(choice); });
+    mailbox.Post([this, choice] { StartWatcher(choice); });
   });
 }
 
@@ -99,9 +57,7 @@ void Daemon::StartWatcher(const Result<WatcherChoice>& choice) {
                         choice->backend, {})
                   : Result<std::unique_ptr<Watcher>>(choice.status());
   if (!watcher.ok()) {
-    spdlog::error("cannot start the watcher: {}", watcher.status().message());
-    exit_code_ = 1;
-    Stop();
+    Fail("cannot start the watcher: " + watcher.status().message());
     return;
   }
   watcher_ = std::move(*watcher);
@@ -110,13 +66,27 @@ void Daemon::StartWatcher(const Result<WatcherChoice>& choice) {
   }
   spdlog::info("watcher: {}", watcher_->backend());
   monitor_->SetWatcher(watcher_.get());
-  auto [roots, records] = std::move(*roots_waiting_);
+  ConfiguredRoots roots = std::move(*roots_waiting_);
   roots_waiting_.reset();
-  monitor_->Configure(std::move(roots), std::move(records));
+  monitor_->Configure(std::move(roots.roots), std::move(roots.records));
 }
 
 void Daemon::OnRootsSettled() {
   // Watches are armed: now replay what the journal holds, then sweep.
+  if (!StartReconciler()) return;
+  PushRootsToReconciler();
+  reconciler_->Notify(startup_last_seq_);
+  sweeps_->Request(SweepRequest::Internal(SweepTrigger::kStartup));
+  sweeps_->StartTimers();
+  size_t online = 0;
+  for (const auto& [id, v] : monitor_->roots()) online += v.online();
+  const size_t total = monitor_->roots().size();
+  NotifyReady(fmt::format("watching {} of {} storage roots", online, total));
+  spdlog::info("ready: watching {} of {} storage roots ({} watches)", online, total,
+               watcher_->watch_count());
+}
+
+bool Daemon::StartReconciler() {
   ReconcilerOptions ro;
   ro.db = db_;
   ro.catalog.retry_for = std::chrono::milliseconds(2000);
@@ -125,46 +95,32 @@ void Daemon::OnRootsSettled() {
   ro.settle_intents_before_ms = started_ms_;
   ro.lanes = lanes_;
   Reconciler::Callbacks rc;
-  rc.on_db = [this](bool connected, const std::string& error) {
-    mailbox_->Post([this, connected, error] {
-      if (connected && !db_connected_ && !db_error_.empty()) {
+  rc.on_db = [this, mailbox = mailbox_->ref()](bool connected, const std::string& error) {
+    mailbox.Post([this, connected, error] {
+      if (connected && !database_.connected && !database_.error.empty()) {
         spdlog::info("database {} is reachable again", db_.Describe());
       }
-      db_connected_ = connected;
-      if (connected) db_error_.clear();
-      else db_error_ = error;
+      database_.connected = connected;
+      database_.error = connected ? "" : error;
     });
   };
-  rc.on_round = [this](const ReconcilerReport& report) {
-    mailbox_->Post([this, report] {
-      pending_ = report.pending;
-      failed_ = report.failed;
-      retry_error_ = report.retry_error;
-      archived_by_events_ += report.last.archived;
+  rc.on_round = [this, mailbox = mailbox_->ref()](const ReconcilerReport& report) {
+    mailbox.Post([this, report] {
+      events_.pending = report.pending;
+      events_.failed = report.failed;
+      events_.retry_error = report.retry_error;
+      events_.rows_archived += report.last.archived;
       if (report.caught_up_seq >= 0) syncs_->CaughtUp(report.caught_up_seq);
     });
   };
-  try {
-    reconciler_ = std::make_unique<Reconciler>(ro, std::move(reconciler_journal_), disk_, clock_,
-                                               std::move(rc));
-  } catch (const std::system_error& e) {
-    spdlog::error("cannot start the reconciler's thread: {} (out of threads or memory: see "
-                  "ulimit -u and TasksMax); stopping",
-                  e.what());
-    exit_code_ = 1;
-    Stop();
-    return;
+  auto started = Reconciler::Start(ro, std::move(reconciler_journal_), disk_, clock_,
+                                   std::move(rc));
+  if (!started.ok()) {
+    Fail("cannot start the reconciler: " + started.status().message());
+    return false;
   }
-  PushRootsToReconciler();
-  reconciler_->Notify(startup_last_seq_);
-  RequestSweep(SweepRequest::Internal("startup"));
-  SchedulePeriodicSweep();
-  size_t online = 0;
-  for (const auto& [id, v] : monitor_->roots()) online += v.online();
-  const size_t total = monitor_->roots().size();
-  NotifyReady(fmt::format("watching {} of {} storage roots", online, total));
-  spdlog::info("ready: watching {} of {} storage roots ({} watches)", online, total,
-               watcher_->watch_count());
+  reconciler_ = std::move(*started);
+  return true;
 }
 
 void Daemon::PushRootsToReconciler() {
@@ -182,24 +138,6 @@ std::vector<std::string> Daemon::SpellingsOf(const std::vector<std::string>& ids
     }
   }
   return out;
-}
-
-void Daemon::RearmAll() {
-  // The sweep must know every deletion read before the overflow (its ratio
-  // guard counts them as explained): it waits until they are committed, as
-  // well as for the roots to be armed again.
-  overflow_sweep_after_ = submitted_;
-  overflow_rearmed_ = false;
-  monitor_->RearmAll([this] {
-    overflow_rearmed_ = true;
-    MaybeSweepAfterOverflow();
-  });
-}
-
-void Daemon::MaybeSweepAfterOverflow() {
-  if (!overflow_sweep_after_ || !overflow_rearmed_ || committed_ < *overflow_sweep_after_) return;
-  overflow_sweep_after_.reset();
-  if (!stopping_) RequestSweep(SweepRequest::Internal("overflow"));
 }
 
 }  // namespace recsync

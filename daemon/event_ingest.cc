@@ -1,6 +1,7 @@
 #include "daemon/event_ingest.h"
 
-#include <pthread.h>
+#include "common/threads.h"
+
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -13,11 +14,17 @@ constexpr std::chrono::milliseconds kFirstBackoff{100};
 constexpr std::chrono::milliseconds kMaxBackoff{5000};
 }  // namespace
 
-EventIngest::EventIngest(std::unique_ptr<Journal> journal, Callbacks callbacks)
-    : journal_(std::move(journal)), callbacks_(std::move(callbacks)) {
-  thread_ = std::thread([this] { Run(); });
-  pthread_setname_np(thread_.native_handle(), "recsync-ingest");
+Result<std::unique_ptr<EventIngest>> EventIngest::Start(std::unique_ptr<Journal> journal,
+                                                        Callbacks callbacks) {
+  std::unique_ptr<EventIngest> ingest(new EventIngest(std::move(journal), std::move(callbacks)));
+  auto thread = StartThread("recsync-ingest", [i = ingest.get()] { i->Run(); });
+  if (!thread.ok()) return thread.status();
+  ingest->thread_ = std::move(*thread);
+  return ingest;
 }
+
+EventIngest::EventIngest(std::unique_ptr<Journal> journal, Callbacks callbacks)
+    : journal_(std::move(journal)), callbacks_(std::move(callbacks)) {}
 
 EventIngest::~EventIngest() { Shutdown(std::chrono::milliseconds(0)); }
 

@@ -35,7 +35,9 @@ class EventIngest {
     std::function<void(const Status& error)> on_error;  // each failed attempt
   };
 
-  EventIngest(std::unique_ptr<Journal> journal, Callbacks callbacks);
+  // Starts the ingest thread; kUnavailable when it cannot be started.
+  static Result<std::unique_ptr<EventIngest>> Start(std::unique_ptr<Journal> journal,
+                                                    Callbacks callbacks);
   // Shutdown(0): whatever is not committed by then is not waited for.
   ~EventIngest();
   EventIngest(const EventIngest&) = delete;
@@ -51,6 +53,7 @@ class EventIngest {
   bool Shutdown(std::chrono::milliseconds timeout);
 
  private:
+  EventIngest(std::unique_ptr<Journal> journal, Callbacks callbacks);
   void Run();
 
   std::unique_ptr<Journal> journal_;

@@ -1,6 +1,7 @@
 #include "daemon/reconciler.h"
 
-#include <pthread.h>
+#include "common/threads.h"
+
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -23,8 +24,18 @@ Reconciler::Reconciler(ReconcilerOptions options, std::unique_ptr<Journal> journ
       clock_(clock),
       callbacks_(std::move(callbacks)) {
   if (!options_.lanes) options_.lanes = std::make_shared<StorageLanes>();
-  thread_ = std::thread([this] { Run(); });
-  pthread_setname_np(thread_.native_handle(), "recsync-apply");
+}
+
+Result<std::unique_ptr<Reconciler>> Reconciler::Start(ReconcilerOptions options,
+                                                      std::unique_ptr<Journal> journal,
+                                                      std::shared_ptr<DiskInterface> disk,
+                                                      const Clock& clock, Callbacks callbacks) {
+  std::unique_ptr<Reconciler> r(new Reconciler(std::move(options), std::move(journal),
+                                               std::move(disk), clock, std::move(callbacks)));
+  auto thread = StartThread("recsync-apply", [p = r.get()] { p->Run(); });
+  if (!thread.ok()) return thread.status();
+  r->thread_ = std::move(*thread);
+  return r;
 }
 
 Reconciler::~Reconciler() { Shutdown(); }

@@ -69,8 +69,11 @@ class Reconciler {
     std::function<void(const ReconcilerReport&)> on_round;
   };
 
-  Reconciler(ReconcilerOptions options, std::unique_ptr<Journal> journal,
-             std::shared_ptr<DiskInterface> disk, const Clock& clock, Callbacks callbacks);
+  // Starts the reconciler's thread; kUnavailable when it cannot be started.
+  static Result<std::unique_ptr<Reconciler>> Start(ReconcilerOptions options,
+                                                   std::unique_ptr<Journal> journal,
+                                                   std::shared_ptr<DiskInterface> disk,
+                                                   const Clock& clock, Callbacks callbacks);
   ~Reconciler();  // Shutdown()
   Reconciler(const Reconciler&) = delete;
   Reconciler& operator=(const Reconciler&) = delete;
@@ -86,6 +89,8 @@ class Reconciler {
   void Shutdown();
 
  private:
+  Reconciler(ReconcilerOptions options, std::unique_ptr<Journal> journal,
+             std::shared_ptr<DiskInterface> disk, const Clock& clock, Callbacks callbacks);
   void Run();
   // One round: passes until caught up, a wait, an error or a stop.
   void Round();

@@ -327,6 +327,9 @@ void RootMonitor::OnArmed(const std::string& id, Status armed) {
     spdlog::info("storage {} is online and watched; sweeping it", PrintableText(id));
     callbacks_.on_online(id);
   }
+  // Its fullness was measured before it was armed: a root already too full
+  // is swept now, not at the next full check a minute later.
+  if (fresh && v.armed) CheckPressure(v);
   if (callbacks_.on_change) callbacks_.on_change();
   MaybeSettled();
 }

@@ -133,9 +133,8 @@ class RootMonitor {
   // Arming calls still out: a stuck one may still use the watcher.
   size_t arms_in_flight() const { return arms_in_flight_; }
 
-  // The roots as `status` shows them, and the reasons they degrade it.
-  nlohmann::json StatusJson() const;
-  std::vector<std::string> Degraded() const;
+  // Every root as it stands, for DaemonStatus.
+  std::vector<RootView> Views() const;
 
  private:
   struct Spelling;

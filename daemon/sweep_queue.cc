@@ -43,16 +43,16 @@ std::string DescribeSweepSpec(const SweepSpec& spec) {
   return fmt::format(" ({})", fmt::join(parts, ", "));
 }
 
-SweepRequest SweepRequest::Internal(std::string trigger, std::vector<std::string> roots) {
+SweepRequest SweepRequest::Internal(SweepTrigger trigger, std::vector<std::string> roots) {
   SweepRequest r;
-  r.trigger = std::move(trigger);
+  r.trigger = trigger;
   r.roots = std::move(roots);
   return r;
 }
 
 SweepRequest SweepRequest::Manual(SweepSpec spec, std::vector<std::string> roots, Waiter waiter) {
   SweepRequest r;
-  r.trigger = "manual";
+  r.trigger = SweepTrigger::kManual;
   r.spec = std::move(spec);
   r.roots = std::move(roots);
   if (waiter) r.waiters.push_back(std::move(waiter));

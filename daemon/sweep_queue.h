@@ -19,6 +19,7 @@
 
 #include "common/status.h"
 #include "reconcile/sweep.h"
+#include "reconcile/sweep_trigger.h"
 
 namespace recsync {
 
@@ -53,13 +54,13 @@ class SweepRequest {
 
   // A sweep the daemon starts itself (startup, periodic, overflow, pressure,
   // online): of `roots` (empty: every root), as the settings configure it.
-  static SweepRequest Internal(std::string trigger, std::vector<std::string> roots = {});
-  // A client's sweep (`recsync sweep`, trigger "manual") of `roots` (empty:
+  static SweepRequest Internal(SweepTrigger trigger, std::vector<std::string> roots = {});
+  // A client's sweep (`recsync sweep`, SweepTrigger::kManual) of `roots` (empty:
   // every root, else daemon roots as spelled in its list), `waiter` getting
   // the outcome.
   static SweepRequest Manual(SweepSpec spec, std::vector<std::string> roots, Waiter waiter);
 
-  std::string trigger;  // startup | periodic | manual | overflow | pressure | online
+  SweepTrigger trigger = SweepTrigger::kManual;
   SweepSpec spec;
   std::vector<std::string> roots;  // empty: every root
   // Called with the outcome once the sweep that served the request ends.

@@ -28,6 +28,14 @@ std::unique_ptr<Journal> OpenJournal(const std::string& path) {
   return std::move(*journal);
 }
 
+std::unique_ptr<EventIngest> StartIngest(std::unique_ptr<Journal> journal,
+                                         EventIngest::Callbacks callbacks) {
+  auto ingest = EventIngest::Start(std::move(journal), std::move(callbacks));
+  INFO(ingest.status().message());
+  REQUIRE(ingest.ok());
+  return std::move(*ingest);
+}
+
 NewEvent Deleted(const std::string& path, int64_t time_ms = 1) {
   NewEvent e;
   e.time_ms = time_ms;
@@ -110,7 +118,7 @@ TEST_CASE("the ingest commits events in Submit order with rising seqs and report
   TempDir dir;
   const std::string path = dir.Sub("journal.db");
   Recorder rec;
-  EventIngest ingest(OpenJournal(path), rec.Callbacks());
+  auto ingest = StartIngest(OpenJournal(path), rec.Callbacks());
 
   std::vector<std::string> submitted;
   for (int batch = 0; batch < 20; ++batch) {
@@ -119,9 +127,9 @@ TEST_CASE("the ingest commits events in Submit order with rising seqs and report
       submitted.push_back("/rec/b" + std::to_string(batch) + "/e" + std::to_string(i) + ".mp4");
       events.push_back(Deleted(submitted.back(), batch));
     }
-    ingest.Submit(std::move(events));
+    ingest->Submit(std::move(events));
   }
-  ingest.Submit({});  // nothing to commit
+  ingest->Submit({});  // nothing to commit
   const auto n = static_cast<int64_t>(submitted.size());
   REQUIRE(rec.WaitForTotal(n));
 
@@ -136,7 +144,7 @@ TEST_CASE("the ingest commits events in Submit order with rising seqs and report
   CHECK(commits.back().second == events.back().seq);
   CheckCommitsRise(commits);
   CHECK(rec.errors().empty());
-  CHECK(ingest.Shutdown(std::chrono::seconds(10)));
+  CHECK(ingest->Shutdown(std::chrono::seconds(10)));
 }
 
 TEST_CASE("events submitted from two threads at once are all committed exactly once, each "
@@ -144,7 +152,7 @@ TEST_CASE("events submitted from two threads at once are all committed exactly o
   TempDir dir;
   const std::string path = dir.Sub("journal.db");
   Recorder rec;
-  EventIngest ingest(OpenJournal(path), rec.Callbacks());
+  auto ingest = StartIngest(OpenJournal(path), rec.Callbacks());
 
   constexpr int kSubmits = 400;
   auto submitter = [&ingest](int thread) {
@@ -155,7 +163,7 @@ TEST_CASE("events submitted from two threads at once are all committed exactly o
         events.push_back(
             Deleted("/rec/t" + std::to_string(thread) + "/" + std::to_string(n++) + ".mp4"));
       }
-      ingest.Submit(std::move(events));
+      ingest->Submit(std::move(events));
     }
     return n;
   };
@@ -186,7 +194,7 @@ TEST_CASE("events submitted from two threads at once are all committed exactly o
   CHECK(next_index[0] == sent0);
   CHECK(next_index[1] == sent1);
   CheckCommitsRise(rec.commits());
-  CHECK(ingest.Shutdown(std::chrono::seconds(10)));
+  CHECK(ingest->Shutdown(std::chrono::seconds(10)));
 }
 
 TEST_CASE("Shutdown commits the events still queued before it returns") {
@@ -195,13 +203,13 @@ TEST_CASE("Shutdown commits the events still queued before it returns") {
   Recorder rec;
   int64_t n = 0;
   {
-    EventIngest ingest(OpenJournal(path), rec.Callbacks());
+    auto ingest = StartIngest(OpenJournal(path), rec.Callbacks());
     for (int s = 0; s < 300; ++s) {
       std::vector<NewEvent> events;
       for (int i = 0; i < 10; ++i) events.push_back(Deleted("/rec/" + std::to_string(n++)));
-      ingest.Submit(std::move(events));
+      ingest->Submit(std::move(events));
     }
-    CHECK(ingest.Shutdown(std::chrono::seconds(30)));
+    CHECK(ingest->Shutdown(std::chrono::seconds(30)));
     CHECK(rec.total() == n);  // already, not eventually
   }
   auto events = ReadBack(path);
@@ -258,7 +266,7 @@ TEST_CASE("a full disk under the journal holds events back and loses none of the
   const std::string path = mnt + "/journal.db";
   const std::string filler = mnt + "/filler";
   Recorder rec;
-  EventIngest ingest(OpenJournal(path), rec.Callbacks());
+  auto ingest = StartIngest(OpenJournal(path), rec.Callbacks());
   REQUIRE(FillFilesystem(filler));
 
   std::vector<std::string> submitted;
@@ -269,7 +277,7 @@ TEST_CASE("a full disk under the journal holds events back and loses none of the
                           std::string(200, 'x') + ".mp4");
       events.push_back(Deleted(submitted.back(), batch * 100 + i));
     }
-    ingest.Submit(std::move(events));
+    ingest->Submit(std::move(events));
   }
 
   REQUIRE(rec.WaitForError());
@@ -286,7 +294,7 @@ TEST_CASE("a full disk under the journal holds events back and loses none of the
   // The ingest retries with a backoff capped at a few seconds.
   REQUIRE(rec.WaitForTotal(n, std::chrono::seconds(30)));
   CHECK(rec.total() == n);
-  CHECK(ingest.Shutdown(std::chrono::seconds(10)));
+  CHECK(ingest->Shutdown(std::chrono::seconds(10)));
 
   auto events = ReadBack(path);
   REQUIRE(events.size() == submitted.size());

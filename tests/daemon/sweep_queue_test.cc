@@ -7,9 +7,9 @@
 namespace recsync::testing {
 namespace {
 
-SweepRequest Request(std::string trigger, std::vector<std::string> roots = {},
+SweepRequest Request(SweepTrigger trigger, std::vector<std::string> roots = {},
                      bool dry_run = false, bool force = false) {
-  SweepRequest r = SweepRequest::Internal(std::move(trigger), std::move(roots));
+  SweepRequest r = SweepRequest::Internal(trigger, std::move(roots));
   r.spec.dry_run = dry_run;
   r.spec.force = force;
   return r;
@@ -37,13 +37,13 @@ TEST_CASE("only one sweep runs at a time; the next starts when the running one f
   SweepQueue q;
   CHECK_FALSE(q.StartNext().has_value());  // nothing asked for
 
-  q.Add(Request("startup"));
+  q.Add(Request(SweepTrigger::kStartup));
   auto first = q.StartNext();
   REQUIRE(first.has_value());
-  CHECK(first->trigger == "startup");
+  CHECK(first->trigger == SweepTrigger::kStartup);
   CHECK(q.running());
 
-  q.Add(Request("overflow", {"/rec/a"}));
+  q.Add(Request(SweepTrigger::kOverflow, {"/rec/a"}));
   CHECK_FALSE(q.StartNext().has_value());
   CHECK(q.queued() == 1);
 
@@ -51,7 +51,7 @@ TEST_CASE("only one sweep runs at a time; the next starts when the running one f
   CHECK_FALSE(q.running());
   auto second = q.StartNext();
   REQUIRE(second.has_value());
-  CHECK(second->trigger == "overflow");
+  CHECK(second->trigger == SweepTrigger::kOverflow);
   CHECK(q.running());
   CHECK(q.queued() == 0);
 }
@@ -81,10 +81,10 @@ TEST_CASE("queued requests that agree on dry_run and force coalesce into one swe
           "waiters, their roots united") {
   std::vector<std::string> answered;
   SweepQueue q;
-  q.Add(Request("startup"));
+  q.Add(Request(SweepTrigger::kStartup));
   REQUIRE(q.StartNext().has_value());
 
-  SweepRequest overflow = Request("overflow", {"/rec/a"});
+  SweepRequest overflow = Request(SweepTrigger::kOverflow, {"/rec/a"});
   overflow.waiters.push_back([&](const SweepOutcome&) { answered.push_back("overflow"); });
   q.Add(std::move(overflow));
   q.Add(Waiting(answered, "client1", {"/rec/b", "/rec/a"}));
@@ -94,7 +94,7 @@ TEST_CASE("queued requests that agree on dry_run and force coalesce into one swe
   q.Finished();
   auto merged = q.StartNext();
   REQUIRE(merged.has_value());
-  CHECK(merged->trigger == "overflow");  // the first trigger named is kept
+  CHECK(merged->trigger == SweepTrigger::kOverflow);  // the first trigger named is kept
   CHECK_FALSE(merged->spec.dry_run);
   CHECK(merged->roots == std::vector<std::string>{"/rec/a", "/rec/b", "/rec/c"});
   REQUIRE(merged->waiters.size() == 3);
@@ -106,8 +106,8 @@ TEST_CASE("queued requests that agree on dry_run and force coalesce into one swe
 TEST_CASE("an empty root list means every root and covers any list it coalesces with") {
   SECTION("all roots first, then some") {
     SweepQueue q;
-    q.Add(Request("periodic"));
-    q.Add(Request("overflow", {"/rec/a"}));
+    q.Add(Request(SweepTrigger::kPeriodic));
+    q.Add(Request(SweepTrigger::kOverflow, {"/rec/a"}));
     auto next = q.StartNext();
     REQUIRE(next.has_value());
     CHECK(next->roots.empty());
@@ -115,12 +115,12 @@ TEST_CASE("an empty root list means every root and covers any list it coalesces 
   }
   SECTION("some roots first, then all") {
     SweepQueue q;
-    q.Add(Request("overflow", {"/rec/a"}));
-    q.Add(Request("periodic"));
+    q.Add(Request(SweepTrigger::kOverflow, {"/rec/a"}));
+    q.Add(Request(SweepTrigger::kPeriodic));
     auto next = q.StartNext();
     REQUIRE(next.has_value());
     CHECK(next->roots.empty());
-    CHECK(next->trigger == "overflow");
+    CHECK(next->trigger == SweepTrigger::kOverflow);
     CHECK(q.queued() == 0);
   }
 }
@@ -131,7 +131,7 @@ TEST_CASE("a dry-run request never merges with a real one, nor a forced with an 
   SweepQueue q;
   q.Add(Waiting(answered, "real1", {"/rec/a"}));
   q.Add(Waiting(answered, "dry1", {"/rec/b"}, DryRun()));
-  SweepRequest forced = Request("manual", {"/rec/c"}, /*dry_run=*/false, /*force=*/true);
+  SweepRequest forced = Request(SweepTrigger::kManual, {"/rec/c"}, /*dry_run=*/false, /*force=*/true);
   forced.waiters.push_back([&](const SweepOutcome&) { answered.push_back("forced"); });
   q.Add(std::move(forced));
   q.Add(Waiting(answered, "dry2", {"/rec/d"}, DryRun()));
@@ -170,7 +170,7 @@ TEST_CASE("a dry-run request never merges with a real one, nor a forced with an 
 TEST_CASE("requests with different per-sweep overrides never coalesce; equal ones do") {
   std::vector<std::string> answered;
   SweepQueue q;
-  q.Add(Request("startup"));
+  q.Add(Request(SweepTrigger::kStartup));
   REQUIRE(q.StartNext().has_value());
 
   SweepSpec young;
@@ -179,7 +179,7 @@ TEST_CASE("requests with different per-sweep overrides never coalesce; equal one
   lenient.max_missing_ratio = 1.0;
   SweepSpec small;
   small.batch_size = 10;
-  q.Add(Request("periodic"));  // the configured options
+  q.Add(Request(SweepTrigger::kPeriodic));  // the configured options
   q.Add(Waiting(answered, "young1", {}, young));
   q.Add(Waiting(answered, "lenient", {}, lenient));
   q.Add(Waiting(answered, "small", {}, small));
