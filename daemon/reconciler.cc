@@ -13,6 +13,16 @@
 namespace recsync {
 namespace {
 constexpr std::chrono::milliseconds kFirstBackoff{250};
+
+void AddCounts(ApplyStats& sum, const ApplyStats& pass) {
+  sum.applied += pass.applied;
+  sum.ignored += pass.ignored;
+  sum.failed += pass.failed;
+  sum.retried += pass.retried;
+  sum.held += pass.held;
+  sum.archived += pass.archived;
+  sum.restored += pass.restored;
+}
 }  // namespace
 
 Reconciler::Reconciler(ReconcilerOptions options, std::unique_ptr<Journal> journal,
@@ -114,15 +124,9 @@ bool Reconciler::Held(const std::string& path, const MountTables& tables) {
   return !online;
 }
 
-bool Reconciler::WaitFor(std::chrono::steady_clock::time_point until, bool for_news) {
-  std::unique_lock<std::mutex> lock(mu_);
-  cv_.wait_until(lock, until, [&] { return stopping_ || (for_news && news_); });
-  return !stopping_;
-}
-
 void Reconciler::Run() {
   auto backoff = kFirstBackoff;
-  auto wake_at = std::chrono::steady_clock::time_point::max();
+  auto wake_at = SteadyClock::time_point::max();
   for (;;) {
     {
       std::unique_lock<std::mutex> lock(mu_);
@@ -130,96 +134,109 @@ void Reconciler::Run() {
       if (stopping_) return;
       news_ = false;
     }
-    wake_at = std::chrono::steady_clock::time_point::max();
-    if (!catalog_) {
-      auto connected = Catalog::Connect(options_.db, options_.catalog);
-      if (!connected.ok()) {
-        if (callbacks_.on_db) callbacks_.on_db(false, connected.status().message());
-        spdlog::warn("events wait for the database: {}", connected.status().message());
-        wake_at = std::chrono::steady_clock::now() + backoff;
-        backoff = std::min(backoff * 2, options_.max_backoff);
-        continue;
-      }
-      catalog_ = std::move(*connected);
-      resolver_ = std::make_unique<PathResolver>(*catalog_);
-      // A crash may have left catalog changes without their audit record.
-      if (auto settled = SettleIntents(*catalog_, *journal_, options_.settle_intents_before_ms);
-          !settled.ok()) {
-        spdlog::warn("settling unfinished changes: {}", settled.status().message());
-      }
+    wake_at = SteadyClock::time_point::max();
+    bool retry = !ConnectCatalog();
+    if (!retry) {
+      const Round round = RunRound();
+      if (round.wake_at) wake_at = *round.wake_at;
+      retry = round.retry;
     }
-    int64_t target;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      target = known_seq_;
-    }
-
-    ReconcilerReport report;
-    bool had_retry = false, failed = false, waiting = false, caught_up = false;
-    int64_t after = 0;
-    for (;;) {
-      pass_online_.clear();
-      auto tables = ReadMountTables(*disk_);
-      if (!tables.ok()) spdlog::warn("holding every event: {}", tables.status().message());
-      ApplierOptions opts;
-      opts.probe_timeout = options_.probe_timeout;
-      opts.settle = options_.settle;
-      opts.restore_window = options_.restore_window;
-      opts.lanes = options_.lanes;
-      opts.held = [&](const std::string& path) {
-        return !tables.ok() || Held(path, *tables);
-      };
-      opts.root_of = [this](const std::string& path) {
-        std::lock_guard<std::mutex> lock(mu_);
-        std::string root = RootOf(path);
-        return root.empty() ? InferRoot(path).value_or("/") : root;
-      };
-      opts.aliases = [this](const std::string& path) { return AliasesOf(path); };
-      EventApplier applier(*catalog_, *journal_, *resolver_, disk_, clock_, opts);
-      auto stats = applier.ApplyPending(after);
-      if (!stats.ok()) {
-        failed = true;
-        if (stats.status().code() == Code::kUnavailable) {
-          if (callbacks_.on_db) callbacks_.on_db(false, stats.status().message());
-        } else {
-          spdlog::error("applying events: {}", stats.status().message());
-        }
-        break;
-      }
-      if (callbacks_.on_db) callbacks_.on_db(true, "");
-      report.last.applied += stats->applied;
-      report.last.ignored += stats->ignored;
-      report.last.failed += stats->failed;
-      report.last.retried += stats->retried;
-      report.last.held += stats->held;
-      report.last.archived += stats->archived;
-      report.last.restored += stats->restored;
-      if (!stats->retry_error.empty()) report.retry_error = stats->retry_error;
-      had_retry |= stats->retried > 0;
-      if (stats->wait_until_ms > 0) {
-        // A rename's other half may still come; look again when it is due.
-        waiting = true;
-        const int64_t ms = std::max<int64_t>(1, stats->wait_until_ms - clock_.NowMs());
-        wake_at = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
-        break;
-      }
-      if (stats->caught_up || stats->last_seq <= after) {
-        caught_up = stats->caught_up && !had_retry;
-        break;
-      }
-      after = stats->last_seq;
-    }
-    if (failed || had_retry) {
-      wake_at = std::min(wake_at, std::chrono::steady_clock::now() + backoff);
+    if (retry) {
+      wake_at = std::min(wake_at, SteadyClock::now() + backoff);
       backoff = std::min(backoff * 2, options_.max_backoff);
     } else {
       backoff = kFirstBackoff;
     }
-    if (caught_up && !waiting) report.caught_up_seq = target;
-    if (auto n = journal_->CountEvents("pending"); n.ok()) report.pending = *n;
-    if (auto n = journal_->CountEvents("failed"); n.ok()) report.failed = *n;
-    if (callbacks_.on_round) callbacks_.on_round(report);
   }
+}
+
+bool Reconciler::ConnectCatalog() {
+  if (catalog_) return true;
+  auto connected = Catalog::Connect(options_.db, options_.catalog);
+  if (!connected.ok()) {
+    if (callbacks_.on_db) callbacks_.on_db(false, connected.status().message());
+    spdlog::warn("events wait for the database: {}", connected.status().message());
+    return false;
+  }
+  catalog_ = std::move(*connected);
+  resolver_ = std::make_unique<PathResolver>(*catalog_);
+  // A crash may have left catalog changes without their audit record.
+  if (auto settled = SettleIntents(*catalog_, *journal_, options_.settle_intents_before_ms);
+      !settled.ok()) {
+    spdlog::warn("settling unfinished changes: {}", settled.status().message());
+  }
+  return true;
+}
+
+ApplierOptions Reconciler::ApplierOptionsFor(const Result<MountTables>& tables) {
+  ApplierOptions opts;
+  opts.probe_timeout = options_.probe_timeout;
+  opts.settle = options_.settle;
+  opts.restore_window = options_.restore_window;
+  opts.lanes = options_.lanes;
+  opts.held = [this, &tables](const std::string& path) {
+    return !tables.ok() || Held(path, *tables);
+  };
+  opts.root_of = [this](const std::string& path) {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::string root = RootOf(path);
+    return root.empty() ? InferRoot(path).value_or("/") : root;
+  };
+  opts.aliases = [this](const std::string& path) { return AliasesOf(path); };
+  return opts;
+}
+
+Reconciler::Round Reconciler::RunRound() {
+  int64_t target;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    target = known_seq_;
+  }
+  Round round;
+  ReconcilerReport report;
+  bool caught_up = false;
+  int64_t after = 0;
+  for (;;) {
+    pass_online_.clear();
+    const auto tables = ReadMountTables(*disk_);
+    if (!tables.ok()) spdlog::warn("holding every event: {}", tables.status().message());
+    EventApplier applier(*catalog_, *journal_, *resolver_, disk_, clock_,
+                         ApplierOptionsFor(tables));
+    auto stats = applier.ApplyPending(after);
+    if (!stats.ok()) {
+      round.retry = true;
+      if (stats.status().code() == Code::kUnavailable) {
+        if (callbacks_.on_db) callbacks_.on_db(false, stats.status().message());
+      } else {
+        spdlog::error("applying events: {}", stats.status().message());
+      }
+      break;
+    }
+    if (callbacks_.on_db) callbacks_.on_db(true, "");
+    AddCounts(report.last, *stats);
+    if (!stats->retry_error.empty()) report.retry_error = stats->retry_error;
+    round.retry |= stats->retried > 0;
+    if (stats->wait_until_ms > 0) {
+      // A rename's other half may still come; look again when it is due.
+      const int64_t ms = std::max<int64_t>(1, stats->wait_until_ms - clock_.NowMs());
+      round.wake_at = SteadyClock::now() + std::chrono::milliseconds(ms);
+      break;
+    }
+    if (stats->caught_up || stats->last_seq <= after) {
+      caught_up = stats->caught_up && !round.retry;
+      break;
+    }
+    after = stats->last_seq;
+  }
+  if (caught_up && !round.wake_at) report.caught_up_seq = target;
+  Report(report);
+  return round;
+}
+
+void Reconciler::Report(ReconcilerReport& report) {
+  if (auto n = journal_->CountEvents("pending"); n.ok()) report.pending = *n;
+  if (auto n = journal_->CountEvents("failed"); n.ok()) report.failed = *n;
+  if (callbacks_.on_round) callbacks_.on_round(report);
 }
 
 }  // namespace recsync

@@ -91,11 +91,21 @@ class Reconciler {
  private:
   Reconciler(ReconcilerOptions options, std::unique_ptr<Journal> journal,
              std::shared_ptr<DiskInterface> disk, const Clock& clock, Callbacks callbacks);
+  using SteadyClock = std::chrono::steady_clock;
+  // What a round of passes leaves for the next one.
+  struct Round {
+    bool retry = false;  // the catalog failed or left events to retry: back off
+    std::optional<SteadyClock::time_point> wake_at;  // a rename's other half is due
+  };
+
   void Run();
-  // One round: passes until caught up, a wait, an error or a stop.
-  void Round();
-  // Waits until notified, `until`, or stopped; false when stopping.
-  bool WaitFor(std::chrono::steady_clock::time_point until, bool for_news);
+  // Connects (after a failure: again) and settles a crash's intents; false
+  // while the database cannot be reached.
+  bool ConnectCatalog();
+  // Passes until caught up, a wait or an error; reports the round.
+  Round RunRound();
+  ApplierOptions ApplierOptionsFor(const Result<MountTables>& tables);
+  void Report(ReconcilerReport& report);
   bool Held(const std::string& path, const MountTables& tables);
   std::string RootOf(const std::string& path) const;  // caller holds mu_
   // The path under each other spelling of its root. Reconciler thread.
