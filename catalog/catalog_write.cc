@@ -91,6 +91,20 @@ std::vector<int64_t> WithUnacknowledged(std::vector<int64_t> changed,
   return changed;
 }
 
+// Locks the rows of `listed` (ids, comma-separated) whose archive flag is
+// `archive`, in id order. Locking first makes "which rows did we change"
+// exact even when Bluecherry archives or rewrites some of them at the same
+// time: such a row is either seen here as it ends up or waits for this
+// transaction.
+Result<std::vector<MediaRow>> LockRows(Session& session, const std::string& listed, int archive) {
+  auto rows = session.Query("SELECT id, start, filepath FROM Media FORCE INDEX (PRIMARY)"
+                            " WHERE id IN (" + listed + ") AND archive = " +
+                                std::to_string(archive) + " ORDER BY id FOR UPDATE",
+                            {}, {ColumnType::kInt, ColumnType::kInt, ColumnType::kBytes});
+  if (!rows.ok()) return rows.status();
+  return ToMediaRows(*rows);
+}
+
 }  // namespace
 
 Result<std::vector<int64_t>> Catalog::ArchiveBatch(const std::vector<int64_t>& ids) {
@@ -121,15 +135,10 @@ Result<std::vector<int64_t>> Catalog::Archive(const std::vector<int64_t>& ids,
     Session session(mysql_, config_, "archiving Media rows");
     mysql::Transaction txn(session);
     RECSYNC_RETURN_IF_ERROR(txn.Begin());
-    // Locking the rows first makes "which rows did we change" exact even
-    // when Bluecherry archives some of them at the same time.
-    auto rows = session.Query("SELECT id, start, filepath FROM Media FORCE INDEX (PRIMARY)"
-                              " WHERE id IN (" + listed +
-                                  ") AND archive = 0 ORDER BY id FOR UPDATE",
-                              {}, {ColumnType::kInt, ColumnType::kInt, ColumnType::kBytes});
+    auto rows = LockRows(session, listed, 0);
     if (!rows.ok()) return rows.status();
     changed.clear();
-    for (const MediaRow& row : ToMediaRows(*rows)) {
+    for (const MediaRow& row : *rows) {
       // A row whose path changed since it was checked (a rename, a storage
       // migration) is not the file that was found missing: leave it.
       if (expected) {
@@ -207,15 +216,10 @@ Result<std::vector<int64_t>> Catalog::RepathRows(const std::vector<MediaRow>& ro
     Session session(mysql_, config_, "re-pointing Media rows");
     mysql::Transaction txn(session);
     RECSYNC_RETURN_IF_ERROR(txn.Begin());
-    // Locked first, so that a row Bluecherry archives or rewrites at the same
-    // time is either seen here as it ends up or waits for this transaction.
-    auto locked = session.Query("SELECT id, start, filepath FROM Media FORCE INDEX (PRIMARY)"
-                                " WHERE id IN (" + listed +
-                                    ") AND archive = 0 ORDER BY id FOR UPDATE",
-                                {}, {ColumnType::kInt, ColumnType::kInt, ColumnType::kBytes});
+    auto locked = LockRows(session, listed, 0);
     if (!locked.ok()) return locked.status();
     std::map<int64_t, std::string> current;
-    for (MediaRow& row : ToMediaRows(*locked)) current[row.id] = std::move(row.filepath);
+    for (MediaRow& row : *locked) current[row.id] = std::move(row.filepath);
     changed.clear();
     for (size_t i = 0; i < rows.size(); ++i) {
       auto it = current.find(rows[i].id);
@@ -256,14 +260,12 @@ Result<std::vector<int64_t>> Catalog::RestoreRows(const std::vector<MediaRow>& r
     Session session(mysql_, config_, "restoring Media rows");
     mysql::Transaction txn(session);
     RECSYNC_RETURN_IF_ERROR(txn.Begin());
-    // Locked first, as in Archive(): only rows still archived at the path
-    // their file came back to are restored.
-    auto locked = session.Query("SELECT id, start, filepath FROM Media FORCE INDEX (PRIMARY)"
-                                " WHERE id IN (" + listed + ") AND archive = 1 ORDER BY id FOR UPDATE",
-                                {}, {ColumnType::kInt, ColumnType::kInt, ColumnType::kBytes});
+    // Only rows still archived at the path their file came back to are
+    // restored.
+    auto locked = LockRows(session, listed, 1);
     if (!locked.ok()) return locked.status();
     changed.clear();
-    for (const MediaRow& row : ToMediaRows(*locked)) {
+    for (const MediaRow& row : *locked) {
       auto it = expected.find(row.id);
       if (it != expected.end() && it->second == row.filepath) changed.push_back(row.id);
     }
