@@ -71,24 +71,30 @@ std::string PrintableText(std::string_view bytes) {
   return out;
 }
 
-std::string UserName(unsigned uid) {
-  std::vector<char> buf(4096);
-  struct passwd pw;
-  struct passwd* found = nullptr;
-  if (::getpwuid_r(uid, &pw, buf.data(), buf.size(), &found) == 0 && found != nullptr) {
-    return PrintableText(found->pw_name);
+namespace {
+
+// getpwuid_r or getgrgid_r (`lookup`) for `id`: the entry's name, printable,
+// or `fallback` followed by the number.
+template <typename Entry, typename Lookup>
+std::string NameOf(Lookup lookup, unsigned id, char* Entry::*name, size_t buffer,
+                   const char* fallback) {
+  std::vector<char> buf(buffer);
+  Entry entry;
+  Entry* found = nullptr;
+  if (lookup(id, &entry, buf.data(), buf.size(), &found) == 0 && found != nullptr) {
+    return PrintableText(found->*name);
   }
-  return "uid " + std::to_string(uid);
+  return std::string(fallback) + " " + std::to_string(id);
+}
+
+}  // namespace
+
+std::string UserName(unsigned uid) {
+  return NameOf<struct passwd>(::getpwuid_r, uid, &passwd::pw_name, 4096, "uid");
 }
 
 std::string GroupName(unsigned gid) {
-  std::vector<char> buf(16384);
-  struct group gr;
-  struct group* found = nullptr;
-  if (::getgrgid_r(gid, &gr, buf.data(), buf.size(), &found) == 0 && found != nullptr) {
-    return PrintableText(found->gr_name);
-  }
-  return "gid " + std::to_string(gid);
+  return NameOf<struct group>(::getgrgid_r, gid, &group::gr_name, 16384, "gid");
 }
 
 }  // namespace recsync
