@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "catalog/catalog.h"
+#include "common/db_config.h"
 #include "common/status.h"
 
 namespace recsync {
