@@ -4,6 +4,7 @@
 #include <optional>
 #include <ostream>
 
+#include "app/sweep_options.h"
 #include "catalog/catalog.h"
 #include "cli/app.h"
 #include "common/clock.h"

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <random>
 
+#include "app/sweep_options.h"
 #include "common/text.h"
 #include "daemon/daemon.h"
 
