@@ -20,22 +20,6 @@ using mysql::Param;
 using mysql::Session;
 using mysql::ToMediaRows;
 
-std::string DbConfig::Describe() const {
-  std::string where;
-  // The client library treats "localhost" as "use the unix socket".
-  if (!host.empty() && host != "localhost") {
-    const bool ipv6 = host.find(':') != std::string::npos;
-    where = (ipv6 ? "[" + host + "]" : host) + ":" + std::to_string(port ? port : MARIADB_PORT);
-  } else {
-    where = "unix:" + (socket.empty() ? std::string(MARIADB_UNIX_ADDR) : socket);
-  }
-  return user + "@" + where + "/" + dbname;
-}
-
-std::string DbConfig::SourceForMessages() const {
-  return source.empty() ? "the database settings" : source;
-}
-
 namespace {
 
 constexpr std::chrono::milliseconds kFirstBackoff{100};

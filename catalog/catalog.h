@@ -42,31 +42,12 @@
 #include <string_view>
 #include <vector>
 
+#include "common/db_config.h"
 #include "common/status.h"
 
 struct st_mysql;
 
 namespace recsync {
-
-// Where and how to connect; filled from Bluecherry's config by
-// LoadBluecherryDb (config/config.h).
-struct DbConfig {
-  std::string host;    // empty: connect through `socket` (or the client default)
-  unsigned port = 0;   // 0: default port
-  std::string socket;  // used when host is empty
-  std::string user;
-  std::string password;
-  std::string dbname;
-  // The file these settings were read from, named by every message whose fix
-  // is an edit of it ("check dbname in <source>"); empty when they were not
-  // read from a file.
-  std::string source;
-
-  // "user@host:port/db" or "user@unix:/path/db", for messages; no password.
-  std::string Describe() const;
-  // `source`, or "the database settings" when it is empty.
-  std::string SourceForMessages() const;
-};
 
 struct CatalogOptions {
   // How long a call keeps retrying a transient failure before giving up.

@@ -93,9 +93,6 @@ class Session {
   // Column names go to `names` when it is not null.
   Result<std::vector<std::vector<std::optional<std::string>>>> Select(
       std::string_view sql, std::vector<std::string>* names = nullptr);
-  // Prepares and runs `sql` with `params`; each result column is read as
-  // `columns` says. For statements without a result, pass no columns and
-  // read affected rows from `affected` when it is not null.
   // Prepares and runs `sql` unbuffered: rows reach `fn` as the server sends
   // them, never all in memory, in the binary protocol (integers travel as
   // integers: neither side formats or parses text, a third of the server's
@@ -104,6 +101,9 @@ class Session {
   // drops the rest, as the protocol requires).
   Status Stream(std::string_view sql, const std::vector<ColumnType>& columns,
                 const std::function<bool(const std::vector<ValueView>& row)>& fn);
+  // Prepares and runs `sql` with `params`; each result column is read as
+  // `columns` says. For statements without a result, pass no columns and
+  // read affected rows from `affected` when it is not null.
   Result<std::vector<Row>> Query(std::string_view sql, const std::vector<Param>& params,
                                  const std::vector<ColumnType>& columns,
                                  uint64_t* affected = nullptr);

@@ -9,10 +9,13 @@
 
 #include <CLI/CLI.hpp>
 #include <cerrno>
+#include <optional>
 #include <ostream>
 
 #include "cli/daemon_commands.h"
+#include "cli/global_flags.h"
 #include "cli/journal_commands.h"
+#include "cli/report.h"
 #include "cli/retry_command.h"
 #include "cli/sweep_command.h"
 #include "common/unique_fd.h"
@@ -85,6 +88,10 @@ Status SetUpLogging(const Settings& settings, std::ostream& err) {
   return Status::Ok();
 }
 
+// Thrown by the hidden --print-settings-markdown flag while parsing, as
+// CLI11 does for --help, so that no command is required.
+struct PrintSettingsMarkdown {};
+
 // CLI11 words an unknown command as "A subcommand is required" or "The
 // following argument was not expected"; ours names it. Other errors keep
 // CLI11's text.
@@ -107,92 +114,33 @@ std::string ParseErrorText(CLI::App& app, const CLI::ParseError& e) {
   return words.substr(1) + " needs a command: " + names;
 }
 
-// Command-line values for every config key; applied only when given.
-struct GlobalFlags {
-  std::string config = kDefaultRecsyncConf;
-  std::string bluecherry_conf, journal, control_socket, log_level, log_file, fstab, watcher;
-  std::vector<std::string> storage;
-  int64_t min_age = 0, batch_size = 0, sweep_interval = 0, journal_retention_days = 0,
-          probe_timeout = 0;
-  double max_missing_ratio = 0;
-};
-
-}  // namespace
-
-int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
-  CLI::App app{"recsync keeps Bluecherry's media database true to the recordings on disk."};
+// The app before any option or command is added: their defaults come from it.
+void ConfigureApp(CLI::App& app) {
   app.name("recsync");
   app.require_subcommand(1);
   // A repeated option takes its last value (GNU convention), so a wrapper or
   // an alias can set a default that a later flag overrides. Subcommands copy
   // these defaults when they are added, so every command's options get it;
-  // --storage, which accumulates roots, opts out below.
+  // a list (--storage), which accumulates, opts out (cli/global_flags.cc).
   app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   // Options of the root app are also accepted after the command word.
   app.fallthrough();
+  // Hidden: prints README.md's settings reference, generated from the table.
+  app.add_flag_callback("--print-settings-markdown", [] { throw PrintSettingsMarkdown(); })
+      ->group("");
+}
 
-  GlobalFlags g;
-  auto* config = app.add_option("--config", g.config, "recsync's config file")
-                     ->capture_default_str();
-  struct Override {
-    CLI::Option* option;
-    std::function<void(SettingsOverrides&)> apply;
-  };
-  std::vector<Override> overrides;
-  auto add = [&](const char* name, auto& value, const char* help, auto apply) {
-    overrides.push_back({app.add_option(name, value, help), apply});
-  };
-  add("--bluecherry-conf", g.bluecherry_conf, "Bluecherry's config, for DB credentials",
-      [&](SettingsOverrides& o) { o.bluecherry_conf = g.bluecherry_conf; });
-  add("--journal", g.journal, "The journal database",
-      [&](SettingsOverrides& o) { o.journal = g.journal; });
-  add("--storage", g.storage, "A storage root (repeat for several; default: Storage table)",
-      [&](SettingsOverrides& o) { o.storage = g.storage; });
-  add("--min-age", g.min_age, "Seconds a row must be old before a sweep may archive it",
-      [&](SettingsOverrides& o) { o.min_age = g.min_age; });
-  add("--max-missing-ratio", g.max_missing_ratio,
-      "Largest share of missing files a sweep archives without --force",
-      [&](SettingsOverrides& o) { o.max_missing_ratio = g.max_missing_ratio; });
-  add("--batch-size", g.batch_size, "Rows archived per transaction",
-      [&](SettingsOverrides& o) { o.batch_size = g.batch_size; });
-  add("--sweep-interval", g.sweep_interval, "Seconds between the daemon's periodic sweeps",
-      [&](SettingsOverrides& o) { o.sweep_interval = g.sweep_interval; });
-  add("--control-socket", g.control_socket, "The daemon's control socket",
-      [&](SettingsOverrides& o) { o.control_socket = g.control_socket; });
-  add("--journal-retention-days", g.journal_retention_days,
-      "Days applied/ignored events are kept",
-      [&](SettingsOverrides& o) { o.journal_retention_days = g.journal_retention_days; });
-  add("--log-level", g.log_level, "trace, debug, info, warn, error or off",
-      [&](SettingsOverrides& o) { o.log_level = g.log_level; });
-  add("--log-file", g.log_file, "Also append logs to this file",
-      [&](SettingsOverrides& o) { o.log_file = g.log_file; });
-  add("--probe-timeout", g.probe_timeout,
-      "Seconds a storage probe may take before the root counts as unresponsive",
-      [&](SettingsOverrides& o) { o.probe_timeout = g.probe_timeout; });
-  add("--fstab", g.fstab, "The fstab whose declared mount points must be mounted",
-      [&](SettingsOverrides& o) { o.fstab = g.fstab; });
-  add("--watcher", g.watcher, "The daemon's file-event backend: auto, inotify or fanotify",
-      [&](SettingsOverrides& o) { o.watcher = g.watcher; });
-  for (auto& o : overrides) {
-    // One value per occurrence; --storage may be repeated.
-    o.option->expected(1)->allow_extra_args(false);
-  }
-  overrides[2].option->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-
-  CommandRunner runner;
-  // Filled from the flags after parsing, before the command runs.
-  SettingsOverrides ov;
-  AddSweepCommand(app, &runner, &ov);
-  AddJournalCommands(app, &runner);
-  AddRetryCommand(app, &runner);
+void AddCommands(CLI::App& app, const GlobalFlags& flags, CommandRunner* runner) {
+  AddSweepCommand(app, runner, &flags.given());
+  AddJournalCommands(app, runner);
+  AddRetryCommand(app, runner);
   // Re-reads the file and re-applies the flags: what SIGHUP does for `run`.
-  auto reload = [&]() -> Result<Settings> {
-    auto loaded = LoadSettings(g.config, /*required=*/config->count() > 0);
-    if (!loaded.ok()) return loaded.status();
-    return ApplyOverrides(*loaded, ov);
-  };
-  AddDaemonCommands(app, &runner, reload);
+  AddDaemonCommands(app, runner, [&flags] { return flags.Load(); });
+}
 
+// nullopt when a command is to run; else the exit code (help, usage errors).
+std::optional<int> Parse(CLI::App& app, int argc, const char* const* argv, std::ostream& out,
+                         std::ostream& err) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -201,31 +149,26 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   } catch (const CLI::CallForAllHelp&) {
     out << app.help("", CLI::AppFormatMode::All);
     return kExitOk;
+  } catch (const PrintSettingsMarkdown&) {
+    out << SettingsMarkdown();
+    return kExitOk;
   } catch (const CLI::ParseError& e) {
     err << "recsync: " << ParseErrorText(app, e) << " (see recsync --help)\n";
     return kExitUsage;
   }
+  return std::nullopt;
+}
 
-  auto settings = LoadSettings(g.config, /*required=*/config->count() > 0);
-  if (!settings.ok()) {
-    err << "recsync: " << settings.status().message() << "\n";
-    return kExitUsage;
-  }
-  for (auto& o : overrides) {
-    if (o.option->count() > 0) o.apply(ov);
-  }
-  auto final_settings = ApplyOverrides(*settings, ov);
-  if (!final_settings.ok()) {
-    err << "recsync: " << final_settings.status().message() << "\n";
-    return kExitUsage;
-  }
+// Runs the parsed command with logs set up as `settings` say.
+int RunCommand(const CommandRunner& runner, const Settings& settings, std::ostream& out,
+               std::ostream& err) {
   // The logger writes to `err`, which may not outlive this call (tests pass a
   // string stream): put the previous logger back on the way out.
   struct RestoreLogger {
     std::shared_ptr<spdlog::logger> previous = spdlog::default_logger();
     ~RestoreLogger() { spdlog::set_default_logger(previous); }
   } restore_logger;
-  if (Status logging = SetUpLogging(*final_settings, err); !logging.ok()) {
+  if (Status logging = SetUpLogging(settings, err); !logging.ok()) {
     err << "recsync: " << logging.message() << "\n";
     return kExitUsage;
   }
@@ -233,7 +176,22 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
     err << "recsync: no command given (see recsync --help)\n";
     return kExitUsage;
   }
-  return runner(*final_settings, out, err);
+  return runner(settings, out, err);
+}
+
+}  // namespace
+
+int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
+  CLI::App app{"recsync keeps Bluecherry's media database true to the recordings on disk."};
+  ConfigureApp(app);
+  GlobalFlags flags(app);
+  CommandRunner runner;
+  AddCommands(app, flags, &runner);
+  if (auto exit = Parse(app, argc, argv, out, err)) return *exit;
+  flags.NoteGiven();
+  auto settings = flags.Load();
+  if (!OkOrReport(settings, err)) return kExitUsage;
+  return RunCommand(runner, *settings, out, err);
 }
 
 }  // namespace recsync

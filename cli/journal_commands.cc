@@ -10,6 +10,7 @@
 #include <string>
 
 #include "cli/journal_format.h"
+#include "cli/report.h"
 #include "common/clock.h"
 #include "common/time_text.h"
 #include "journal/journal.h"
@@ -92,18 +93,8 @@ bool IsOneOf(const std::string& value, const std::string_view (&allowed)[N], std
 
 std::unique_ptr<Journal> OpenOrReport(const Settings& s, Journal::Mode mode, std::ostream& err) {
   auto journal = Journal::Open(s.journal, mode);
-  if (!journal.ok()) {
-    err << "recsync: " << journal.status().message() << '\n';
-    return nullptr;
-  }
+  if (!OkOrReport(journal, err)) return nullptr;
   return std::move(*journal);
-}
-
-// Reports a failed read; returns whether `result` holds a value.
-template <typename T>
-bool Check(const Result<T>& result, std::ostream& err) {
-  if (!result.ok()) err << "recsync: " << result.status().message() << '\n';
-  return result.ok();
 }
 
 // --limit N: 0 means all; a negative N would read as "all" to SQLite, which
@@ -137,7 +128,7 @@ int RunList(const JournalArgs& a, const Settings& s, std::ostream& out, std::ost
   auto journal = OpenOrReport(s, Journal::Mode::kReadOnly, err);
   if (!journal) return kExitFailure;
   auto events = journal->ListEvents(filter);
-  if (!Check(events, err)) return kExitFailure;
+  if (!OkOrReport(events, err)) return kExitFailure;
   if (a.json) {
     for (const auto& e : *events) PrintJsonLine(out, EventJson(e));
     return 0;
@@ -157,7 +148,7 @@ int RunShow(const JournalArgs& a, const Settings& s, std::ostream& out, std::ost
   auto journal = OpenOrReport(s, Journal::Mode::kReadOnly, err);
   if (!journal) return kExitFailure;
   auto event = journal->GetEvent(a.seq);
-  if (!Check(event, err)) return kExitFailure;
+  if (!OkOrReport(event, err)) return kExitFailure;
   if (!event->has_value()) {
     err << "recsync: journal " << s.journal << " has no event " << a.seq
         << " (it may have been pruned; see `recsync journal list`)\n";
@@ -177,7 +168,7 @@ int RunSweeps(const JournalArgs& a, const Settings& s, std::ostream& out, std::o
   if (!journal) return kExitFailure;
   if (a.sweep_id) {
     auto sweep = journal->GetSweep(*a.sweep_id);
-    if (!Check(sweep, err)) return kExitFailure;
+    if (!OkOrReport(sweep, err)) return kExitFailure;
     if (!sweep->has_value()) {
       err << "recsync: journal " << s.journal << " has no sweep " << *a.sweep_id << '\n';
       return kExitFailure;
@@ -190,7 +181,7 @@ int RunSweeps(const JournalArgs& a, const Settings& s, std::ostream& out, std::o
     return 0;
   }
   auto sweeps = journal->ListSweeps(a.limit);
-  if (!Check(sweeps, err)) return kExitFailure;
+  if (!OkOrReport(sweeps, err)) return kExitFailure;
   if (a.json) {
     for (const auto& w : *sweeps) PrintJsonLine(out, SweepJson(w));
     return 0;
@@ -221,7 +212,7 @@ int RunActions(const JournalArgs& a, const Settings& s, std::ostream& out, std::
   auto journal = OpenOrReport(s, Journal::Mode::kReadOnly, err);
   if (!journal) return kExitFailure;
   auto actions = journal->ListActions(filter);
-  if (!Check(actions, err)) return kExitFailure;
+  if (!OkOrReport(actions, err)) return kExitFailure;
   if (a.json) {
     for (const auto& x : *actions) PrintJsonLine(out, ActionJson(x));
     return 0;
@@ -241,7 +232,7 @@ int RunStats(const JournalArgs& a, const Settings& s, std::ostream& out, std::os
   auto journal = OpenOrReport(s, Journal::Mode::kReadOnly, err);
   if (!journal) return kExitFailure;
   auto stats = journal->Stats();
-  if (!Check(stats, err)) return kExitFailure;
+  if (!OkOrReport(stats, err)) return kExitFailure;
   if (a.json) {
     PrintJsonLine(out, StatsJson(*stats));
   } else {
@@ -256,7 +247,7 @@ int RunPrune(const JournalArgs& a, const Settings& s, std::ostream& out, std::os
   auto journal = OpenOrReport(s, Journal::Mode::kReadWrite, err);
   if (!journal) return kExitFailure;
   auto pruned = journal->Prune(days, SystemClock().NowMs());
-  if (!Check(pruned, err)) return kExitFailure;
+  if (!OkOrReport(pruned, err)) return kExitFailure;
   out << "pruned " << *pruned << " applied/ignored events older than " << days << " days from "
       << PrintableText(s.journal) << '\n';
   return 0;

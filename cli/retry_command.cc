@@ -10,6 +10,7 @@
 
 #include "cli/app.h"
 #include "cli/daemon_commands.h"
+#include "cli/report.h"
 #include "common/clock.h"
 #include "common/instance_lock.h"
 #include "common/text.h"
@@ -99,30 +100,20 @@ int RetryInJournal(const RetryArgs& a, const Settings& s, std::ostream& out, std
     return kExitError;
   }
   // Read-only first: a missing journal is reported, not created.
-  if (auto exists = Journal::Open(s.journal, Journal::Mode::kReadOnly); !exists.ok()) {
-    err << "recsync: " << exists.status().message() << "\n";
+  if (auto exists = Journal::Open(s.journal, Journal::Mode::kReadOnly); !OkOrReport(exists, err)) {
     return kExitError;
   }
   auto journal = Journal::Open(s.journal, Journal::Mode::kReadWrite);
-  if (!journal.ok()) {
-    err << "recsync: " << journal.status().message() << "\n";
-    return kExitError;
-  }
+  if (!OkOrReport(journal, err)) return kExitError;
   const int64_t now = SystemClock().NowMs();
   RetryDone done;
   if (a.all) {
     auto all = (*journal)->RetryAllFailed(now);
-    if (!all.ok()) {
-      err << "recsync: " << all.status().message() << "\n";
-      return kExitError;
-    }
+    if (!OkOrReport(all, err)) return kExitError;
     done.retried = std::move(*all);
   } else {
     auto some = (*journal)->RetryFailed(a.seqs, now);
-    if (!some.ok()) {
-      err << "recsync: " << some.status().message() << "\n";
-      return kExitError;
-    }
+    if (!OkOrReport(some, err)) return kExitError;
     done.retried = std::move(some->retried);
     done.skipped = std::move(some->skipped);
   }

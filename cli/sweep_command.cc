@@ -4,8 +4,10 @@
 #include <optional>
 #include <ostream>
 
+#include "app/sweep_options.h"
 #include "catalog/catalog.h"
 #include "cli/app.h"
+#include "cli/report.h"
 #include "common/clock.h"
 #include "common/instance_lock.h"
 #include "common/json.h"
@@ -34,10 +36,10 @@ nlohmann::json DaemonSweepRequest(const SweepFlags& flags, const SettingsOverrid
                             {"dry_run", flags.dry_run},
                             {"force", flags.force},
                             {"relist", flags.relist}};
-  if (given.min_age) request["min_age"] = *given.min_age;
-  if (given.max_missing_ratio) request["max_missing_ratio"] = *given.max_missing_ratio;
-  if (given.batch_size) request["batch_size"] = *given.batch_size;
-  if (given.storage) request["storage"] = *given.storage;
+  if (auto* v = given.Find(&Settings::min_age)) request["min_age"] = *v;
+  if (auto* v = given.Find(&Settings::max_missing_ratio)) request["max_missing_ratio"] = *v;
+  if (auto* v = given.Find(&Settings::batch_size)) request["batch_size"] = *v;
+  if (auto* v = given.Find(&Settings::storage)) request["storage"] = *v;
   return request;
 }
 
@@ -91,24 +93,15 @@ int RunSweep(const SweepFlags& flags, const SettingsOverrides& given, const Sett
     return kExitError;
   }
   auto db = LoadBluecherryDb(settings.bluecherry_conf);
-  if (!db.ok()) {
-    err << "recsync: " << db.status().message() << "\n";
-    return kExitUsage;
-  }
+  if (!OkOrReport(db, err)) return kExitUsage;
   // The journal first: a read-only or locked journal must stop us before we
   // touch the database, since every change has to be recorded.
   auto journal = Journal::Open(settings.journal, Journal::Mode::kReadWrite);
-  if (!journal.ok()) {
-    err << "recsync: " << journal.status().message() << "\n";
-    return kExitError;
-  }
+  if (!OkOrReport(journal, err)) return kExitError;
   auto catalog = Catalog::Connect(*db, CatalogOptions{});
-  if (!catalog.ok()) {
-    err << "recsync: " << catalog.status().message() << "\n";
-    return kExitError;
-  }
+  if (!OkOrReport(catalog, err)) return kExitError;
   SystemClock clock;
-  SweepOptions options = SweepOptionsFor(settings, "manual");
+  SweepOptions options = SweepOptionsFor(settings, SweepTrigger::kManual);
   // We hold the journal's lock: intents older than now are from a crash.
   options.settle_intents_before_ms = clock.NowMs();
   options.dry_run = flags.dry_run;

@@ -4,9 +4,9 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <functional>
 #include <libconfig.h++>
-#include <map>
+#include <type_traits>
+#include <variant>
 
 namespace recsync {
 namespace {
@@ -98,36 +98,31 @@ Status ReadStringList(const std::string& file, const libconfig::Setting& s,
   return Status::Ok();
 }
 
-// Range checks shared by the file and the command line.
+// Every setting's rule (settings.h), for the file and the command line.
 Status Validate(const Settings& s, const std::string& origin) {
-  auto bad = [&](const std::string& what) { return Status(Code::kInvalid, origin + ": " + what); };
-  if (s.min_age < 0) return bad("min_age must be >= 0 seconds");
-  if (!(s.max_missing_ratio >= 0.0 && s.max_missing_ratio <= 1.0)) {
-    return bad("max_missing_ratio must be between 0 and 1");
-  }
-  if (s.batch_size < 1 || s.batch_size > kMaxBatchSize) {
-    return bad("batch_size must be between 1 and " + std::to_string(kMaxBatchSize));
-  }
-  if (s.sweep_interval < 1) return bad("sweep_interval must be >= 1 second");
-  if (s.journal_retention_days < 0) return bad("journal_retention_days must be >= 0");
-  if (s.probe_timeout < 1) return bad("probe_timeout must be >= 1 second");
-  static const char* kLevels[] = {"trace", "debug", "info", "warn", "error", "off"};
-  bool level_ok = false;
-  for (const char* l : kLevels) level_ok |= (s.log_level == l);
-  if (!level_ok) return bad("log_level must be one of trace, debug, info, warn, error, off");
-  if (s.journal.empty()) return bad("journal must not be empty");
-  if (s.watcher != "auto" && s.watcher != "inotify" && s.watcher != "fanotify") {
-    return bad("watcher must be one of auto, inotify, fanotify");
-  }
-  if (!s.log_file.empty() && s.log_file[0] != '/') return bad("log_file must be an absolute path");
-  if (s.control_socket.empty() || s.control_socket[0] != '/') {
-    return bad("control_socket must be an absolute path");
-  }
-  for (const auto& root : s.storage) {
-    if (root.empty() || root[0] != '/') return bad("storage root \"" + root + "\" must be an absolute path");
-    if (root.find_first_not_of('/') == std::string::npos) return bad("\"/\" cannot be a storage root");
-  }
-  return Status::Ok();
+  const std::string broken = FirstBrokenRule(s);
+  return broken.empty() ? Status::Ok() : Status(Code::kInvalid, origin + ": " + broken);
+}
+
+// Reads one key of the `recsync` group into its field, by the field's type.
+Status ReadSetting(const std::string& file, const libconfig::Setting& value,
+                   const SettingSpec& spec, Settings& settings) {
+  return std::visit(
+      [&](auto field) -> Status {
+        auto& out = settings.*field;
+        using T = std::decay_t<decltype(out)>;
+        if constexpr (std::is_same_v<T, std::string>) {
+          return ReadString(file, value, out);
+        } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+          return ReadStringList(file, value, out);
+        } else if constexpr (std::is_same_v<T, int64_t>) {
+          return ReadInt(file, value, out);
+        } else {
+          static_assert(std::is_same_v<T, double>, "a setting of a type the file cannot hold");
+          return ReadNumber(file, value, out);
+        }
+      },
+      spec.field);
 }
 
 }  // namespace
@@ -143,51 +138,23 @@ Result<Settings> LoadSettings(const std::string& path, bool required) {
   const libconfig::Setting& group = cfg.lookup("recsync");
   if (!group.isGroup()) return ConfigError(path, "recsync must be a group: recsync: { ... };");
 
-  using Reader = std::function<Status(const libconfig::Setting&)>;
-  const std::map<std::string, Reader> readers = {
-      {"bluecherry_conf", [&](auto& s) { return ReadString(path, s, settings.bluecherry_conf); }},
-      {"journal", [&](auto& s) { return ReadString(path, s, settings.journal); }},
-      {"storage", [&](auto& s) { return ReadStringList(path, s, settings.storage); }},
-      {"min_age", [&](auto& s) { return ReadInt(path, s, settings.min_age); }},
-      {"max_missing_ratio", [&](auto& s) { return ReadNumber(path, s, settings.max_missing_ratio); }},
-      {"batch_size", [&](auto& s) { return ReadInt(path, s, settings.batch_size); }},
-      {"sweep_interval", [&](auto& s) { return ReadInt(path, s, settings.sweep_interval); }},
-      {"control_socket", [&](auto& s) { return ReadString(path, s, settings.control_socket); }},
-      {"journal_retention_days", [&](auto& s) { return ReadInt(path, s, settings.journal_retention_days); }},
-      {"log_level", [&](auto& s) { return ReadString(path, s, settings.log_level); }},
-      {"log_file", [&](auto& s) { return ReadString(path, s, settings.log_file); }},
-      {"probe_timeout", [&](auto& s) { return ReadInt(path, s, settings.probe_timeout); }},
-      {"fstab", [&](auto& s) { return ReadString(path, s, settings.fstab); }},
-      {"watcher", [&](auto& s) { return ReadString(path, s, settings.watcher); }},
-  };
   for (int i = 0; i < group.getLength(); ++i) {
     const libconfig::Setting& s = group[i];
-    auto it = readers.find(s.getName());
-    if (it == readers.end()) {
+    const SettingSpec* spec = FindSetting(s.getName());
+    if (spec == nullptr) {
       return Status(Code::kInvalid, path + ":" + std::to_string(s.getSourceLine()) +
                                         ": unknown key recsync." + s.getName());
     }
-    RECSYNC_RETURN_IF_ERROR(it->second(s));
+    RECSYNC_RETURN_IF_ERROR(ReadSetting(path, s, *spec, settings));
   }
   RECSYNC_RETURN_IF_ERROR(Validate(settings, path));
   return settings;
 }
 
 Result<Settings> ApplyOverrides(Settings s, const SettingsOverrides& o) {
-  if (o.bluecherry_conf) s.bluecherry_conf = *o.bluecherry_conf;
-  if (o.journal) s.journal = *o.journal;
-  if (o.control_socket) s.control_socket = *o.control_socket;
-  if (o.log_level) s.log_level = *o.log_level;
-  if (o.log_file) s.log_file = *o.log_file;
-  if (o.fstab) s.fstab = *o.fstab;
-  if (o.watcher) s.watcher = *o.watcher;
-  if (o.storage) s.storage = *o.storage;
-  if (o.min_age) s.min_age = *o.min_age;
-  if (o.batch_size) s.batch_size = *o.batch_size;
-  if (o.sweep_interval) s.sweep_interval = *o.sweep_interval;
-  if (o.journal_retention_days) s.journal_retention_days = *o.journal_retention_days;
-  if (o.probe_timeout) s.probe_timeout = *o.probe_timeout;
-  if (o.max_missing_ratio) s.max_missing_ratio = *o.max_missing_ratio;
+  for (const SettingSpec& spec : SettingsTable()) {
+    if (o.given.count(spec.key)) CopySetting(spec, o.values, s);
+  }
   RECSYNC_RETURN_IF_ERROR(Validate(s, "command line"));
   return s;
 }

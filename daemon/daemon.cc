@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "common/threads.h"
+#include "config/settings.h"
 #include "daemon/storage_probe.h"
 #include "daemon/systemd_notify.h"
 
@@ -330,21 +331,10 @@ void Daemon::ApplySettings(const Result<Settings>& reloaded) {
                   reloaded.status().message());
     return;
   }
-  Settings next = *reloaded;
-  // These are fixed for the process's life: they name its own resources.
-  auto keep = [&](std::string& field, const std::string& running, const char* key) {
-    if (field != running) {
-      spdlog::warn("{} changed to {}; restart recsync to use it", key, field);
-      field = running;
-    }
-  };
-  keep(next.journal, settings_.journal, "journal");
-  keep(next.control_socket, settings_.control_socket, "control_socket");
-  keep(next.bluecherry_conf, settings_.bluecherry_conf, "bluecherry_conf");
-  keep(next.fstab, settings_.fstab, "fstab");
-  keep(next.log_file, settings_.log_file, "log_file");
-  keep(next.watcher, settings_.watcher, "watcher");
-  settings_ = next;
+  // Settings that name the process's own resources keep their running value.
+  std::vector<std::string> warnings;
+  settings_ = ApplyReload(settings_, *reloaded, &warnings);
+  for (const auto& w : warnings) spdlog::warn("{}", w);
   spdlog::set_level(spdlog::level::from_str(settings_.log_level));
   sweeps_->Reconfigure(settings_);
   LoadRoots("reload");

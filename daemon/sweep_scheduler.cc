@@ -6,6 +6,7 @@
 #include <random>
 
 #include "common/text.h"
+#include "app/sweep_options.h"
 #include "reconcile/sweep.h"
 
 namespace recsync {
@@ -138,7 +139,7 @@ SweepStatus SweepScheduler::status() const {
 }
 
 SweepOptions SweepScheduler::OptionsFor(const SweepRequest& request) const {
-  SweepOptions options = SweepOptionsFor(settings_, std::string(ToText(request.trigger)));
+  SweepOptions options = SweepOptionsFor(settings_, request.trigger);
   ApplySweepSpec(request.spec, options);
   // At start-up files may have vanished in ways that leave no trace in a
   // folder's times (a crash, a repaired filesystem): list everything.

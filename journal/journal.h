@@ -21,64 +21,15 @@
 //   only), and a new journal sets aside a -wal and -shm left beside it.
 //
 // Schema (version kJournalSchemaVersion, stored in PRAGMA user_version, with
-// PRAGMA application_id = kJournalApplicationId marking the file as ours).
-// Opening read-write migrates an older file forward step by step (0->1->...->8)
-// in one transaction, so a crash mid-migration leaves the old version intact. A
-// newer version than this binary knows is refused; read-only opens never
-// migrate and refuse an older version too (open it read-write once).
-//
-// Version 4 (versions 5 to 7, below, add to it):
-//   events(seq INTEGER PRIMARY KEY AUTOINCREMENT, time_ms INTEGER, path BLOB,
-//          kind TEXT, state TEXT, media_ids TEXT, attempts INTEGER,
-//          last_error TEXT, updated_ms INTEGER, cookie INTEGER, is_dir INTEGER)
-//     kind: one of kEventKinds; state: one of kEventStates.
-//     media_ids: comma-separated ids the event resolved to ("" when none).
-//     cookie: the kernel's rename cookie, equal for the two halves of one
-//       rename (0 for other kinds); is_dir: a whole directory moved.
-//     AUTOINCREMENT so a seq is never reused, even after Prune().
-//     Indexes: (state, seq) for the pending queue and counts; (cookie, seq)
-//     over cookie <> 0 for pairing the halves of a rename.
-//   sweeps(id INTEGER PRIMARY KEY AUTOINCREMENT, "trigger" TEXT, started_ms,
-//          finished_ms, outcome TEXT, dry_run INTEGER, checked, missing,
-//          unknown, archived INTEGER, report TEXT)
-//     report: the full per-root report as JSON (see SweepRecord::report_json).
-//   actions(id INTEGER PRIMARY KEY AUTOINCREMENT, media_id INTEGER, path BLOB,
-//           time_ms INTEGER, action TEXT, cause TEXT, cause_id INTEGER,
-//           detail TEXT)
-//     action: archive | repath | restore; cause: sweep | event.
-//   roots(path BLOB PRIMARY KEY, st_dev INTEGER, mount_point INTEGER,
-//         fs_type TEXT, seen_ms INTEGER, mount_path BLOB)
-//     mount_path: where the filesystem the root lay on was mounted.
-//
-// Version 8 adds the index actions_by_path(path, id): a file that comes back
-// finds the row recsync archived at its path (ArchivedSinceRestore).
-//
-// Version 7 adds intents(id INTEGER PRIMARY KEY AUTOINCREMENT, time_ms
-// INTEGER, format INTEGER, actions BLOB): each row the actions one catalog
-// transaction is about to make, written before its COMMIT (see
-// RecordIntent()); `actions` holds them encoded as `format` says
-// (journal/intents.cc), time_ms is the latest of their times. Migration 6->7
-// moves a version-6 journal's unconfirmed actions into one intent and drops
-// the index of unconfirmed actions: every row of `actions` is now confirmed.
-//
-// Version 6 adds listings(dir BLOB PRIMARY KEY, st_dev INTEGER, st_ino
-// INTEGER, mtime_ns INTEGER, ctime_ns INTEGER, listed_ms INTEGER, format
-// INTEGER, names BLOB): the folder listings a sweep remembers for the next
-// one (see ListingRecord). It starts empty.
-//
-// Version 5 adds actions.confirmed (1 for every action a version-4 journal
-// holds; 0 for an intent, which version 7 keeps in its own table).
-//
-// Version 3 differs from version 4 in that events have no cookie and no
-// is_dir (migration 3->4 sets 0 for both: such a "moved_from" cannot be paired
-// and counts as a move out of the roots, as version 3 treated it).
-//
-// Version 2 differs from version 3 in that roots has no mount_path
-// (migration 2->3 sets "", which compares as unknown).
-//
-// Version 1 (the first release) differs from version 2 in that events have no
-// updated_ms (migration 1->2 sets it to time_ms), actions have no detail
-// (migration sets ""), and there is no roots table.
+// PRAGMA application_id = kJournalApplicationId marking the file as ours):
+// events (the queue, by seq), sweeps, actions (the audit trail), roots,
+// listings (remembered folder listings) and intents (a catalog transaction's
+// actions before its COMMIT). journal/schema.md gives every column and what
+// each version changed. Opening read-write migrates an older file forward
+// step by step in one transaction, so a crash mid-migration leaves the old
+// version intact. A newer version than this binary knows is refused;
+// read-only opens never migrate and refuse an older version too (open it
+// read-write once).
 //
 // Paths are stored as BLOBs: they are bytes on Linux and may hold newlines or
 // invalid UTF-8; they round-trip exactly.

@@ -1,4 +1,5 @@
-// Schema migrations and the mapping of SQLite failures to Status.
+// Schema migrations (what each version holds: journal/schema.md) and the
+// mapping of SQLite failures to Status.
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Transaction.h>
 #include <sqlite3.h>

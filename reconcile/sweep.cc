@@ -15,17 +15,6 @@
 
 namespace recsync {
 
-SweepOptions SweepOptionsFor(const Settings& settings, std::string trigger) {
-  SweepOptions options;
-  options.trigger = std::move(trigger);
-  options.min_age_s = settings.min_age;
-  options.max_missing_ratio = settings.max_missing_ratio;
-  options.batch_size = settings.batch_size;
-  options.probe_timeout = std::chrono::seconds(settings.probe_timeout);
-  options.roots = settings.storage;
-  return options;
-}
-
 Result<SweepReport> Sweeper::Run(const SweepOptions& opt) {
   sweep_internal::SweepRun run(catalog_, journal_, disk_, clock_, opt);
   return run.Run();

@@ -28,7 +28,6 @@
 
 #include "catalog/catalog.h"
 #include "common/clock.h"
-#include "config/config.h"
 #include "journal/journal.h"
 #include "reconcile/disk.h"
 #include "reconcile/storage_lanes.h"
@@ -36,6 +35,8 @@
 
 namespace recsync {
 
+// What one sweep does, as its caller sets it (the command line and the daemon
+// make them from the settings: app/sweep_options.h).
 struct SweepOptions {
   std::string trigger = "manual";  // startup | periodic | manual | overflow | pressure | online
   bool dry_run = false;
@@ -67,10 +68,6 @@ struct SweepOptions {
   // sweep that is not a dry run remembers the listings it takes.
   bool reuse_listings = true;
 };
-
-// Options for a sweep with `trigger` as `settings` configure it (min_age,
-// ratio, batch size, probe timeout, configured roots); flags are left off.
-SweepOptions SweepOptionsFor(const Settings& settings, std::string trigger);
 
 // The figures of one root (or of one inferred root outside the configured ones).
 struct RootReport {

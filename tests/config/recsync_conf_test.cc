@@ -22,6 +22,10 @@ TEST_CASE("an absent optional recsync.conf gives the documented defaults") {
   CHECK(s->control_socket == "/run/recsync/control.sock");
   CHECK(s->journal_retention_days == 30);
   CHECK(s->log_level == "info");
+  CHECK(s->log_file.empty());
+  CHECK(s->probe_timeout == 10);
+  CHECK(s->fstab == "/etc/fstab");
+  CHECK(s->watcher == "inotify");
 }
 
 TEST_CASE("an explicitly named config file must exist") {
@@ -50,6 +54,7 @@ TEST_CASE("every key in recsync.conf is read") {
   log_file = "/var/log/recsync.log";
   probe_timeout = 3;
   fstab = "/srv/fstab";
+  watcher = "auto";
 };
 )");
   auto s = LoadSettings(path, true);
@@ -67,6 +72,7 @@ TEST_CASE("every key in recsync.conf is read") {
   CHECK(s->log_file == "/var/log/recsync.log");
   CHECK(s->probe_timeout == 3);
   CHECK(s->fstab == "/srv/fstab");
+  CHECK(s->watcher == "auto");
 }
 
 TEST_CASE("an unknown key is an error naming the key and line") {
@@ -113,15 +119,15 @@ TEST_CASE("command-line overrides win over the file and are validated") {
   Settings base;
   base.min_age = 60;
   SettingsOverrides o;
-  o.min_age = 5;
-  o.storage = std::vector<std::string>{"/x"};
+  o.Set(&Settings::min_age, int64_t{5});
+  o.Set(&Settings::storage, std::vector<std::string>{"/x"});
   auto s = ApplyOverrides(base, o);
   REQUIRE(s.ok());
   CHECK(s->min_age == 5);
   CHECK(s->storage == std::vector<std::string>{"/x"});
 
   SettingsOverrides bad;
-  bad.storage = std::vector<std::string>{"relative/path"};
+  bad.Set(&Settings::storage, std::vector<std::string>{"relative/path"});
   auto r = ApplyOverrides(base, bad);
   REQUIRE_FALSE(r.ok());
   CHECK_THAT(r.status().message(), Catch::Contains("must be an absolute path"));
@@ -144,10 +150,10 @@ TEST_CASE("watcher is inotify by default, takes auto or fanotify, and nothing el
              Catch::Contains(path) && Catch::Contains("watcher must be one of auto, inotify, fanotify"));
 
   SettingsOverrides o;
-  o.watcher = "inotify";
+  o.Set(&Settings::watcher, std::string("inotify"));
   auto flagged = ApplyOverrides(*defaults, o);
   REQUIRE(flagged.ok());
   CHECK(flagged->watcher == "inotify");
-  o.watcher = "poll";
+  o.Set(&Settings::watcher, std::string("poll"));
   CHECK(ApplyOverrides(*defaults, o).status().code() == Code::kInvalid);
 }
