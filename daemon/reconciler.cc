@@ -60,11 +60,8 @@ void Reconciler::Shutdown() {
 }
 
 std::string Reconciler::RootOf(const std::string& path) const {
-  std::string best;
-  for (const auto& r : roots_) {
-    if (IsUnder(path, r) && r.size() > best.size()) best = r;
-  }
-  return best;
+  const std::string* root = InnermostRoot(path, roots_);
+  return root ? *root : std::string();
 }
 
 std::vector<std::string> Reconciler::AliasesOf(const std::string& path) {

@@ -101,23 +101,13 @@ Status SweepRun::Fail(const Status& status) {
 // starts; the rows of those still unchanged need no lister at all.
 void SweepRun::VerifyRemembered() {
   if (!opt_.reuse_listings || listings_->size() == 0) return;
-  std::vector<RootWork::Verified> per_root(configured_count_);
+  std::map<RootWork*, RootWork::Verified> per_root;
   listings_->ForEach([&](const std::string& dir, const RememberedListing& listing) {
-    size_t best = configured_count_;
-    size_t best_size = 0;
-    for (size_t i = 0; i < configured_count_; ++i) {
-      const std::string* prefix = works_[i]->Covers(dir);
-      if (prefix && (best == configured_count_ || prefix->size() > best_size)) {
-        best = i;
-        best_size = prefix->size();
-      }
-    }
-    if (best < configured_count_ && works_[best]->memory) {
-      per_root[best].emplace_back(&dir, &listing);
-    }
+    RootWork* own = InnermostWork(Configured(), dir, RootHolds::kItselfAndBelow).first;
+    if (own && own->memory) per_root[own].emplace_back(&dir, &listing);
   });
-  for (size_t i = 0; i < configured_count_; ++i) {
-    StartVerify(*works_[i], listings_, std::move(per_root[i]), disk_, opt_.probe_timeout);
+  for (const auto& w : Configured()) {
+    StartVerify(*w, listings_, std::move(per_root[w.get()]), disk_, opt_.probe_timeout);
   }
   verify_pending_ = true;
 }
@@ -325,15 +315,7 @@ void SweepRun::SaveListings() {
   // or changed, or its listing was too old to load: it is dropped. Folders of
   // an offline root, or under no root of this sweep, are left for a later one.
   auto checked_root_of = [&](const std::string& dir) {
-    const RootWork* own = nullptr;
-    size_t own_size = 0;
-    for (const auto& w : works_) {
-      const std::string* prefix = w->Covers(dir);
-      if (prefix && (!own || prefix->size() > own_size)) {
-        own = w.get();
-        own_size = prefix->size();
-      }
-    }
+    const RootWork* own = InnermostWork(works_, dir, RootHolds::kItselfAndBelow).first;
     return own && own->report.state != RootState::kOffline;
   };
   std::vector<std::string> drop;

@@ -83,16 +83,7 @@ Result<RootWork*> SweepRun::AddRoot(const std::string& path, bool configured) {
 }
 
 Result<RootWork*> SweepRun::Place(const std::string& path) {
-  RootWork* best = nullptr;
-  const std::string* best_prefix = nullptr;
-  for (size_t i = 0; i < configured_count_; ++i) {
-    RootWork* w = works_[i].get();
-    const std::string* prefix = w->Holds(path);
-    if (prefix && (!best_prefix || prefix->size() > best_prefix->size())) {
-      best = w;
-      best_prefix = prefix;
-    }
-  }
+  auto [best, best_prefix] = InnermostWork(Configured(), path, RootHolds::kOnlyBelow);
   // A storage nested below a configured root (an old root, a mount of its
   // own) is assessed as a root in its own right, so that it being
   // unmounted is noticed instead of its rows looking missing.
@@ -101,11 +92,8 @@ Result<RootWork*> SweepRun::Place(const std::string& path) {
     return best;
   }
   // Under a root this sweep was not asked to check: its own sweeps do.
-  for (const auto& other : opt_.other_roots) {
-    if (path != other && IsUnder(path, other) && (!best_prefix || other.size() > best_prefix->size())) {
-      return &other_roots_;
-    }
-  }
+  const std::string* other = InnermostRoot(path, opt_.other_roots, RootHolds::kOnlyBelow);
+  if (other && (!best_prefix || other->size() > best_prefix->size())) return &other_roots_;
   if (!root) return static_cast<RootWork*>(nullptr);
   if (auto it = inferred_.find(*root); it != inferred_.end()) return it->second;
   const std::string root_path(*root);

@@ -20,6 +20,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -73,6 +74,11 @@ class SweepRun {
   // Records the sweep as failed, with the figures so far; returns `status`.
   Status Fail(const Status& status);
   bool Cancelled() const { return opt_.cancel && opt_.cancel->load(); }
+
+  // The configured roots (the first of works_).
+  std::span<const std::unique_ptr<RootWork>> Configured() const {
+    return {works_.data(), configured_count_};
+  }
 
   // 1. roots
   Status AddConfiguredRoots();
