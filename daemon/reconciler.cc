@@ -7,6 +7,7 @@
 
 #include "common/path.h"
 #include "reconcile/audited_change.h"
+#include "reconcile/root_assessor.h"
 #include "reconcile/storage_root.h"
 
 namespace recsync {
@@ -74,7 +75,7 @@ std::vector<std::string> Reconciler::AliasesOf(const std::string& path) {
   return out;
 }
 
-bool Reconciler::Held(const std::string& path, const MountTables& tables) {
+bool Reconciler::Held(const std::string& path, RootVerdicts& verdicts) {
   std::string root;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -87,17 +88,7 @@ bool Reconciler::Held(const std::string& path, const MountTables& tables) {
     root = InferRoot(path).value_or("");
     if (root.empty()) return false;
   }
-  auto cached = pass_online_.find(root);
-  if (cached != pass_online_.end()) return !cached->second;
-  auto last = journal_->GetRoot(root);
-  bool online = false;
-  if (last.ok()) {
-    auto status = AssessRoot(*options_.lanes, disk_, root, tables, *last, options_.probe_timeout);
-    online = status.state != RootState::kOffline;
-    if (!online) spdlog::debug("holding events under {}: {}", root, status.reason);
-  }
-  pass_online_[root] = online;
-  return !online;
+  return !verdicts.MayTouch(root);
 }
 
 bool Reconciler::WaitFor(std::chrono::steady_clock::time_point until, bool for_news) {
@@ -144,16 +135,18 @@ void Reconciler::Run() {
     bool had_retry = false, failed = false, waiting = false, caught_up = false;
     int64_t after = 0;
     for (;;) {
-      pass_online_.clear();
-      auto tables = ReadMountTables(*disk_);
-      if (!tables.ok()) spdlog::warn("holding every event: {}", tables.status().message());
+      RootAssessor assessor(options_.lanes, disk_, options_.probe_timeout);
+      RootVerdicts verdicts(assessor, assessor.ReadTables(), RecordsIn(*journal_));
+      if (!verdicts.tables_ok()) {
+        spdlog::warn("holding every event: {}", verdicts.tables_status().message());
+      }
       ApplierOptions opts;
       opts.probe_timeout = options_.probe_timeout;
       opts.settle = options_.settle;
       opts.restore_window = options_.restore_window;
       opts.lanes = options_.lanes;
       opts.held = [&](const std::string& path) {
-        return !tables.ok() || Held(path, *tables);
+        return !verdicts.tables_ok() || Held(path, verdicts);
       };
       opts.root_of = [this](const std::string& path) {
         std::lock_guard<std::mutex> lock(mu_);

@@ -32,6 +32,7 @@
 #include "journal/journal.h"
 #include "reconcile/disk.h"
 #include "reconcile/event_applier.h"
+#include "reconcile/root_assessor.h"
 #include "reconcile/storage_root.h"
 
 namespace recsync {
@@ -91,7 +92,9 @@ class Reconciler {
   void Round();
   // Waits until notified, `until`, or stopped; false when stopping.
   bool WaitFor(std::chrono::steady_clock::time_point until, bool for_news);
-  bool Held(const std::string& path, const MountTables& tables);
+  // Whether events under `path` wait: its root is offline (as the daemon
+  // says, or as this pass's `verdicts` find it).
+  bool Held(const std::string& path, RootVerdicts& verdicts);
   std::string RootOf(const std::string& path) const;  // caller holds mu_
   // The path under each other spelling of its root. Reconciler thread.
   std::vector<std::string> AliasesOf(const std::string& path);
@@ -112,8 +115,6 @@ class Reconciler {
   std::vector<std::string> roots_;
   std::set<std::string> offline_;
   std::map<std::string, std::vector<std::string>> aliases_;
-  // Per-pass cache of root assessments (reconciler thread only).
-  std::map<std::string, bool> pass_online_;
   std::thread thread_;
 };
 

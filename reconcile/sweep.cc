@@ -43,7 +43,8 @@ SweepRun::SweepRun(Catalog& catalog, Journal& journal, std::shared_ptr<DiskInter
       started_(std::chrono::steady_clock::now()),
       cancelled_(Code::kUnavailable, "sweep cancelled: recsync is stopping"),
       batch_(static_cast<size_t>(std::max<int64_t>(1, options.batch_size))),
-      storage_lanes_(options.lanes ? options.lanes : std::make_shared<StorageLanes>()) {}
+      assessor_(options.lanes ? options.lanes : std::make_shared<StorageLanes>(), disk_,
+                options.probe_timeout) {}
 
 Result<SweepReport> SweepRun::Run() {
   rep_.trigger = opt_.trigger;

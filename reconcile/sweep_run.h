@@ -32,6 +32,7 @@
 #include "journal/journal.h"
 #include "reconcile/disk.h"
 #include "reconcile/listing_cache.h"
+#include "reconcile/root_assessor.h"
 #include "reconcile/storage_root.h"
 #include "reconcile/sweep.h"
 #include "reconcile/sweep_check.h"
@@ -148,8 +149,9 @@ class SweepRun {
   uint32_t next_key_ = 0;
 
   const size_t batch_;
-  // Where probes of the roots run: the daemon's lanes, or this sweep's own.
-  const std::shared_ptr<StorageLanes> storage_lanes_;
+  // Judges the roots; their probes run on the daemon's lanes, or this
+  // sweep's own.
+  const RootAssessor assessor_;
   // Deletions the daemon journaled recently: missing rows they explain do
   // not count against the ratio guard (sweep_check.h).
   DeletionLog deletions_;
