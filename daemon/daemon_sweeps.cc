@@ -7,6 +7,7 @@
 
 #include "common/text.h"
 #include "daemon/daemon.h"
+#include "reconcile/sweep_coverage.h"
 
 namespace recsync {
 namespace {
@@ -83,23 +84,10 @@ SweepOutcome Daemon::RunSweepJob(const SweepOptions& options, bool everything) {
     return out;
   }
   out.report = std::move(*report);
-  if (!options.dry_run && seq_before.ok()) {
-    const int64_t now = clock_.NowMs();
-    for (const auto& root : out.report.roots) {
-      if (root.state == RootState::kOffline) continue;
-      auto settled = sweep_journal_->SettlePending("unmounted", root.path, *seq_before,
-                                                   "applied", now);
-      if (!settled.ok()) spdlog::warn("{}", settled.status().message());
-    }
-    // Lost events anywhere are accounted for by a sweep of everything: every
-    // root it could check was checked, a root it refused is reported as
-    // degraded, and an offline one is swept when it is back. By when it was
-    // seen, not by seq: the overflow that started this sweep may be
-    // committed only after the sweep began.
-    if (everything) {
-      auto settled = sweep_journal_->SettlePendingSeenBy("overflow", started_ms, "applied", now);
-      if (!settled.ok()) spdlog::warn("{}", settled.status().message());
-    }
+  if (seq_before.ok()) {
+    Status settled = SettleCoveredEvents(*sweep_journal_, out.report,
+                                         {*seq_before, started_ms, everything}, clock_.NowMs());
+    if (!settled.ok()) spdlog::warn("{}", settled.message());
   }
   // The roots' baselines this sweep recorded, for the monitor's judgements.
   if (auto records = sweep_journal_->Roots(); records.ok()) {
