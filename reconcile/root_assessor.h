@@ -45,7 +45,7 @@ namespace recsync {
 // What a probe of one spelling found, and the identity it gives its root.
 struct SpellingProbe {
   std::string spelling;
-  Result<DirProbe> probe;  // an error: the probe did not answer in time
+  Result<DirProbe> probe = DirProbe{};  // an error: the probe did not answer in time
   std::string identity;    // see "Identity" above
 };
 

@@ -1,5 +1,5 @@
 // The sweep's first phase: which roots to sweep, what each one is (its
-// canonical path and spellings, its state), and which root a row belongs to.
+// canonical path and spellings, its state); where rows go is folder_placer.h's.
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -73,27 +73,6 @@ Result<RootWork*> SweepRun::AddRoot(const std::string& path, bool configured) {
   }
   works_.push_back(std::move(w));
   return works_.back().get();
-}
-
-Result<RootWork*> SweepRun::Place(const std::string& path) {
-  auto [best, best_prefix] = InnermostWork(Configured(), path, RootHolds::kOnlyBelow);
-  // A storage nested below a configured root (an old root, a mount of its
-  // own) is assessed as a root in its own right, so that it being
-  // unmounted is noticed instead of its rows looking missing.
-  auto root = InferRootView(path);
-  if (best && (!root || *root == *best_prefix || !IsUnder(std::string(*root), *best_prefix))) {
-    return best;
-  }
-  // Under a root this sweep was not asked to check: its own sweeps do.
-  const std::string* other = InnermostRoot(path, opt_.other_roots, RootHolds::kOnlyBelow);
-  if (other && (!best_prefix || other->size() > best_prefix->size())) return &other_roots_;
-  if (!root) return static_cast<RootWork*>(nullptr);
-  if (auto it = inferred_.find(*root); it != inferred_.end()) return it->second;
-  const std::string root_path(*root);
-  auto added = AddRoot(root_path, false);
-  if (!added.ok()) return added.status();
-  inferred_[root_path] = *added;
-  return *added;
 }
 
 std::string SweepRun::LayoutChange(const RootWork& w) const {
