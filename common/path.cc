@@ -10,6 +10,10 @@ bool IsUnder(const std::string& path, const std::string& dir) {
   return path.size() == dir.size() || path[dir.size()] == '/';
 }
 
+bool RootHoldsPath(const std::string& root, const std::string& path, RootHolds holds) {
+  return IsUnder(path, root) && (holds == RootHolds::kItselfAndBelow || path != root);
+}
+
 std::string NormalizeRoot(std::string root) {
   std::string out;
   out.reserve(root.size());

@@ -8,6 +8,7 @@
 
 #include "common/path.h"
 #include "reconcile/audited_change.h"
+#include "reconcile/root_assessor.h"
 #include "reconcile/storage_root.h"
 
 namespace recsync {
@@ -81,11 +82,8 @@ void Reconciler::Shutdown() {
 }
 
 std::string Reconciler::RootOf(const std::string& path) const {
-  std::string best;
-  for (const auto& r : roots_) {
-    if (IsUnder(path, r) && r.size() > best.size()) best = r;
-  }
-  return best;
+  const std::string* root = InnermostRoot(path, roots_);
+  return root ? *root : std::string();
 }
 
 std::vector<std::string> Reconciler::AliasesOf(const std::string& path) {
@@ -98,7 +96,7 @@ std::vector<std::string> Reconciler::AliasesOf(const std::string& path) {
   return out;
 }
 
-bool Reconciler::Held(const std::string& path, const MountTables& tables) {
+bool Reconciler::Held(const std::string& path, RootVerdicts& verdicts) {
   std::string root;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -111,17 +109,7 @@ bool Reconciler::Held(const std::string& path, const MountTables& tables) {
     root = InferRoot(path).value_or("");
     if (root.empty()) return false;
   }
-  auto cached = pass_online_.find(root);
-  if (cached != pass_online_.end()) return !cached->second;
-  auto last = journal_->GetRoot(root);
-  bool online = false;
-  if (last.ok()) {
-    auto status = AssessRoot(*options_.lanes, disk_, root, tables, *last, options_.probe_timeout);
-    online = status.state != RootState::kOffline;
-    if (!online) spdlog::debug("holding events under {}: {}", root, status.reason);
-  }
-  pass_online_[root] = online;
-  return !online;
+  return !verdicts.MayTouch(root);
 }
 
 void Reconciler::Run() {
@@ -168,14 +156,14 @@ bool Reconciler::ConnectCatalog() {
   return true;
 }
 
-ApplierOptions Reconciler::ApplierOptionsFor(const Result<MountTables>& tables) {
+ApplierOptions Reconciler::ApplierOptionsFor(RootVerdicts& verdicts) {
   ApplierOptions opts;
   opts.probe_timeout = options_.probe_timeout;
   opts.settle = options_.settle;
   opts.restore_window = options_.restore_window;
   opts.lanes = options_.lanes;
-  opts.held = [this, &tables](const std::string& path) {
-    return !tables.ok() || Held(path, *tables);
+  opts.held = [this, &verdicts](const std::string& path) {
+    return !verdicts.tables_ok() || Held(path, verdicts);
   };
   opts.root_of = [this](const std::string& path) {
     std::lock_guard<std::mutex> lock(mu_);
@@ -197,11 +185,13 @@ Reconciler::Round Reconciler::RunRound() {
   bool caught_up = false;
   int64_t after = 0;
   for (;;) {
-    pass_online_.clear();
-    const auto tables = ReadMountTables(*disk_);
-    if (!tables.ok()) spdlog::warn("holding every event: {}", tables.status().message());
+    RootAssessor assessor(options_.lanes, disk_, options_.probe_timeout);
+    RootVerdicts verdicts(assessor, assessor.ReadTables(), RecordsIn(*journal_));
+    if (!verdicts.tables_ok()) {
+      spdlog::warn("holding every event: {}", verdicts.tables_status().message());
+    }
     EventApplier applier(*catalog_, *journal_, *resolver_, disk_, clock_,
-                         ApplierOptionsFor(tables));
+                         ApplierOptionsFor(verdicts));
     auto stats = applier.ApplyPending(after);
     if (!stats.ok()) {
       round.retry = true;

@@ -32,6 +32,7 @@
 #include "journal/journal.h"
 #include "reconcile/disk.h"
 #include "reconcile/event_applier.h"
+#include "reconcile/root_assessor.h"
 #include "reconcile/storage_root.h"
 
 namespace recsync {
@@ -104,9 +105,11 @@ class Reconciler {
   bool ConnectCatalog();
   // Passes until caught up, a wait or an error; reports the round.
   Round RunRound();
-  ApplierOptions ApplierOptionsFor(const Result<MountTables>& tables);
+  ApplierOptions ApplierOptionsFor(RootVerdicts& verdicts);
   void Report(ReconcilerReport& report);
-  bool Held(const std::string& path, const MountTables& tables);
+  // Whether events under `path` wait: its root is offline (as the daemon
+  // says, or as this pass's `verdicts` find it).
+  bool Held(const std::string& path, RootVerdicts& verdicts);
   std::string RootOf(const std::string& path) const;  // caller holds mu_
   // The path under each other spelling of its root. Reconciler thread.
   std::vector<std::string> AliasesOf(const std::string& path);
@@ -127,8 +130,6 @@ class Reconciler {
   std::vector<std::string> roots_;
   std::set<std::string> offline_;
   std::map<std::string, std::vector<std::string>> aliases_;
-  // Per-pass cache of root assessments (reconciler thread only).
-  std::map<std::string, bool> pass_online_;
   std::thread thread_;
 };
 

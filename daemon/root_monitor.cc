@@ -8,6 +8,7 @@
 #include "common/path.h"
 #include "common/text.h"
 #include "daemon/storage_probe.h"
+#include "reconcile/root_assessor.h"
 
 namespace recsync {
 namespace {
@@ -69,7 +70,7 @@ struct RootMonitor::ProbeResult {
   std::string refused;  // the lane would not take the probe (stuck, no thread)
   Status tables_error;
   MountTables tables;
-  DirProbe probe;
+  SpellingProbe probe;
   double used = -1;
 };
 
@@ -164,14 +165,15 @@ void RootMonitor::Probe(Spelling& s, bool measure) {
   s.deadline = SteadyClock::now() + options_.probe_timeout;
   Status posted = lanes_->Post(
       s.path, LanePurpose::kProbe, options_.probe_timeout,
-      [mailbox = mailbox_, disk = disk_, path = s.path, round = s.round, measure, this] {
+      [mailbox = mailbox_, disk = disk_, path = s.path, known = s.real_path, round = s.round,
+       measure, this] {
         ProbeResult r;
         auto tables = ReadMountTables(*disk);
         if (tables.ok()) r.tables = std::move(*tables);
         else r.tables_error = tables.status();
-        r.probe = disk->ProbeDir(path);
-        if (measure && r.probe.err == 0) {
-          auto used = UsedPercent(r.probe.real_path);
+        r.probe = RootAssessor::ProbeHere(*disk, path, known);
+        if (measure && r.probe.probe->err == 0) {
+          auto used = UsedPercent(r.probe.identity);
           if (used.ok()) r.used = *used;
         }
         mailbox.Post([this, path, round, r = std::move(r)]() mutable {
@@ -201,12 +203,9 @@ void RootMonitor::OnProbed(const std::string& path, uint64_t round, ProbeResult 
   } else {
     // A probe that fails (a link whose target is not mounted, EIO, EACCES)
     // keeps the identity last resolved: the same root, offline.
-    if (r.probe.err == 0) s.real_path = r.probe.real_path;
-    const std::string key = s.real_path.empty() ? path : s.real_path;
-    auto last = records_.find(key);
-    s.status = JudgeRoot(path, r.probe, r.tables,
-                         last == records_.end() ? std::nullopt
-                                                : std::optional<RootRecord>(last->second));
+    s.real_path = r.probe.identity;
+    auto judged = RootAssessor::Judge(r.probe, r.tables, RecordsIn(records_));
+    if (judged.ok()) s.status = std::move(*judged);  // records in memory: always
   }
   if (r.used >= 0) s.used = r.used;
   Regroup();

@@ -8,6 +8,7 @@
 #include "common/text.h"
 #include "app/sweep_options.h"
 #include "reconcile/sweep.h"
+#include "reconcile/sweep_coverage.h"
 
 namespace recsync {
 namespace {
@@ -19,26 +20,6 @@ constexpr uint64_t kFirstRetryMs = 5 * 1000;
 constexpr uint64_t kMaxRetryMs = 60 * 1000;
 constexpr uint64_t kFirstPruneMs = 60 * 1000;
 constexpr uint64_t kPruneEveryMs = 6ull * 3600 * 1000;
-
-// Marks the journal's overflow and unmount events a finished sweep
-// accounted for as applied.
-void SettleCovered(Journal& journal, const SweepReport& report, int64_t seq_before,
-                   int64_t started_ms, bool everything, int64_t now) {
-  for (const auto& root : report.roots) {
-    if (root.state == RootState::kOffline) continue;
-    auto settled = journal.SettlePending("unmounted", root.path, seq_before, "applied", now);
-    if (!settled.ok()) spdlog::warn("{}", settled.status().message());
-  }
-  // Lost events anywhere are accounted for by a sweep of everything: every
-  // root it could check was checked, a root it refused is reported as
-  // degraded, and an offline one is swept when it is back. By when it was
-  // seen, not by seq: the overflow that started this sweep may be committed
-  // only after the sweep began.
-  if (everything) {
-    auto settled = journal.SettlePendingSeenBy("overflow", started_ms, "applied", now);
-    if (!settled.ok()) spdlog::warn("{}", settled.status().message());
-  }
-}
 
 // One sweep on the sweep worker. `everything`: all roots were asked for, so
 // the sweep accounts for events an overflow lost.
@@ -60,8 +41,10 @@ SweepOutcome RunSweep(Connections& c, const SweepOptions& options, bool everythi
     return out;
   }
   out.report = std::move(*report);
-  if (!options.dry_run && seq_before.ok()) {
-    SettleCovered(c.journal(), out.report, *seq_before, started_ms, everything, clock.NowMs());
+  if (seq_before.ok()) {
+    Status settled = SettleCoveredEvents(c.journal(), out.report,
+                                         {*seq_before, started_ms, everything}, clock.NowMs());
+    if (!settled.ok()) spdlog::warn("{}", settled.message());
   }
   return out;
 }

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <functional>
 #include <set>
 
 namespace recsync {
@@ -48,37 +49,41 @@ Status Confirm(Journal& journal, const std::map<int64_t, ActionRecord>& actions,
   return journal.ConfirmIntents(log.intents, happened, committed_ms).status();
 }
 
+// Runs `write` (a catalog change, given the hook that records its intents)
+// and confirms the intents it recorded.
+Result<std::vector<int64_t>> Audited(
+    Journal& journal, const Clock& clock, const std::map<int64_t, ActionRecord>& actions,
+    const std::function<Result<std::vector<int64_t>>(ChangeHook)>& write) {
+  IntentLog log;
+  auto changed = write(IntentWriter(journal, actions, log));
+  if (!changed.ok()) return changed;
+  RECSYNC_RETURN_IF_ERROR(Confirm(journal, actions, log, *changed, clock.NowMs()));
+  return changed;
+}
+
 }  // namespace
 
 Result<std::vector<int64_t>> ArchiveAudited(Catalog& catalog, Journal& journal, const Clock& clock,
                                             const std::vector<MediaRow>& rows,
                                             const std::map<int64_t, ActionRecord>& actions) {
-  IntentLog log;
-  auto changed = catalog.ArchiveRows(rows, IntentWriter(journal, actions, log));
-  if (!changed.ok()) return changed;
-  RECSYNC_RETURN_IF_ERROR(Confirm(journal, actions, log, *changed, clock.NowMs()));
-  return changed;
+  return Audited(journal, clock, actions,
+                 [&](ChangeHook hook) { return catalog.ArchiveRows(rows, hook); });
 }
 
 Result<std::vector<int64_t>> RepathAudited(Catalog& catalog, Journal& journal, const Clock& clock,
                                            const std::vector<MediaRow>& rows,
                                            const std::vector<std::string>& new_paths,
                                            const std::map<int64_t, ActionRecord>& actions) {
-  IntentLog log;
-  auto changed = catalog.RepathRows(rows, new_paths, IntentWriter(journal, actions, log));
-  if (!changed.ok()) return changed;
-  RECSYNC_RETURN_IF_ERROR(Confirm(journal, actions, log, *changed, clock.NowMs()));
-  return changed;
+  return Audited(journal, clock, actions, [&](ChangeHook hook) {
+    return catalog.RepathRows(rows, new_paths, hook);
+  });
 }
 
 Result<std::vector<int64_t>> RestoreAudited(Catalog& catalog, Journal& journal, const Clock& clock,
                                             const std::vector<MediaRow>& rows,
                                             const std::map<int64_t, ActionRecord>& actions) {
-  IntentLog log;
-  auto changed = catalog.RestoreRows(rows, IntentWriter(journal, actions, log));
-  if (!changed.ok()) return changed;
-  RECSYNC_RETURN_IF_ERROR(Confirm(journal, actions, log, *changed, clock.NowMs()));
-  return changed;
+  return Audited(journal, clock, actions,
+                 [&](ChangeHook hook) { return catalog.RestoreRows(rows, hook); });
 }
 
 Result<int64_t> SettleIntents(Catalog& catalog, Journal& journal, int64_t before_ms) {

@@ -114,21 +114,11 @@ RootStatus JudgeRoot(const std::string& root, const DirProbe& probe, const Mount
   return status;
 }
 
-RootStatus AssessRoot(StorageLanes& lanes, const std::shared_ptr<DiskInterface>& disk,
-                      const std::string& root, const MountTables& tables,
-                      const std::optional<RootRecord>& last, std::chrono::milliseconds timeout) {
-  auto probe = lanes.Call<DirProbe>(root, LanePurpose::kProbe, timeout,
-                                    [disk, root] { return disk->ProbeDir(root); });
-  if (!probe.ok()) return UnresponsiveRoot(root, probe.status().message());
-  return JudgeRoot(root, *probe, tables, last);
-}
-
 std::string CheckRootPath(const std::string& root) {
   if (root.empty() || root[0] != '/') return "not an absolute path";
   if (NormalizeRoot(root) == "/") return "\"/\" cannot be a storage root";
   return "";
 }
-
 
 std::optional<std::string_view> InferRootView(std::string_view filepath) {
   // Walk back over <file>, <device>, DD, MM, YYYY and check their shapes.

@@ -58,19 +58,13 @@ Result<MountTables> ReadMountTables(DiskInterface& disk);
 
 // Applies the rules above to a probe of `root` already taken. `last` is the
 // journal's record of the root (by its canonical path) from an earlier sweep,
-// if any.
+// if any. Callers go through RootAssessor (root_assessor.h), which probes,
+// finds the identity and the record, and judges.
 RootStatus JudgeRoot(const std::string& root, const DirProbe& probe, const MountTables& tables,
                      const std::optional<RootRecord>& last);
 
-// Probes `root` on its lane (so a hung root costs no new thread: see
-// storage_lanes.h), bounded by `timeout`, and judges it. A probe that does
-// not answer in time, or a lane still stuck, makes the root offline
-// ("unresponsive").
-RootStatus AssessRoot(StorageLanes& lanes, const std::shared_ptr<DiskInterface>& disk,
-                      const std::string& root, const MountTables& tables,
-                      const std::optional<RootRecord>& last, std::chrono::milliseconds timeout);
-
-// The offline status of `root` whose probe did not answer: `why` says how.
+// The offline status of `root` whose probe did not answer (a probe that
+// did not answer in time, or a lane still stuck): `why` says how.
 RootStatus UnresponsiveRoot(const std::string& root, const std::string& why);
 
 // Why `root` cannot be a storage root ("" when it can): it must be absolute

@@ -32,7 +32,9 @@ SweepRun::SweepRun(Catalog& catalog, Journal& journal, std::shared_ptr<DiskInter
       started_(std::chrono::steady_clock::now()),
       cancelled_(Code::kUnavailable, "sweep cancelled: recsync is stopping"),
       batch_(static_cast<size_t>(std::max<int64_t>(1, options.batch_size))),
-      storage_lanes_(options.lanes ? options.lanes : std::make_shared<StorageLanes>()) {}
+      assessor_(options.lanes ? options.lanes : std::make_shared<StorageLanes>(), disk_,
+                options.probe_timeout),
+      lanes_(catalog, journal, clock, rep_) {}
 
 Result<SweepReport> SweepRun::Run() {
   rep_.trigger = opt_.trigger;
@@ -67,7 +69,7 @@ Result<SweepReport> SweepRun::Run() {
 
 Status SweepRun::Fail(const Status& status) {
   // Batches archived during the check are counted before it is recorded.
-  for (auto& lane : lanes_) Collect(lane);
+  (void)lanes_.CollectAll();
   rep_.SortListed();
   for (const auto& w : works_) rep_.roots.push_back(w->report);
   SweepRecord rec{rep_.sweep_id, opt_.trigger, rep_.started_ms, clock_.NowMs(), "error",
@@ -90,23 +92,13 @@ Status SweepRun::Fail(const Status& status) {
 // starts; the rows of those still unchanged need no lister at all.
 void SweepRun::VerifyRemembered() {
   if (!opt_.reuse_listings || listings_->size() == 0) return;
-  std::vector<RootWork::Verified> per_root(configured_count_);
+  std::map<RootWork*, RootWork::Verified> per_root;
   listings_->ForEach([&](const std::string& dir, const RememberedListing& listing) {
-    size_t best = configured_count_;
-    size_t best_size = 0;
-    for (size_t i = 0; i < configured_count_; ++i) {
-      const std::string* prefix = works_[i]->Covers(dir);
-      if (prefix && (best == configured_count_ || prefix->size() > best_size)) {
-        best = i;
-        best_size = prefix->size();
-      }
-    }
-    if (best < configured_count_ && works_[best]->memory) {
-      per_root[best].emplace_back(&dir, &listing);
-    }
+    RootWork* own = InnermostWork(Configured(), dir, RootHolds::kItselfAndBelow).first;
+    if (own && own->memory) per_root[own].emplace_back(&dir, &listing);
   });
-  for (size_t i = 0; i < configured_count_; ++i) {
-    StartVerify(*works_[i], listings_, std::move(per_root[i]), disk_, opt_.probe_timeout);
+  for (const auto& w : Configured()) {
+    StartVerify(*w, listings_, std::move(per_root[w.get()]), disk_, opt_.probe_timeout);
   }
   verify_pending_ = true;
 }
@@ -135,6 +127,8 @@ Status SweepRun::CheckAll() {
   } else {
     spdlog::info("reading Media on one connection: {}", second.status().message());
   }
+  placer_.emplace(works_, configured_count_, opt_.other_roots,
+                  [this](const std::string& root) { return AddRoot(root, false); });
   RowStreamOptions stream;
   stream.one_reader = &one_reader_;
   Status streamed = StreamActiveRowsOn(readers, 0, stream,
@@ -153,92 +147,51 @@ Status SweepRun::CheckAll() {
   return Status::Ok();
 }
 
-// Where a row belongs is worked out once per folder: both the configured-
-// root match and InferRootView depend on the folder only (a path equal to a
-// root is under no root, and neither is its folder).
+// Each row is placed (folder_placer.h), counted, and sent to its root's
+// listers unless a remembered listing or the rules below settle it here.
 bool SweepRun::Take(const MediaRowView& row) {
-  constexpr size_t kFoldersKept = 16384;
   FinishVerifying();
   ++total_rows_;
   if ((total_rows_ & 0xfff) == 0 && (Cancelled() || !archive_error_.ok())) {
     row_error_ = archive_error_.ok() ? cancelled_ : archive_error_;  // a batch sent early failed
     return false;
   }
-  const std::string_view path = row.filepath;
-  const size_t slash = path.rfind('/');
-  RootWork* w = nullptr;
-  bool plain = false;
-  uint32_t key = 0;
-  std::string_view name;
-  const RememberedListing* reused = nullptr;
-  if (slash != std::string_view::npos && slash + 1 < path.size()) {
-    const std::string_view dir = path.substr(0, slash);
-    auto it = folders_.find(dir);
-    if (it == folders_.end()) {
-      if (folders_.size() >= kFoldersKept) folders_.clear();
-      auto placed = Place(std::string(path));
-      if (!placed.ok()) {
-        row_error_ = placed.status();
-        return false;
-      }
-      const bool dir_plain = slash == 0 || HasPlainComponents(std::string(dir));
-      FolderPlace place{*placed, dir_plain, next_key_++, nullptr};
-      if (*placed) {
-        if (auto v = (*placed)->verified.find(dir); v != (*placed)->verified.end()) {
-          place.reused = v->second;
-          if (reused_.insert(v->second).second) ++(*placed)->report.folders_reused;
-        }
-      }
-      it = folders_.emplace(std::string(dir), std::move(place)).first;
-    }
-    name = path.substr(slash + 1);
-    w = it->second.root;
-    plain = it->second.plain && name != "." && name != "..";
-    key = it->second.key;
-    reused = it->second.reused;
-  } else {  // no file name: "/", "", "x", "/a/b/"
-    const std::string filepath(path);
-    auto placed = Place(filepath);
-    if (!placed.ok()) {
-      row_error_ = placed.status();
-      return false;
-    }
-    w = *placed;
-    plain = filepath != "/" && HasPlainComponents(filepath);
+  auto place = placer_->Place(row.filepath);
+  if (!place.ok()) {
+    row_error_ = place.status();
+    return false;
   }
-  if (!w) {
-    ++rep_.unplaceable;
-    return true;
+  switch (place->where) {
+    case RowPlace::Where::kNowhere: ++rep_.unplaceable; return true;
+    case RowPlace::Where::kOtherRoots: ++rep_.other_roots_rows; return true;
+    case RowPlace::Where::kRoot: break;
   }
-  if (w == &other_roots_) {
-    ++rep_.other_roots_rows;
-    return true;
-  }
-  ++w->report.rows;
-  if (w->report.state == RootState::kOffline) return true;
+  RootWork& w = *place->root;
+  ++w.report.rows;
+  if (w.report.state == RootState::kOffline) return true;
   if (row.start > young_after_ && row.start <= young_until_) {
-    ++w->report.young;
+    ++w.report.young;
     return true;
   }
   // Only plain components, so that "under this root" means what it says.
-  if (!plain) {
-    ++w->report.checked;
-    ++w->report.unknown;
+  if (!place->plain) {
+    ++w.report.checked;
+    ++w.report.unknown;
     return true;
   }
   // In an unchanged folder's remembered listing: present. Anything else,
   // including a name absent from it, goes to a lister.
-  if (reused && reused->Contains(name)) {
-    ++w->report.checked;
+  if (place->reused && place->reused->Contains(place->name)) {
+    ++w.report.checked;
     return true;
   }
-  const size_t slot = key % kListers;
-  w->pending[slot].Add(row.id, row.start, path, key);
-  if (w->pending[slot].size() >= kCheckChunk) {
-    StartCheck(*w, slot, disk_, opt_.probe_timeout);
-    ArchiveEarly(*w, row.last_id - row.id);
-  } else if (w->archiving.early && (total_rows_ & 0x3ff) == 0) {
-    Archive(*w, false);  // a lane may have come free
+  const size_t slot = place->key % kListers;
+  w.pending[slot].Add(row.id, row.start, row.filepath, place->key);
+  if (w.pending[slot].size() >= kCheckChunk) {
+    StartCheck(w, slot, disk_, opt_.probe_timeout);
+    ArchiveEarly(w, row.last_id - row.id);
+  } else if (w.archiving.early && (total_rows_ & 0x3ff) == 0) {
+    Archive(w, false);  // a lane may have come free
   }
   return true;
 }
@@ -278,7 +231,7 @@ Status SweepRun::Finish() {
 // the archive phase needs none, and so holds only its own memory.
 void SweepRun::RememberListings() {
   if (!opt_.dry_run) SaveListings();
-  folders_.clear();
+  placer_.reset();
   for (auto& w : works_) {
     w->verified.clear();
     for (auto& p : w->presence) p.reset();
@@ -314,15 +267,7 @@ void SweepRun::SaveListings() {
   // or changed, or its listing was too old to load: it is dropped. Folders of
   // an offline root, or under no root of this sweep, are left for a later one.
   auto checked_root_of = [&](const std::string& dir) {
-    const RootWork* own = nullptr;
-    size_t own_size = 0;
-    for (const auto& w : works_) {
-      const std::string* prefix = w->Covers(dir);
-      if (prefix && (!own || prefix->size() > own_size)) {
-        own = w.get();
-        own_size = prefix->size();
-      }
-    }
+    const RootWork* own = InnermostWork(works_, dir, RootHolds::kItselfAndBelow).first;
     return own && own->report.state != RootState::kOffline;
   };
   std::vector<std::string> drop;

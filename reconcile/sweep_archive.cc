@@ -4,8 +4,6 @@
 
 #include <algorithm>
 
-#include "common/threads.h"
-#include "reconcile/audited_change.h"
 #include "reconcile/sweep_run.h"
 
 namespace recsync::sweep_internal {
@@ -19,10 +17,6 @@ constexpr size_t kTwoLaneBatches = 4;
 // Lanes opened to archive during the check, when the main connection is busy
 // streaming rows: two, for the reason above.
 constexpr size_t kEarlyLanes = 2;
-
-bool Finished(const ArchiveJob& job) {
-  return job.result.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
-}
 
 // Starts checking the next batch of `w`'s candidates again, on the root's
 // rechecker thread: a full batch, or with `all` whatever is left. False when
@@ -60,7 +54,7 @@ void SweepRun::ArchiveEarly(RootWork& w, int64_t rows_left) {
     if (opt_.dry_run || !early_lanes_ok_ || w.candidates.size() < batch_) return;
     if (!MayArchiveEarly(w, rows_left, opt_)) return;
     if (lanes_.empty()) {
-      while (lanes_.size() < kEarlyLanes && OpenLane()) {
+      while (lanes_.size() < kEarlyLanes && lanes_.Open()) {
       }
       if (lanes_.empty()) {
         early_lanes_ok_ = false;
@@ -75,58 +69,20 @@ void SweepRun::ArchiveEarly(RootWork& w, int64_t rows_left) {
 }
 
 Status SweepRun::ArchiveAll() {
-  if (lanes_.empty()) lanes_.push_back(Lane{&catalog_, &journal_, nullptr});
+  if (lanes_.empty()) lanes_.AddMain();
   for (auto& w : works_) {
     const size_t left = w->candidates.size() - std::min(w->archiving.dispatched,
                                                         w->candidates.size());
-    if (!opt_.dry_run && lanes_.size() == 1 && left >= kTwoLaneBatches * batch_) OpenLane();
+    if (!opt_.dry_run && lanes_.size() == 1 && left >= kTwoLaneBatches * batch_) lanes_.Open();
     Archive(*w, true);
     if (!archive_error_.ok()) break;
   }
-  // In batch order: the oldest in flight first.
-  const size_t n = lanes_.size();
-  for (size_t i = 0; i < n; ++i) Collect(lanes_[(next_lane_ + i) % n]);
+  Status collected = lanes_.CollectAll();
+  if (archive_error_.ok()) archive_error_ = collected;
   return archive_error_;
 }
 
-// A lane is a catalog + journal connection pair of its own. Batches touch
-// disjoint rows, and each commits (with its journal intent) on its own, so a
-// crash still leaves whole batches.
-bool SweepRun::OpenLane() {
-  auto other = catalog_.Another();
-  auto other_journal = other.ok() ? Journal::Open(journal_.path(), Journal::Mode::kReadWrite)
-                                  : Result<std::unique_ptr<Journal>>(other.status());
-  if (!other_journal.ok()) {
-    spdlog::debug("no further archive connection: {}", other_journal.status().message());
-    return false;
-  }
-  lane_catalogs_.push_back(std::move(*other));
-  lane_journals_.push_back(std::move(*other_journal));
-  lanes_.push_back(Lane{lane_catalogs_.back().get(), lane_journals_.back().get(), nullptr});
-  return true;
-}
-
-// Collects a lane's batch: its rows go into the report in batch order.
-void SweepRun::Collect(Lane& lane) {
-  if (!lane.job) return;
-  std::unique_ptr<ArchiveJob> job = std::move(lane.job);
-  auto changed = job->result.get();
-  if (!changed.ok()) {
-    if (archive_error_.ok()) archive_error_ = changed.status();
-    return;
-  }
-  std::map<int64_t, const MediaRow*> by_id;
-  for (const auto& row : job->gone) by_id[row.id] = &row;
-  for (int64_t id : *changed) rep_.List(id, by_id[id]->filepath);
-  job->root->report.archived += static_cast<int64_t>(changed->size());
-  if (job->early) job->root->report.archived_early += static_cast<int64_t>(changed->size());
-  total_archived_ += static_cast<int64_t>(changed->size());
-  spdlog::info("Cleaned up batch of {} orphaned entries (total: {})", changed->size(),
-               total_archived_);
-}
-
 void SweepRun::Archive(RootWork& w, bool wait) {
-  auto& a = w.archiving;
   // Nothing more goes once the root is offline (which the re-check below may
   // find) or refused.
   while (archive_error_.ok() && w.report.state != RootState::kOffline && !w.report.refused) {
@@ -138,78 +94,73 @@ void SweepRun::Archive(RootWork& w, bool wait) {
     // only to a free lane, and is checked again only then (a few
     // milliseconds of lstat, waited for, bounded), so that the check is as
     // fresh as when the batches go one after another.
-    Lane* lane = nullptr;
-    if (!opt_.dry_run) {
-      for (size_t i = 0; i < lanes_.size() && !lane; ++i) {
-        Lane& next = lanes_[(next_lane_ + i) % lanes_.size()];
-        if (wait || !next.job || Finished(*next.job)) {
-          lane = &next;
-          next_lane_ += i;
-        }
-      }
-      if (!lane) break;
+    ArchiveLanes::Lane* lane = opt_.dry_run ? nullptr : lanes_.Next(wait);
+    if (!opt_.dry_run && !lane) break;
+    auto gone = RecheckedBatch(w, wait);
+    if (!gone) break;
+    if (gone->empty()) continue;
+    if (opt_.dry_run) {
+      for (const auto& row : *gone) rep_.List(row.id, row.filepath);
+      rep_.would_archive += static_cast<int64_t>(gone->size());
+      continue;
     }
-    if (!a.recheck && !StartRecheck(w, batch_, wait, disk_, opt_.probe_timeout)) break;
-    const size_t begin = a.recheck->begin, end = a.recheck->end;
-    auto again = a.recheck->task.Wait();
-    a.recheck.reset();
-    if (!again) {
-      MarkUnresponsive(w, opt_.probe_timeout);
-      break;
-    }
-    // The storage must look exactly as it did when the sweep began: an
-    // unmount during the sweep makes every later file look deleted. Asked
-    // after the files were, so an unmount before the check is caught too.
-    if (auto changed = LayoutChange(w); !changed.empty()) {
-      w.report.state = RootState::kOffline;
-      w.report.reason = changed;
-      spdlog::warn("storage {} {}; nothing more under it is archived", w.report.path, changed);
-      break;
-    }
-    // After the check, the next batch is checked again while this one is
-    // archived.
-    if (wait) StartRecheck(w, batch_, true, disk_, opt_.probe_timeout);
     auto job = std::make_unique<ArchiveJob>();
     job->root = &w;
     job->early = !wait;
-    for (size_t i = begin; i < end; ++i) {
-      const Presence now = (*again)[i - begin].presence;
-      if (now == Presence::kUnknown) {
-        // A folder's listing lacked it, but lstat cannot see it: unknown, as
-        // lstat says (one listed whole may lack a file lstat fails on).
-        --w.report.missing;
-        ++w.report.unknown;
-      }
-      if (now != Presence::kMissing) continue;  // it came back, or is unknown
-      job->gone.push_back(std::move(w.candidates[i]));  // not read here again
-    }
-    if (!wait) {
-      // During the check, the rows sent on leave the list (no recheck is
-      // ahead of them then), so that it holds only those waiting for a lane.
-      w.candidates.erase(w.candidates.begin(),
-                         w.candidates.begin() + static_cast<std::ptrdiff_t>(end));
-      a.dispatched = 0;
-    }
-    if (job->gone.empty()) continue;
-    if (opt_.dry_run) {
-      for (const auto& row : job->gone) rep_.List(row.id, row.filepath);
-      rep_.would_archive += static_cast<int64_t>(job->gone.size());
-      continue;
-    }
+    job->gone = std::move(*gone);
     const int64_t now = clock_.NowMs();
     for (const auto& row : job->gone) {
       job->actions[row.id] = {0, row.id, row.filepath, now, "archive", "sweep", rep_.sweep_id, ""};
     }
-    Collect(*lane);  // the batch before on this lane
-    if (!archive_error_.ok()) break;
-    ArchiveJob* j = job.get();
-    j->result = AsyncOrInline([&catalog = *lane->catalog, &journal = *lane->journal,
-                               &clock = clock_, j] {
-      return ArchiveAudited(catalog, journal, clock, j->gone, j->actions);
-    });
-    lane->job = std::move(job);
-    ++next_lane_;
+    if (Status sent = lanes_.Send(*lane, std::move(job)); !sent.ok()) {
+      archive_error_ = sent;  // the batch before on this lane failed
+      break;
+    }
   }
+}
+
+std::optional<std::vector<MediaRow>> SweepRun::RecheckedBatch(RootWork& w, bool wait) {
+  auto& a = w.archiving;
+  if (!a.recheck && !StartRecheck(w, batch_, wait, disk_, opt_.probe_timeout)) return std::nullopt;
+  const size_t begin = a.recheck->begin, end = a.recheck->end;
+  auto again = a.recheck->task.Wait();
+  a.recheck.reset();
+  if (!again) {
+    MarkUnresponsive(w, opt_.probe_timeout);
+    return std::nullopt;
+  }
+  // The storage must look exactly as it did when the sweep began: an
+  // unmount during the sweep makes every later file look deleted. Asked
+  // after the files were, so an unmount before the check is caught too.
+  if (auto changed = LayoutChange(w); !changed.empty()) {
+    w.report.state = RootState::kOffline;
+    w.report.reason = changed;
+    spdlog::warn("storage {} {}; nothing more under it is archived", w.report.path, changed);
+    return std::nullopt;
+  }
+  // After the check, the next batch is checked again while this one is
+  // archived.
+  if (wait) StartRecheck(w, batch_, true, disk_, opt_.probe_timeout);
+  std::vector<MediaRow> gone;
+  for (size_t i = begin; i < end; ++i) {
+    const Presence now = (*again)[i - begin].presence;
+    if (now == Presence::kUnknown) {
+      // A folder's listing lacked it, but lstat cannot see it: unknown, as
+      // lstat says (one listed whole may lack a file lstat fails on).
+      --w.report.missing;
+      ++w.report.unknown;
+    }
+    if (now != Presence::kMissing) continue;  // it came back, or is unknown
+    gone.push_back(std::move(w.candidates[i]));  // not read here again
+  }
+  if (!wait) {
+    // During the check, the rows sent on leave the list (no recheck is
+    // ahead of them then), so that it holds only those waiting for a lane.
+    w.candidates.erase(w.candidates.begin(),
+                       w.candidates.begin() + static_cast<std::ptrdiff_t>(end));
+    a.dispatched = 0;
+  }
+  return gone;
 }
 
 }  // namespace recsync::sweep_internal

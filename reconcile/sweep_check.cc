@@ -15,24 +15,15 @@ bool DeletionLog::Explains(const std::string& path) const {
                      [&](const std::string& dir) { return IsUnder(path, dir); });
 }
 
-const std::string* RootWork::Holds(const std::string& path) const {
-  const std::string* best = nullptr;
-  for (const auto& p : prefixes) {
-    if (path != p && IsUnder(path, p) && (!best || p.size() > best->size())) best = &p;
-  }
-  return best;
-}
-
-const std::string* RootWork::Covers(const std::string& dir) const {
-  const std::string* best = nullptr;
-  for (const auto& p : prefixes) {
-    if (IsUnder(dir, p) && (!best || p.size() > best->size())) best = &p;
-  }
-  return best;
+std::pair<RootWork*, const std::string*> InnermostWork(
+    std::span<const std::unique_ptr<RootWork>> roots, const std::string& path, RootHolds holds) {
+  auto [own, prefix] = InnermostRootOfMany(
+      path, roots, holds, [](const auto& w) -> const auto& { return w->prefixes; });
+  return {own ? own->get() : nullptr, prefix};
 }
 
 std::string RootWork::Canonical(const std::string& path) const {
-  const std::string* prefix = Covers(path);
+  const std::string* prefix = InnermostRoot(path, prefixes);
   if (!prefix || *prefix == report.path) return path;
   return report.path + path.substr(prefix->size());
 }

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -16,6 +17,7 @@
 
 #include "catalog/catalog.h"
 #include "common/hash.h"
+#include "common/path.h"
 #include "reconcile/disk.h"
 #include "reconcile/listing_cache.h"
 #include "reconcile/presence_check.h"
@@ -60,10 +62,6 @@ struct RootWork {
   // (report.path) first, then the other configured or inferred ones.
   std::vector<std::string> prefixes;
   const DeletionLog* deletions = nullptr;
-  // The spelling `path` lies strictly below, the longest; nullptr when none.
-  const std::string* Holds(const std::string& path) const;
-  // The same for a directory that may also be the root itself.
-  const std::string* Covers(const std::string& dir) const;
   // `path` (under one of the prefixes) in the canonical spelling.
   std::string Canonical(const std::string& path) const;
   RowBatch pending[kListers];        // rows waiting to be checked, per lister
@@ -96,6 +94,11 @@ struct RootWork {
     bool early = false;              // begun before the check ended
   } archiving;
 };
+
+// Of `roots`, the one holding `path` under its innermost spelling (see
+// InnermostRoot), and that spelling; {nullptr, nullptr} when none does.
+std::pair<RootWork*, const std::string*> InnermostWork(
+    std::span<const std::unique_ptr<RootWork>> roots, const std::string& path, RootHolds holds);
 
 // True when the ratio guard can no longer refuse root `r`, however its
 // `undecided` rows (not yet counted as checked: still to stream or being

@@ -33,12 +33,8 @@ Status SweepRun::LoadDeletions() {
   if (!actions.ok()) return actions.status();
   for (const auto& a : *actions) {
     if (a.action != "archive" || a.cause != "event") continue;
-    for (size_t i = 0; i < configured_count_; ++i) {
-      if (works_[i]->Holds(a.path)) {
-        ++works_[i]->report.seen_deleted;
-        break;
-      }
-    }
+    RootWork* own = InnermostWork(Configured(), a.path, RootHolds::kOnlyBelow).first;
+    if (own) ++own->report.seen_deleted;
   }
   auto deleted = journal_.DeletedPathsSince(since);
   if (!deleted.ok()) return deleted.status();

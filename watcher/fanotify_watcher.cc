@@ -315,11 +315,9 @@ void FanotifyWatcher::ForgetRootLocked(const std::string& root) {
 }
 
 std::string FanotifyWatcher::RootOfLocked(const std::string& path) const {
-  std::string best;
-  for (const auto& [root, r] : roots_) {
-    if (IsUnder(path, root) && root.size() > best.size()) best = root;
-  }
-  return best;
+  auto* root = InnermostRoot(path, roots_, RootHolds::kItselfAndBelow,
+                             [](const auto& entry) -> const std::string& { return entry.first; });
+  return root ? root->first : std::string();
 }
 
 bool FanotifyWatcher::CacheComplete() const { return scans_ == 0 && clean_through_ == overflows_; }

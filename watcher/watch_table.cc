@@ -11,11 +11,9 @@ void WatchTable::RemoveRoot(const std::string& root) { roots_.erase(root); }
 bool WatchTable::IsRoot(const std::string& path) const { return roots_.count(path) > 0; }
 
 std::string WatchTable::RootOf(const std::string& path) const {
-  const std::string* best = nullptr;
-  for (const auto& [root, dev] : roots_) {
-    if (IsUnder(path, root) && (best == nullptr || root.size() > best->size())) best = &root;
-  }
-  return best ? *best : std::string();
+  auto* root = InnermostRoot(path, roots_, RootHolds::kItselfAndBelow,
+                             [](const auto& entry) -> const std::string& { return entry.first; });
+  return root ? root->first : std::string();
 }
 
 bool WatchTable::RootDevice(const std::string& root, dev_t* dev) const {

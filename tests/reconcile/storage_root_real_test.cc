@@ -7,8 +7,10 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <string>
 
+#include "reconcile/root_assessor.h"
 #include "reconcile/storage_root.h"
 #include "tests/support/as_nobody.h"
 #include "tests/support/temp_dir.h"
@@ -23,12 +25,16 @@ namespace {
 
 constexpr std::chrono::milliseconds kTimeout{5000};
 
+const std::map<std::string, RootRecord> kNoRecords;
+
 RootStatus Assess(const std::string& root) {
-  static StorageLanes lanes;
-  std::shared_ptr<DiskInterface> disk = MakeRealDisk("/nonexistent/fstab");
-  auto tables = ReadMountTables(*disk);
+  static const auto lanes = std::make_shared<StorageLanes>();
+  RootAssessor assessor(lanes, MakeRealDisk("/nonexistent/fstab"), kTimeout);
+  auto tables = assessor.ReadTables();
   REQUIRE(tables.ok());
-  return AssessRoot(lanes, disk, root, *tables, std::nullopt, kTimeout);
+  auto status = assessor.Assess(root, *tables, RecordsIn(kNoRecords));
+  REQUIRE(status.ok());
+  return *status;
 }
 
 }  // namespace
@@ -75,9 +81,10 @@ TEST_CASE("a root recsync may not read is offline, saying permission with mode a
   REQUIRE(::chmod(root.c_str(), 0750) == 0);  // root:root, others may not enter
   // As user nobody, the way a service without the group runs.
   const std::string reason = AsNobody([&] {
-    StorageLanes lanes;
-    std::shared_ptr<DiskInterface> disk = MakeRealDisk("/nonexistent/fstab");
-    return AssessRoot(lanes, disk, root, MountTables{}, std::nullopt, kTimeout).reason;
+    RootAssessor assessor(std::make_shared<StorageLanes>(), MakeRealDisk("/nonexistent/fstab"),
+                          kTimeout);
+    auto status = assessor.Assess(root, MountTables{}, RecordsIn(kNoRecords));
+    return status.ok() ? status->reason : status.status().message();
   });
   CHECK(reason == "permission denied: " + root + " is mode 0750, owner root:root, and recsync "
                   "runs as nobody; give that user read and search access to it (e.g. add it to "

@@ -2,6 +2,7 @@
 // virtual disk that can show every failure mode on demand.
 #include <catch2/catch.hpp>
 
+#include "reconcile/root_assessor.h"
 #include "reconcile/storage_root.h"
 #include "tests/support/virtual_disk.h"
 
@@ -11,9 +12,23 @@ using recsync::testing::VirtualDisk;
 namespace {
 
 constexpr std::chrono::milliseconds kTimeout{2000};
-StorageLanes lanes;  // probes run on a lane per root, as in the daemon
+// Probes run on a lane per root, as in the daemon.
+const auto lanes = std::make_shared<StorageLanes>();
 
 MountTables Tables(const VirtualDisk& disk) { return {disk.mounts, disk.declared}; }
+
+// The root as RootAssessor judges it, `last` being its record from an
+// earlier sweep.
+RootStatus Assess(const std::shared_ptr<VirtualDisk>& disk, const std::string& root,
+                  const std::optional<RootRecord>& last = std::nullopt,
+                  std::chrono::milliseconds timeout = kTimeout) {
+  RootAssessor assessor(lanes, disk, timeout);
+  auto status = assessor.Assess(root, Tables(*disk), [&](const std::string&) {
+    return Result<std::optional<RootRecord>>(last);
+  });
+  REQUIRE(status.ok());
+  return *status;
+}
 
 }  // namespace
 
@@ -21,7 +36,7 @@ TEST_CASE("a readable directory is online and its mount is recorded") {
   auto disk = std::make_shared<VirtualDisk>();
   disk->AddDir("/srv/rec", 7);
   disk->mounts = {{"/", "ext4"}, {"/srv/rec", "nfs4"}};
-  auto s = AssessRoot(lanes, disk, "/srv/rec", Tables(*disk), std::nullopt, kTimeout);
+  auto s = Assess(disk, "/srv/rec");
   CHECK(s.state == RootState::kOnline);
   CHECK(s.mount_point);
   CHECK(s.fs_type == "nfs4");
@@ -30,7 +45,7 @@ TEST_CASE("a readable directory is online and its mount is recorded") {
 
 TEST_CASE("a root that does not exist is offline") {
   auto disk = std::make_shared<VirtualDisk>();
-  auto s = AssessRoot(lanes, disk, "/srv/rec", Tables(*disk), std::nullopt, kTimeout);
+  auto s = Assess(disk, "/srv/rec");
   CHECK(s.state == RootState::kOffline);
   CHECK(s.reason == "does not exist");
 }
@@ -41,7 +56,7 @@ TEST_CASE("a root that cannot be read is offline") {
   p.err = EACCES;
   p.is_dir = true;
   disk->dirs["/srv/rec"] = p;
-  auto s = AssessRoot(lanes, disk, "/srv/rec", Tables(*disk), std::nullopt, kTimeout);
+  auto s = Assess(disk, "/srv/rec");
   CHECK(s.state == RootState::kOffline);
   CHECK_THAT(s.reason, Catch::Contains("Permission denied"));
 }
@@ -51,12 +66,12 @@ TEST_CASE("a root below an fstab mount point that is not mounted is offline") {
   disk->AddDir("/mnt/nas/recordings");
   disk->mounts = {{"/", "ext4"}};
   disk->declared = {"/", "/mnt/nas"};
-  auto s = AssessRoot(lanes, disk, "/mnt/nas/recordings", Tables(*disk), std::nullopt, kTimeout);
+  auto s = Assess(disk, "/mnt/nas/recordings");
   CHECK(s.state == RootState::kOffline);
   CHECK_THAT(s.reason, Catch::Contains("/mnt/nas") && Catch::Contains("not mounted"));
 
   disk->mounts.push_back({"/mnt/nas", "cifs"});
-  auto mounted = AssessRoot(lanes, disk, "/mnt/nas/recordings", Tables(*disk), std::nullopt, kTimeout);
+  auto mounted = Assess(disk, "/mnt/nas/recordings");
   CHECK(mounted.state == RootState::kOnline);
   CHECK(mounted.fs_type == "cifs");
   CHECK_FALSE(mounted.mount_point);
@@ -67,7 +82,7 @@ TEST_CASE("a root that was a mount point and no longer is, is offline") {
   disk->AddDir("/srv/rec");
   disk->mounts = {{"/", "ext4"}};
   RootRecord last{"/srv/rec", 42, true, "xfs", 1, "/srv/rec"};
-  auto s = AssessRoot(lanes, disk, "/srv/rec", Tables(*disk), last, kTimeout);
+  auto s = Assess(disk, "/srv/rec", last);
   CHECK(s.state == RootState::kOffline);
   CHECK_THAT(s.reason, Catch::Contains("was a mount point"));
 }
@@ -77,7 +92,7 @@ TEST_CASE("a root whose filesystem type changed is offline") {
   disk->AddDir("/srv/rec");
   disk->mounts = {{"/", "ext4"}};
   RootRecord last{"/srv/rec", 42, false, "nfs4", 1, "/"};
-  auto s = AssessRoot(lanes, disk, "/srv/rec", Tables(*disk), last, kTimeout);
+  auto s = Assess(disk, "/srv/rec", last);
   CHECK(s.state == RootState::kOffline);
   CHECK_THAT(s.reason, Catch::Contains("from nfs4 to ext4"));
 }
@@ -86,7 +101,7 @@ TEST_CASE("a root that does not answer within the timeout is offline") {
   auto disk = std::make_shared<VirtualDisk>();
   disk->AddDir("/mnt/nfs");
   disk->hung = {"/mnt/nfs"};
-  auto s = AssessRoot(lanes, disk, "/mnt/nfs", Tables(*disk), std::nullopt, std::chrono::milliseconds(50));
+  auto s = Assess(disk, "/mnt/nfs", std::nullopt, std::chrono::milliseconds(50));
   disk->Unblock();
   CHECK(s.state == RootState::kOffline);
   CHECK_THAT(s.reason, Catch::Contains("unresponsive"));
@@ -95,7 +110,7 @@ TEST_CASE("a root that does not answer within the timeout is offline") {
 TEST_CASE("an empty root is reported as empty for the suspect rule") {
   auto disk = std::make_shared<VirtualDisk>();
   disk->AddDir("/srv/rec", 1, /*empty=*/true);
-  auto s = AssessRoot(lanes, disk, "/srv/rec", Tables(*disk), std::nullopt, kTimeout);
+  auto s = Assess(disk, "/srv/rec");
   CHECK(s.state == RootState::kOnline);
   CHECK(s.empty);
 }
@@ -104,7 +119,7 @@ TEST_CASE("an empty mount point is suspect, as the sweep calls it") {
   auto disk = std::make_shared<VirtualDisk>();
   disk->AddDir("/mnt/nas", 1, /*empty=*/true);
   disk->mounts = {{"/", "ext4"}, {"/mnt/nas", "nfs4"}};
-  auto s = AssessRoot(lanes, disk, "/mnt/nas", Tables(*disk), std::nullopt, kTimeout);
+  auto s = Assess(disk, "/mnt/nas");
   CHECK(s.state == RootState::kSuspect);
   CHECK_THAT(s.reason, Catch::Contains("empty mount point"));
 }
@@ -115,8 +130,7 @@ TEST_CASE("a symlink whose target is gone is offline and says where it pointed")
   p.err = ENOENT;
   p.link_target = "/mnt/nas/rec";
   disk->dirs["/var/lib/bluecherry/recordings"] = p;
-  auto s = AssessRoot(lanes, disk, "/var/lib/bluecherry/recordings", Tables(*disk), std::nullopt,
-                      kTimeout);
+  auto s = Assess(disk, "/var/lib/bluecherry/recordings");
   CHECK(s.state == RootState::kOffline);
   CHECK(s.reason == "is a symlink to /mnt/nas/rec, which does not exist (not mounted?)");
 }
@@ -129,13 +143,11 @@ TEST_CASE("a root's identity is its real path, and mount rules apply to it") {
   disk->dirs["/var/lib/bluecherry/recordings"].real_path = "/mnt/nas/rec";
   disk->mounts = {{"/", "ext4"}};
   disk->declared = {"/", "/mnt/nas"};
-  auto s = AssessRoot(lanes, disk, "/var/lib/bluecherry/recordings", Tables(*disk), std::nullopt,
-                      kTimeout);
+  auto s = Assess(disk, "/var/lib/bluecherry/recordings");
   CHECK(s.state == RootState::kOffline);
   CHECK_THAT(s.reason, Catch::Contains("/mnt/nas") && Catch::Contains("not mounted"));
   disk->mounts.push_back({"/mnt/nas", "nfs4"});
-  auto up = AssessRoot(lanes, disk, "/var/lib/bluecherry/recordings", Tables(*disk),
-                       std::nullopt, kTimeout);
+  auto up = Assess(disk, "/var/lib/bluecherry/recordings");
   CHECK(up.state == RootState::kOnline);
   CHECK(up.real_path == "/mnt/nas/rec");
   CHECK(up.fs_type == "nfs4");
@@ -192,12 +204,12 @@ TEST_CASE("a root whose disk was replaced by a directory on the parent filesyste
   disk->AddDir("/mnt/usb/rec");
   disk->mounts = {{"/", "ext4"}};
   RootRecord last{"/mnt/usb/rec", 42, false, "ext4", 1, "/mnt/usb"};
-  auto s = AssessRoot(lanes, disk, "/mnt/usb/rec", Tables(*disk), last, kTimeout);
+  auto s = Assess(disk, "/mnt/usb/rec", last);
   CHECK(s.state == RootState::kOffline);
   CHECK_THAT(s.reason, Catch::Contains("/mnt/usb") && Catch::Contains("unmounted"));
 
   disk->mounts.push_back({"/mnt/usb", "ext4"});
-  auto back = AssessRoot(lanes, disk, "/mnt/usb/rec", Tables(*disk), last, kTimeout);
+  auto back = Assess(disk, "/mnt/usb/rec", last);
   CHECK(back.state == RootState::kOnline);
   CHECK(back.mount_path == "/mnt/usb");
 }
