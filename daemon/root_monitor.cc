@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "common/bounded_task.h"
 #include "common/path.h"
 #include "common/text.h"
 #include "daemon/storage_probe.h"

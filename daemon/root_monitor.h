@@ -48,7 +48,7 @@
 #include "common/clock.h"
 #include "common/unique_fd.h"
 #include "daemon/loop_mailbox.h"
-#include "reconcile/disk.h"
+#include "fs/disk.h"
 #include "reconcile/storage_lanes.h"
 #include "reconcile/storage_root.h"
 #include "watcher/watcher.h"

@@ -30,7 +30,7 @@
 #include "common/clock.h"
 #include "config/config.h"
 #include "journal/journal.h"
-#include "reconcile/disk.h"
+#include "fs/disk.h"
 #include "reconcile/storage_lanes.h"
 #include "reconcile/storage_root.h"
 

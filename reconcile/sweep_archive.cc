@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "common/bounded_task.h"
 #include "common/threads.h"
 #include "reconcile/audited_change.h"
 #include "reconcile/sweep_run.h"

@@ -15,8 +15,9 @@
 #include <vector>
 
 #include "catalog/catalog.h"
+#include "common/bounded_task.h"
 #include "common/hash.h"
-#include "reconcile/disk.h"
+#include "fs/disk.h"
 #include "reconcile/listing_cache.h"
 #include "reconcile/presence_check.h"
 #include "reconcile/storage_root.h"

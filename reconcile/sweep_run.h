@@ -29,7 +29,7 @@
 #include "common/clock.h"
 #include "common/hash.h"
 #include "journal/journal.h"
-#include "reconcile/disk.h"
+#include "fs/disk.h"
 #include "reconcile/listing_cache.h"
 #include "reconcile/storage_root.h"
 #include "reconcile/sweep.h"

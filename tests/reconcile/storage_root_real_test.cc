@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <string>
 
+#include "common/path.h"
 #include "reconcile/storage_root.h"
 #include "tests/support/as_nobody.h"
 #include "tests/support/temp_dir.h"
