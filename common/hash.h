@@ -1,7 +1,7 @@
 // ShortHash: a fast, non-cryptographic hash for short byte strings (file
 // names, folder paths) looked up millions of times per sweep. Eight bytes at
 // a time with a multiply-xorshift mix; not meant to resist chosen inputs
-// (the keys are our own paths). Stored only as NameDigest (reconcile/disk.h):
+// (the keys are our own paths). Stored only as NameDigest (fs/dir_listing.h):
 // a change here must change kNameDigestFormat there.
 #pragma once
 

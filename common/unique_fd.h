@@ -1,8 +1,13 @@
-// UniqueFd: owns one file descriptor and closes it exactly once.
+// UniqueFd and UniqueDir: own one file descriptor (or DIR stream) and close
+// it exactly once.
+//
+// Thread rules: as the object they own; moving one is not thread-safe.
 #pragma once
 
+#include <dirent.h>
 #include <unistd.h>
 
+#include <memory>
 #include <utility>
 
 namespace recsync {
@@ -33,5 +38,11 @@ class UniqueFd {
  private:
   int fd_ = -1;
 };
+
+// A DIR stream from opendir(3) or fdopendir(3), closed with closedir(3).
+struct DirCloser {
+  void operator()(DIR* d) const { ::closedir(d); }
+};
+using UniqueDir = std::unique_ptr<DIR, DirCloser>;
 
 }  // namespace recsync

@@ -54,7 +54,7 @@ void Daemon::StartWatcher(const Result<WatcherChoice>& choice) {
       choice.ok() ? CreateWatcher(
                         &loop_,
                         [this](std::vector<WatchEvent> events) { OnWatchEvents(std::move(events)); },
-                        choice->backend, {})
+                        choice->backend, {}, monitor_->mount_watcher())
                   : Result<std::unique_ptr<Watcher>>(choice.status());
   if (!watcher.ok()) {
     Fail("cannot start the watcher: " + watcher.status().message());

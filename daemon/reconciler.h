@@ -30,7 +30,7 @@
 #include "catalog/catalog.h"
 #include "common/clock.h"
 #include "journal/journal.h"
-#include "reconcile/disk.h"
+#include "fs/disk.h"
 #include "reconcile/event_applier.h"
 #include "reconcile/root_assessor.h"
 #include "reconcile/storage_root.h"

@@ -1,10 +1,10 @@
 #include "daemon/root_monitor.h"
 
-#include <fcntl.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 
+#include "common/bounded_task.h"
 #include "common/path.h"
 #include "common/text.h"
 #include "daemon/storage_probe.h"
@@ -87,27 +87,26 @@ RootMonitor::RootMonitor(uv_loop_t* loop, LoopMailbox::Ref mailbox,
     uv_timer_init(loop_, t);
     t->data = this;
   }
+  // Started now, so that the watcher can share it; listened to from the
+  // first Configure().
+  auto mounts = MountWatcher::Start(loop_);
+  if (mounts.ok()) mounts_ = std::move(*mounts);
+  else spdlog::debug("{}", mounts.status().message());
 }
 
 RootMonitor::~RootMonitor() {
   for (uv_timer_t* t : {&deadline_timer_, &down_timer_, &full_timer_}) {
     uv_close(AsHandle(t), nullptr);
   }
-  if (mountinfo_polled_) uv_close(AsHandle(&mountinfo_poll_), nullptr);
 }
 
 void RootMonitor::StartMountWatch() {
-  // /proc/self/mountinfo polls readable-priority when the mount table
-  // changes: an unmount the watches cannot see (a bind mount, a lazily
-  // detached NFS share) is noticed at once.
-  mountinfo_fd_ = UniqueFd(::open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC));
-  if (mountinfo_fd_.valid() &&
-      uv_poll_init(loop_, &mountinfo_poll_, mountinfo_fd_.get()) == 0) {
-    mountinfo_polled_ = true;
-    mountinfo_poll_.data = this;
-    uv_poll_start(&mountinfo_poll_, UV_PRIORITIZED, [](uv_poll_t* p, int, int) {
+  // An unmount the watches cannot see (a bind mount, a lazily detached NFS
+  // share) is noticed at once.
+  if (mounts_) {
+    mounts_changed_ = mounts_->Subscribe([this] {
       spdlog::debug("the mount table changed; checking the storage roots");
-      static_cast<RootMonitor*>(p->data)->Check(/*all=*/true);
+      Check(/*all=*/true);
     });
   } else {
     spdlog::warn("cannot watch /proc/self/mountinfo; unmounts are noticed by the periodic "

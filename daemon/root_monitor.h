@@ -20,8 +20,8 @@
 // it finally answers, the root is judged again. Offline and unarmed roots,
 // and spellings that are symlinks (whose target may change), are checked
 // every 5 s, all roots every minute and whenever the mount table
-// changes (/proc/self/mountinfo polls readable), which also measures how
-// full each root is. A root's state is the worst of its spellings'.
+// changes (its MountWatcher, which the watcher shares), which also measures
+// how full each root is. A root's state is the worst of its spellings'.
 //
 // Arming. An online root is armed (Watcher::AddRoot) on its arming lane, so
 // a large tree or a hung root holds up nothing else; a root that comes online
@@ -46,11 +46,11 @@
 #include <vector>
 
 #include "common/clock.h"
-#include "common/unique_fd.h"
 #include "daemon/loop_mailbox.h"
-#include "reconcile/disk.h"
+#include "fs/disk.h"
 #include "reconcile/storage_lanes.h"
 #include "reconcile/storage_root.h"
+#include "watcher/mount_watcher.h"
 #include "watcher/watcher.h"
 
 namespace recsync {
@@ -106,6 +106,9 @@ class RootMonitor {
 
   // The watcher roots are armed on; set once, before Configure().
   void SetWatcher(Watcher* watcher) { watcher_ = watcher; }
+  // The mount table's changes, for the watcher to share (CreateWatcher);
+  // nullptr when /proc/self/mountinfo cannot be polled. Owned by the monitor.
+  MountWatcher* mount_watcher() const { return mounts_.get(); }
   // The configured spellings (at start and on reload) and the journal's
   // records of the roots (by canonical path); checks every spelling. Roots no
   // longer configured are released.
@@ -173,9 +176,8 @@ class RootMonitor {
   size_t rearms_left_ = 0;
 
   uv_timer_t deadline_timer_{}, down_timer_{}, full_timer_{};
-  UniqueFd mountinfo_fd_;
-  uv_poll_t mountinfo_poll_{};
-  bool mountinfo_polled_ = false;
+  std::unique_ptr<MountWatcher> mounts_;
+  MountWatcher::Subscription mounts_changed_;
 };
 
 }  // namespace recsync

@@ -76,7 +76,7 @@
 
 #include "common/clock.h"
 #include "journal/journal.h"
-#include "reconcile/disk.h"
+#include "fs/disk.h"
 #include "reconcile/path_resolver.h"
 #include "reconcile/storage_lanes.h"
 

@@ -37,7 +37,7 @@
 #include "common/hash.h"
 #include "common/status.h"
 #include "journal/journal.h"
-#include "reconcile/disk.h"
+#include "fs/disk.h"
 
 namespace recsync {
 

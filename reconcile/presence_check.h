@@ -41,7 +41,7 @@
 #include <vector>
 
 #include "catalog/catalog.h"
-#include "reconcile/disk.h"
+#include "fs/disk.h"
 #include "reconcile/listing_cache.h"
 
 namespace recsync {

@@ -1,10 +1,8 @@
 #include "reconcile/storage_lanes.h"
 
-#include <pthread.h>
-
 #include <deque>
-#include <system_error>
-#include <thread>
+
+#include "common/threads.h"
 
 namespace recsync {
 
@@ -89,19 +87,18 @@ std::shared_ptr<StorageLanes::Lane> StorageLanes::Ready(const std::string& root,
     }
   }
   if (!start) return lane;
-  try {
-    std::thread thread([lane] { lane->Run(); });
-    pthread_setname_np(thread.native_handle(), "recsync-lane");
-    thread.detach();  // the lane owns itself: it may outlive us while stuck
-  } catch (const std::system_error& e) {
+  auto thread = StartThread("recsync-lane", [lane] { lane->Run(); });
+  if (!thread.ok()) {
     std::lock_guard<std::mutex> lock(mu_);
     lane->started = false;  // try again next time
     --threads_started_;
     *why = Status(Code::kUnavailable, "storage " + root + ": cannot start a thread for its " +
-                                          PurposeName(purpose) + " calls (" + e.what() +
+                                          PurposeName(purpose) + " calls (" +
+                                          thread.status().message() +
                                           "); it is treated as unresponsive");
     return nullptr;
   }
+  thread->detach();  // the lane owns itself: it may outlive us while stuck
   return lane;
 }
 

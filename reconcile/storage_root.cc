@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "common/access.h"
+#include "common/path.h"
 #include "common/text.h"
 
 namespace recsync {

@@ -24,7 +24,7 @@
 #include <vector>
 
 #include "journal/journal.h"
-#include "reconcile/disk.h"
+#include "fs/disk.h"
 #include "reconcile/storage_lanes.h"
 
 namespace recsync {

@@ -9,6 +9,7 @@
 
 #include "catalog/row_stream.h"
 #include "common/json.h"
+#include "common/path.h"
 #include "reconcile/audited_change.h"
 #include "reconcile/sweep_report.h"
 #include "reconcile/sweep_run.h"

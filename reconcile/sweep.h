@@ -29,7 +29,7 @@
 #include "catalog/catalog.h"
 #include "common/clock.h"
 #include "journal/journal.h"
-#include "reconcile/disk.h"
+#include "fs/disk.h"
 #include "reconcile/storage_lanes.h"
 #include "reconcile/storage_root.h"
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "common/bounded_task.h"
 #include "reconcile/sweep_run.h"
 
 namespace recsync::sweep_internal {

@@ -16,9 +16,10 @@
 #include <vector>
 
 #include "catalog/catalog.h"
+#include "common/bounded_task.h"
 #include "common/hash.h"
 #include "common/path.h"
-#include "reconcile/disk.h"
+#include "fs/disk.h"
 #include "reconcile/listing_cache.h"
 #include "reconcile/presence_check.h"
 #include "reconcile/storage_root.h"

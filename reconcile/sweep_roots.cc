@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "common/path.h"
 #include "reconcile/sweep_run.h"
 
 namespace recsync::sweep_internal {

@@ -1,19 +1,15 @@
-// The loop-thread half of FanotifyWatcher: reading the fanotify fd, placing
-// each event's directory handle and turning events into WatchEvents (see
+// The loop-thread half of FanotifyWatcher: what each read of the fanotify fd
+// and each mount table change give, placing each event's directory handle (see
 // fanotify_watcher.h for what is reported and how handles become paths).
 #include <fcntl.h>
 #include <sys/fanotify.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <set>
-#include <sstream>
-
-#include <spdlog/spdlog.h>
 
 #include "common/path.h"
+#include "fs/mount_table.h"
 #include "watcher/fanotify_internal.h"
 #include "watcher/fanotify_watcher.h"
 
@@ -23,12 +19,10 @@ using namespace fanotify_internal;
 
 namespace {
 
-constexpr int kMaxReadsPerWakeup = 8;  // then let the loop serve other handles
 // Handles known to be outside the roots; cleared when full (a cheap bound).
 constexpr size_t kMaxOutside = 4096;
 // Events held behind an unplaced one before they are delivered anyway.
 constexpr size_t kMaxHeld = 100000;
-
 
 }  // namespace
 
@@ -76,52 +70,18 @@ Records ParseRecords(const char* p, size_t len) {
 
 }  // namespace fanotify_internal
 
-void FanotifyWatcher::OnPoll(uv_poll_t* handle, int status, int /*events*/) {
-  auto* self = static_cast<FanotifyWatcher*>(handle->data);
-  if (self == nullptr) return;
-  if (status < 0) {
-    spdlog::error("fanotify: poll failed: {}", uv_strerror(status));
-    return;
-  }
-  self->ReadEvents();
+void FanotifyWatcher::OnRead(const char* buf, size_t len, int64_t now_ms) {
+  Decode(buf, len, now_ms, &held_);
+  // Events wait behind one that cannot be placed yet, in order, until the
+  // queue is drained (OnDrained) or the hold grows too large.
+  if (deferred_.empty() || held_.size() > kMaxHeld) FlushHeld();
 }
 
-void FanotifyWatcher::OnMountsChanged(uv_poll_t* handle, int status, int /*events*/) {
-  auto* self = static_cast<FanotifyWatcher*>(handle->data);
-  if (self == nullptr || status < 0) return;
-  static const SystemClock system_clock;
-  const Clock* clock = self->options_.clock != nullptr ? self->options_.clock : &system_clock;
+void FanotifyWatcher::OnMountsChanged() {
   // Events read before the unmount come first (after any still held).
-  self->ReadEvents();
-  self->CheckMounts(clock->NowMs(), &self->held_);
-  if (self->deferred_.empty()) self->FlushHeld();
-}
-
-void FanotifyWatcher::ReadEvents() {
-  static const SystemClock system_clock;
-  const Clock* clock = options_.clock != nullptr ? options_.clock : &system_clock;
-  // While events are held, read on until the queue is drained (or the hold
-  // is flushed for its size): an empty queue gives no further wakeup.
-  for (int i = 0; !paused_ && (i < kMaxReadsPerWakeup || !deferred_.empty()); ++i) {
-    ssize_t n = ::read(fd_.get(), buf_.data(), buf_.size());
-    if (n < 0) {
-      int err = errno;
-      if (err == EINTR) continue;
-      if (err != EAGAIN) spdlog::error("fanotify: read: {}", ErrnoText(err));
-      // Drained: every directory deleted before a handle went stale has had
-      // its deletion read by now, so what is held can be placed.
-      FlushHeld();
-      return;
-    }
-    if (n == 0) {
-      FlushHeld();
-      return;
-    }
-    Decode(buf_.data(), static_cast<size_t>(n), clock->NowMs(), &held_);
-    // Events wait behind one that cannot be placed yet, in order, until
-    // the queue is drained (below) or the hold grows too large.
-    if (deferred_.empty() || held_.size() > kMaxHeld) FlushHeld();
-  }
+  ReadEvents();
+  CheckMounts(clock().NowMs(), &held_);
+  if (deferred_.empty()) FlushHeld();
 }
 
 void FanotifyWatcher::FlushHeld() {
@@ -152,18 +112,15 @@ void FanotifyWatcher::FlushHeld() {
     deferred_.clear();
   }
   learnt_.clear();
-  if (!held_.empty()) sink_(std::exchange(held_, {}));
+  if (!held_.empty()) Deliver(std::exchange(held_, {}));
 }
 
 void FanotifyWatcher::CheckMounts(int64_t now_ms, std::vector<WatchEvent>* out) {
   // The mount table is the kernel's memory, never the storage's: safe on the loop.
-  std::ifstream in("/proc/self/mountinfo");
+  auto table = ReadMountTable();
   std::set<int> ids;
-  std::string line;
-  while (std::getline(in, line)) {
-    std::istringstream fields(line);
-    int id;
-    if (fields >> id) ids.insert(id);
+  if (table.ok()) {
+    for (const MountEntry& m : *table) ids.insert(m.mount_id);
   }
   if (ids.empty()) return;  // unreadable: say nothing rather than everything
   std::vector<std::string> gone;
@@ -173,11 +130,7 @@ void FanotifyWatcher::CheckMounts(int64_t now_ms, std::vector<WatchEvent>* out) 
   }
   for (const auto& root : gone) {
     ForgetRootLocked(root);
-    WatchEvent& e = out->emplace_back();
-    e.kind = WatchEvent::Kind::kRootGone;
-    e.path = root;
-    e.root = root;
-    e.time_ms = now_ms;
+    Emit(out, WatchEvent::Kind::kRootGone, root, root, now_ms);
   }
 }
 

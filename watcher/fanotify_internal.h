@@ -1,6 +1,6 @@
-// What fanotify_watcher.cc, fanotify_decode.cc and watcher.cc share: the
-// flags and masks the fanotify backend uses, and how a file handle becomes a
-// cache key. Not a public interface.
+// What fanotify_watcher.cc, fanotify_decode.cc, fanotify_events.cc and watcher.cc
+// share: the flags and masks the fanotify backend uses, and how a file handle
+// becomes a cache key. Not a public interface.
 #pragma once
 
 #include <fcntl.h>

@@ -1,6 +1,5 @@
 #include "watcher/fanotify_watcher.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
@@ -16,6 +15,7 @@
 #include "common/path.h"
 #include "common/text.h"
 #include "watcher/fanotify_internal.h"
+#include "watcher/folder_walk.h"
 
 namespace recsync {
 namespace fanotify_internal {
@@ -104,37 +104,6 @@ namespace {
 // its directories (see learnt_).
 constexpr size_t kReadBufferSize = 256 * 1024;
 
-struct DirCloser {
-  void operator()(DIR* d) const { ::closedir(d); }
-};
-
-void ClosePoll(uv_poll_t* poll) {
-  if (poll == nullptr) return;
-  // Takes the fd out of the loop's epoll set at once, so it may be closed
-  // right after; the memory goes in the close callback.
-  poll->data = nullptr;
-  uv_close(reinterpret_cast<uv_handle_t*>(poll),
-           [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
-}
-
-// A uv_poll_t on `fd`, started, or an error.
-Result<uv_poll_t*> StartPoll(uv_loop_t* loop, int fd, int events, void* data, uv_poll_cb cb,
-                             const char* what) {
-  auto* poll = new uv_poll_t;
-  int rc = uv_poll_init(loop, poll, fd);
-  if (rc != 0) {
-    delete poll;  // never initialised, so no uv_close
-    return Status(Code::kIo, fmt::format("uv_poll_init on {}: {}", what, uv_strerror(rc)));
-  }
-  poll->data = data;
-  rc = uv_poll_start(poll, events, cb);
-  if (rc != 0) {
-    ClosePoll(poll);
-    return Status(Code::kIo, fmt::format("uv_poll_start on {}: {}", what, uv_strerror(rc)));
-  }
-  return poll;
-}
-
 }  // namespace
 
 Result<std::unique_ptr<FanotifyWatcher>> FanotifyWatcher::Create(uv_loop_t* loop, Sink sink,
@@ -145,118 +114,56 @@ Result<std::unique_ptr<FanotifyWatcher>> FanotifyWatcher::Create(uv_loop_t* loop
     return Status(Code::kInvalid, InitErrorText(err));
   }
   std::unique_ptr<FanotifyWatcher> w(
-      new FanotifyWatcher(std::move(sink), std::move(options), std::move(fd)));
-  auto poll = StartPoll(loop, w->fd_.get(), UV_READABLE, w.get(), &FanotifyWatcher::OnPoll,
-                        "the fanotify fd");
-  if (!poll.ok()) return poll.status();
-  w->poll_ = *poll;
-  // Without it unmounts are left to the caller's own checks (the daemon has them).
-  w->mountinfo_fd_ = UniqueFd(::open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC));
-  if (w->mountinfo_fd_.valid()) {
-    auto mp = StartPoll(loop, w->mountinfo_fd_.get(), UV_PRIORITIZED, w.get(),
-                        &FanotifyWatcher::OnMountsChanged, "/proc/self/mountinfo");
-    if (mp.ok()) {
-      w->mount_poll_ = *mp;
-      auto* check = new uv_check_t;
-      uv_check_init(loop, check);
-      check->data = w.get();
-      w->first_check_ = check;
-      uv_check_start(check, [](uv_check_t* c) {
-        auto* self = static_cast<FanotifyWatcher*>(c->data);
-        uv_close(reinterpret_cast<uv_handle_t*>(c),
-                 [](uv_handle_t* h) { delete reinterpret_cast<uv_check_t*>(h); });
-        if (self == nullptr) return;
-        self->first_check_ = nullptr;
-        OnMountsChanged(self->mount_poll_, 0, 0);
-      });
+      new FanotifyWatcher(std::move(sink), options, std::move(fd)));
+  if (Status polling = w->StartPolling(loop); !polling.ok()) return polling;
+  MountWatcher* mounts = options.mounts;
+  if (mounts == nullptr) {
+    auto own = MountWatcher::Start(loop);
+    if (own.ok()) {
+      w->own_mounts_ = std::move(*own);
+      mounts = w->own_mounts_.get();
     } else {
-      spdlog::warn("fanotify: {}; unmounted roots are not reported", mp.status().message());
+      // Unmounts are then left to the caller's own checks (the daemon has them).
+      spdlog::warn("fanotify: {}; unmounted roots are not reported", own.status().message());
     }
+  }
+  if (mounts != nullptr) {
+    w->mounts_changed_ = mounts->Subscribe([self = w.get()] { self->OnMountsChanged(); });
   }
   return w;
 }
 
 FanotifyWatcher::FanotifyWatcher(Sink sink, Options options, UniqueFd fd)
-    : sink_(std::move(sink)), options_(options), fd_(std::move(fd)), buf_(kReadBufferSize) {}
-
-FanotifyWatcher::~FanotifyWatcher() {
-  ClosePoll(poll_);
-  ClosePoll(mount_poll_);
-  if (first_check_ != nullptr) {
-    first_check_->data = nullptr;
-    uv_close(reinterpret_cast<uv_handle_t*>(first_check_),
-             [](uv_handle_t* h) { delete reinterpret_cast<uv_check_t*>(h); });
-  }
-}
-
-void FanotifyWatcher::Pause() {
-  if (paused_ || poll_ == nullptr) return;
-  paused_ = true;
-  uv_poll_stop(poll_);
-  FlushHeld();  // nothing waits behind a pause (the daemon stops after one)
-}
-
-void FanotifyWatcher::Resume() {
-  if (!paused_ || poll_ == nullptr) return;
-  paused_ = false;
-  int rc = uv_poll_start(poll_, UV_READABLE, &FanotifyWatcher::OnPoll);
-  if (rc != 0) spdlog::error("fanotify: uv_poll_start: {}", uv_strerror(rc));
-}
+    : WatcherBase(std::move(sink), options.clock, std::move(fd), kReadBufferSize) {}
 
 size_t FanotifyWatcher::watch_count() const {
   std::lock_guard lock(mu_);
   return fs_roots_.size() + roots_.size();
 }
 
-bool FanotifyWatcher::degraded() const {
-  std::lock_guard lock(mu_);
-  return degraded_;
-}
-
-std::string FanotifyWatcher::degraded_reason() const {
-  std::lock_guard lock(mu_);
-  return degraded_reason_;
-}
-
 Status FanotifyWatcher::AddRoot(const std::string& root_in) {
-  std::string root = NormalizeRoot(root_in);
-  if (root.empty() || root[0] != '/') {
-    return Status(Code::kInvalid,
-                  fmt::format("watch root {}: not an absolute path", PrintableText(root)));
-  }
-  struct stat st;
-  if (::stat(root.c_str(), &st) != 0) {
-    int err = errno;
-    return ErrnoStatus(err, fmt::format("watch root {}", PrintableText(root)));
-  }
-  if (!S_ISDIR(st.st_mode)) {
-    return Status(Code::kInvalid,
-                  fmt::format("watch root {}: not a directory", PrintableText(root)));
-  }
+  auto checked = CheckRoot(root_in);
+  if (!checked.ok()) return checked.status();
+  const std::string& root = checked->path;
   Root r;
-  r.dev = st.st_dev;
+  r.dev = checked->dev;
   int64_t fs_type = 0;
   int err = FsidOf(root, &r.fsid, &fs_type);
   if (err == 0) err = PathHandleKey(root, r.fsid, /*follow=*/true, &r.handle_key, &r.mount_id);
   // Marking again is harmless (FAN_MARK_ADD ors the masks), so no lock is
   // held across these calls, which touch the storage.
-  if (err == 0 && ::fanotify_mark(fd_.get(), FAN_MARK_ADD | FAN_MARK_FILESYSTEM, kFsMask,
-                                  AT_FDCWD, root.c_str()) != 0) {
+  if (err == 0 && ::fanotify_mark(fd(), FAN_MARK_ADD | FAN_MARK_FILESYSTEM, kFsMask, AT_FDCWD,
+                                  root.c_str()) != 0) {
     err = errno;
   }
-  if (err == 0 && ::fanotify_mark(fd_.get(), FAN_MARK_ADD | FAN_MARK_ONLYDIR, kRootMask,
-                                  AT_FDCWD, root.c_str()) != 0) {
+  if (err == 0 && ::fanotify_mark(fd(), FAN_MARK_ADD | FAN_MARK_ONLYDIR, kRootMask, AT_FDCWD,
+                                  root.c_str()) != 0) {
     err = errno;
   }
   if (err != 0) {
     std::string msg = MarkErrorText(root, err);
     if (err == ENOENT || err == ENOTDIR) return ErrnoStatus(err, msg);  // vanished meanwhile
-    {
-      std::lock_guard lock(mu_);
-      degraded_ = true;
-      degraded_reason_ = msg;
-    }
-    spdlog::error("{}", msg);
+    MarkDegraded(msg);
     return Status(Code::kIo, msg);
   }
   uint64_t start;
@@ -271,7 +178,7 @@ Status FanotifyWatcher::AddRoot(const std::string& root_in) {
     ++scans_;
     start = overflows_;
   }
-  Scan(root, st.st_dev, nullptr);
+  Scan(root, checked->dev, nullptr);
   std::lock_guard lock(mu_);
   --scans_;
   clean_through_ = std::max(clean_through_, start);
@@ -294,7 +201,7 @@ void FanotifyWatcher::ForgetRootLocked(const std::string& root) {
   const Root r = it->second;
   roots_.erase(it);
   // Fails when the root is gone; its inode mark went with the inode.
-  ::fanotify_mark(fd_.get(), FAN_MARK_REMOVE, kRootMask, AT_FDCWD, root.c_str());
+  ::fanotify_mark(fd(), FAN_MARK_REMOVE, kRootMask, AT_FDCWD, root.c_str());
   dirs_.EraseUnder(root, [&](const std::string& p) { return !RootOfLocked(p).empty(); });
   if (--fs_roots_[r.fsid] > 0) return;
   fs_roots_.erase(r.fsid);
@@ -305,7 +212,7 @@ void FanotifyWatcher::ForgetRootLocked(const std::string& root) {
     struct stat st;
     if (::stat(p.c_str(), &st) == 0) {
       if (st.st_dev == r.dev) {
-        ::fanotify_mark(fd_.get(), FAN_MARK_REMOVE | FAN_MARK_FILESYSTEM, kFsMask, AT_FDCWD,
+        ::fanotify_mark(fd(), FAN_MARK_REMOVE | FAN_MARK_FILESYSTEM, kFsMask, AT_FDCWD,
                         p.c_str());
       }
       break;
@@ -326,36 +233,17 @@ void FanotifyWatcher::Scan(const std::string& top, dev_t dev, std::vector<std::s
   std::string fsid;
   int64_t fs_type;
   if (FsidOf(top, &fsid, &fs_type) != 0) return;
-  std::vector<std::string> stack{top};
-  while (!stack.empty()) {
-    std::string dir = std::move(stack.back());
-    stack.pop_back();
+  WalkFolders(top, dev, /*follow_top=*/true, [&](const std::string& dir, bool follow) {
     std::string key;
-    if (PathHandleKey(dir, fsid, /*follow=*/dir == top, &key, nullptr) != 0) continue;
-    {
-      std::lock_guard lock(mu_);
-      // An entry the events put there is newer than this listing.
-      if (dirs_.Find(key) == nullptr) {
-        dirs_.Put(key, dir);
-        if (report != nullptr) report->push_back(dir);
-      }
+    if (PathHandleKey(dir, fsid, follow, &key, nullptr) != 0) return WalkStep::kSkip;
+    std::lock_guard lock(mu_);
+    // An entry the events put there is newer than this listing.
+    if (dirs_.Find(key) == nullptr) {
+      dirs_.Put(key, dir);
+      if (report != nullptr) report->push_back(dir);
     }
-    int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | (dir == top ? 0 : O_NOFOLLOW));
-    if (dfd < 0) continue;
-    std::unique_ptr<DIR, DirCloser> d(::fdopendir(dfd));
-    if (!d) {
-      ::close(dfd);
-      continue;
-    }
-    while (struct dirent* ent = ::readdir(d.get())) {
-      if (ent->d_type != DT_DIR && ent->d_type != DT_UNKNOWN) continue;
-      if (std::strcmp(ent->d_name, ".") == 0 || std::strcmp(ent->d_name, "..") == 0) continue;
-      struct stat st;
-      if (::fstatat(dfd, ent->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
-      if (!S_ISDIR(st.st_mode) || st.st_dev != dev) continue;  // another mount: not ours
-      stack.push_back(JoinPath(dir, ent->d_name));
-    }
-  }
+    return WalkStep::kList;
+  });
 }
 
 }  // namespace recsync

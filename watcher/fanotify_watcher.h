@@ -34,9 +34,9 @@
 // Renames: one FAN_RENAME carries both sides; kMovedFrom and kMovedTo get
 // the same synthesized cookie (nonzero, unique per watcher), or only the half
 // under the roots is reported. Unmounts: fanotify has no unmount event, so
-// the watcher polls /proc/self/mountinfo (readable-priority when the mount
-// table changes) and reports kRootGone for a root whose mount is gone; it
-// never touches the storage from the loop for that.
+// the watcher subscribes to the mount table's changes (MountWatcher) and
+// reports kRootGone for a root whose mount is gone; it never touches the
+// storage from the loop for that.
 //
 // Threads: as Watcher. AddRoot() scans the tree (blocking); call it from a
 // worker.
@@ -56,22 +56,32 @@
 
 #include "common/clock.h"
 #include "common/status.h"
-#include "watcher/dir_handles.h"
 #include "common/unique_fd.h"
+#include "watcher/dir_handles.h"
+#include "watcher/mount_watcher.h"
 #include "watcher/watcher.h"
+#include "watcher/watcher_base.h"
 
 namespace recsync {
 
-class FanotifyWatcher : public Watcher {
+namespace fanotify_internal {
+struct FidRecord;
+struct Records;
+}  // namespace fanotify_internal
+
+class FanotifyWatcher : public WatcherBase {
  public:
   struct Options {
     // Stamps events; nullptr means the system clock. Must outlive the watcher.
     const Clock* clock = nullptr;
+    // Tells of mount table changes; must outlive the watcher. nullptr: the
+    // watcher starts its own.
+    MountWatcher* mounts = nullptr;
   };
 
-  // fanotify_init (needs CAP_SYS_ADMIN; Linux >= 5.17) and starts polling it
-  // and /proc/self/mountinfo on `loop`. The error names the missing
-  // privilege or kernel feature. Loop thread only.
+  // fanotify_init (needs CAP_SYS_ADMIN; Linux >= 5.17), starts polling it
+  // on `loop` and subscribes to the mount table's changes. The error names
+  // the missing privilege or kernel feature. Loop thread only.
   static Result<std::unique_ptr<FanotifyWatcher>> Create(uv_loop_t* loop, Sink sink,
                                                          Options options);
   static Result<std::unique_ptr<FanotifyWatcher>> Create(uv_loop_t* loop, Sink sink) {
@@ -81,9 +91,7 @@ class FanotifyWatcher : public Watcher {
   // Closes the poll handles (the loop must run once more to free them) and
   // the fanotify fd, which drops every mark. Loop thread only; no
   // AddRoot()/RemoveRoot() may be running.
-  ~FanotifyWatcher() override;
-  FanotifyWatcher(const FanotifyWatcher&) = delete;
-  FanotifyWatcher& operator=(const FanotifyWatcher&) = delete;
+  ~FanotifyWatcher() override = default;
 
   // Marks the root's filesystem (once per filesystem) and the root itself,
   // then scans the directories below it on the same filesystem into the
@@ -93,10 +101,6 @@ class FanotifyWatcher : public Watcher {
   Status RemoveRoot(const std::string& root) override;
   // Marks held: one per filesystem plus one per root.
   size_t watch_count() const override;
-  bool degraded() const override;
-  std::string degraded_reason() const override;
-  void Pause() override;
-  void Resume() override;
   const char* backend() const override { return "fanotify"; }
 
  private:
@@ -109,13 +113,43 @@ class FanotifyWatcher : public Watcher {
   // Where a directory handle points.
   enum class Place { kInside, kOutside, kUnknown };
 
+  // The events of one read being decoded, and when it was read.
+  struct Batch {
+    std::vector<WatchEvent>* out;
+    int64_t now_ms;
+  };
+
   FanotifyWatcher(Sink sink, Options options, UniqueFd fd);
-  static void OnPoll(uv_poll_t* handle, int status, int events);
-  static void OnMountsChanged(uv_poll_t* handle, int status, int events);
-  void ReadEvents();
+  void OnRead(const char* buf, size_t len, int64_t now_ms) override;
+  bool MustReadOn() const override { return !deferred_.empty(); }
+  void OnDrained() override { FlushHeld(); }
+  void OnPaused() override { FlushHeld(); }  // nothing waits behind a pause
+  void OnMountsChanged();
+
   // Appends the events of one read to `out`; those that cannot be placed
-  // yet become placeholders in deferred_.
+  // yet become placeholders in deferred_ (fanotify_events.cc).
   void Decode(const char* buf, size_t len, int64_t now_ms, std::vector<WatchEvent>* out);
+  // The directories this read deletes, into learnt_.
+  void LearnDeletedDirs(const char* buf, size_t len);
+  // One event, by kind.
+  void DecodeEvent(Batch& b, uint64_t mask, const fanotify_internal::Records& rec);
+  void DecodeRootSelf(Batch& b, const fanotify_internal::Records& rec);
+  void DecodeCreate(Batch& b, const fanotify_internal::Records& rec, bool is_dir);
+  void DecodeRename(Batch& b, const fanotify_internal::Records& rec, bool is_dir);
+  void DecodeDelete(Batch& b, const fanotify_internal::Records& rec, bool is_dir);
+  // A directory renamed from `from` and/or to `to` (empty when outside the
+  // roots): the cache follows it.
+  void FollowDirRename(const std::string& from, const std::string& to,
+                       const std::string& to_dir, const fanotify_internal::Records& rec);
+  // A placeholder for an event whose directory `r` cannot be placed yet.
+  void Defer(Batch& b, WatchEvent::Kind kind, const fanotify_internal::FidRecord& r, bool is_dir,
+             uint32_t move_cookie);
+  // Where record `r`'s directory is (outside when absent).
+  Place PlaceOf(const fanotify_internal::FidRecord& r, std::string* dir);
+  // The innermost root containing `dir`, or ""; whether `dir` is a root.
+  std::string RootOf(const std::string& dir) const;
+  bool IsRoot(const std::string& dir) const;
+
   // Places the deferred events (kUnknownWatch if still impossible, dropped
   // when outside the roots) and delivers everything held.
   void FlushHeld();
@@ -135,18 +169,8 @@ class FanotifyWatcher : public Watcher {
   void Scan(const std::string& top, dev_t dev, std::vector<std::string>* report);
   bool CacheComplete() const;
 
-  Sink sink_;
-  Options options_;
-  UniqueFd fd_;
-  uv_poll_t* poll_ = nullptr;  // freed by its close callback
-  UniqueFd mountinfo_fd_;
-  uv_poll_t* mount_poll_ = nullptr;
-  // Runs CheckMounts() once after the loop's first poll: the mount table
-  // only signals changes made after the fd entered epoll (the loop adds it on
-  // its next iteration), so a change before that would go unseen.
-  uv_check_t* first_check_ = nullptr;
-  bool paused_ = false;
-  std::vector<char> buf_;
+  std::unique_ptr<MountWatcher> own_mounts_;  // when Options gave none
+  MountWatcher::Subscription mounts_changed_;
   uint32_t last_cookie_ = 0;  // loop thread only
   // Directories whose deletion has been read: handle -> (parent handle,
   // name). It places a stale handle the cache does not know (a directory
@@ -173,9 +197,6 @@ class FanotifyWatcher : public Watcher {
   std::unordered_set<std::string> outside_;  // handles known to lie outside the roots
   int scans_ = 0;                            // AddRoot scans running
   uint64_t overflows_ = 0, clean_through_ = 0;
-  bool degraded_ = false;
-  std::string degraded_reason_;
-
 };
 
 }  // namespace recsync

@@ -1,51 +1,22 @@
-// The loop-thread half of InotifyWatcher: reading the inotify fd and turning
-// raw events into WatchEvents (see inotify_watcher.h for what is reported).
+// The loop-thread half of InotifyWatcher: turning what one read of the
+// inotify fd gives into WatchEvents (see inotify_watcher.h for what is reported).
 #include <sys/inotify.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cstring>
+#include <optional>
 
-#include <spdlog/spdlog.h>
-
+#include "common/path.h"
 #include "watcher/inotify_watcher.h"
 
 namespace recsync {
-namespace {
 
-constexpr int kMaxReadsPerWakeup = 8;  // then let the loop serve other handles
-
-}  // namespace
-
-void InotifyWatcher::OnPoll(uv_poll_t* handle, int status, int /*events*/) {
-  auto* self = static_cast<InotifyWatcher*>(handle->data);
-  if (self == nullptr) return;
-  if (status < 0) {
-    spdlog::error("inotify: poll failed: {}", uv_strerror(status));
-    return;
-  }
-  self->ReadEvents();
-}
-
-void InotifyWatcher::ReadEvents() {
-  const Clock* clock = options_.clock;
-  static const SystemClock system_clock;
-  if (clock == nullptr) clock = &system_clock;
-  for (int i = 0; i < kMaxReadsPerWakeup && !paused_; ++i) {
-    ssize_t n = ::read(fd_.get(), buf_.data(), buf_.size());
-    if (n < 0) {
-      int err = errno;
-      if (err == EINTR) continue;
-      if (err != EAGAIN) spdlog::error("inotify: read: {}", ErrnoText(err));
-      return;
-    }
-    if (n == 0) return;
-    std::vector<WatchEvent> events;
-    Decode(buf_.data(), static_cast<size_t>(n), clock->NowMs(), &events);
-    ResolveDirMoves();
-    if (!events.empty()) sink_(std::move(events));
-  }
+// One read: its events in order, then the directory renames it settles.
+void InotifyWatcher::OnRead(const char* buf, size_t len, int64_t now_ms) {
+  std::vector<WatchEvent> events;
+  Decode(buf, len, now_ms, &events);
+  ResolveDirMoves();
+  if (!events.empty()) Deliver(std::move(events));
 }
 
 void InotifyWatcher::Decode(const char* buf, size_t len, int64_t now_ms,
@@ -61,55 +32,56 @@ void InotifyWatcher::Decode(const char* buf, size_t len, int64_t now_ms,
   }
 }
 
+std::optional<InotifyWatcher::WatchedDir> InotifyWatcher::PlaceWatch(
+    int wd, uint32_t mask, const std::string& name, int64_t now_ms,
+    std::vector<WatchEvent>* out) {
+  using K = WatchEvent::Kind;
+  std::unique_lock lock(mu_);
+  const WatchTable::Entry* entry = table_.Find(wd);
+  if (entry == nullptr) {
+    // Perhaps a worker is between inotify_add_watch and recording the wd.
+    lock.unlock();
+    { std::lock_guard arm_lock(arm_mu_); }
+    lock.lock();
+    entry = table_.Find(wd);
+  }
+  if (entry == nullptr) {
+    if (!(mask & IN_IGNORED)) Emit(out, K::kUnknownWatch, name, "", now_ms);
+    return std::nullopt;
+  }
+  if (mask & IN_IGNORED) {
+    table_.Erase(wd);
+    return std::nullopt;
+  }
+  if (entry->removing) return std::nullopt;
+  WatchedDir watched{entry->path, table_.RootOf(entry->path), table_.IsRoot(entry->path)};
+  if (mask & (IN_DELETE_SELF | IN_MOVE_SELF | IN_UNMOUNT)) {
+    // A subdirectory's end is told by its parent (kDirDeleted, kMovedFrom)
+    // or by its root's kRootGone; its IN_IGNORED cleans up.
+    if (!watched.is_root) return std::nullopt;
+    UnwatchLocked(table_.WdsOwnedBy(watched.dir));
+    lock.unlock();
+    Emit(out, K::kRootGone, watched.dir, watched.dir, now_ms);
+    return std::nullopt;
+  }
+  return watched;
+}
+
 void InotifyWatcher::HandleEvent(int wd, uint32_t mask, uint32_t cookie, const std::string& name,
                                  int64_t now_ms, std::vector<WatchEvent>* out) {
   using K = WatchEvent::Kind;
   auto emit = [&](K kind, std::string path, std::string root) -> WatchEvent& {
-    WatchEvent& e = out->emplace_back();
-    e.kind = kind;
-    e.path = std::move(path);
-    e.root = std::move(root);
-    e.time_ms = now_ms;
-    return e;
+    return Emit(out, kind, std::move(path), std::move(root), now_ms);
   };
   if (mask & IN_Q_OVERFLOW) {
     emit(K::kOverflow, "", "");
     return;
   }
-  std::string dir, root;
-  bool is_root_dir = false;
-  {
-    std::unique_lock lock(mu_);
-    const WatchTable::Entry* entry = table_.Find(wd);
-    if (entry == nullptr) {
-      // Perhaps a worker is between inotify_add_watch and recording the wd.
-      lock.unlock();
-      { std::lock_guard arm_lock(arm_mu_); }
-      lock.lock();
-      entry = table_.Find(wd);
-    }
-    if (entry == nullptr) {
-      if (!(mask & IN_IGNORED)) emit(K::kUnknownWatch, name, "");
-      return;
-    }
-    if (mask & IN_IGNORED) {
-      table_.Erase(wd);
-      return;
-    }
-    if (entry->removing) return;
-    dir = entry->path;
-    root = table_.RootOf(dir);
-    is_root_dir = table_.IsRoot(dir);
-    if (mask & (IN_DELETE_SELF | IN_MOVE_SELF | IN_UNMOUNT)) {
-      // A subdirectory's end is told by its parent (kDirDeleted, kMovedFrom)
-      // or by its root's kRootGone; its IN_IGNORED cleans up.
-      if (!is_root_dir) return;
-      UnwatchLocked(table_.WdsOwnedBy(dir));
-      lock.unlock();
-      emit(K::kRootGone, dir, dir);
-      return;
-    }
-  }
+  std::optional<WatchedDir> watched = PlaceWatch(wd, mask, name, now_ms, out);
+  if (!watched) return;
+  const std::string& dir = watched->dir;
+  std::string& root = watched->root;
+  const bool is_root_dir = watched->is_root;
   std::string path = JoinPath(dir, name);
   bool is_dir = (mask & IN_ISDIR) != 0;
   bool cookie_file = is_root_dir && !is_dir && name.starts_with(kCookiePrefix);

@@ -1,19 +1,20 @@
 #include "watcher/inotify_watcher.h"
 
-#include <dirent.h>
-#include <fcntl.h>
 #include <sys/inotify.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <set>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+
+#include "common/path.h"
+#include "common/text.h"
+#include "watcher/folder_walk.h"
 
 namespace recsync {
 namespace {
@@ -21,10 +22,6 @@ namespace {
 constexpr uint32_t kWatchMask = IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_CREATE |
                                 IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR | IN_EXCL_UNLINK;
 constexpr size_t kReadBufferSize = 64 * 1024;
-
-struct DirCloser {
-  void operator()(DIR* d) const { ::closedir(d); }
-};
 
 }  // namespace
 
@@ -65,91 +62,34 @@ Result<std::unique_ptr<InotifyWatcher>> InotifyWatcher::Create(uv_loop_t* loop, 
   if (!options.max_user_watches) options.max_user_watches = [] { return ReadMaxUserWatches(); };
   std::unique_ptr<InotifyWatcher> w(
       new InotifyWatcher(std::move(sink), std::move(options), std::move(fd)));
-  auto* poll = new uv_poll_t;
-  int rc = uv_poll_init(loop, poll, w->fd_.get());
-  if (rc != 0) {
-    delete poll;  // never initialised, so no uv_close
-    return Status(Code::kIo, fmt::format("uv_poll_init on the inotify fd: {}", uv_strerror(rc)));
-  }
-  poll->data = w.get();
-  w->poll_ = poll;
-  rc = uv_poll_start(poll, UV_READABLE, &InotifyWatcher::OnPoll);
-  if (rc != 0) {
-    return Status(Code::kIo, fmt::format("uv_poll_start on the inotify fd: {}", uv_strerror(rc)));
-  }
+  if (Status polling = w->StartPolling(loop); !polling.ok()) return polling;
   return w;
 }
 
 InotifyWatcher::InotifyWatcher(Sink sink, Options options, UniqueFd fd)
-    : sink_(std::move(sink)),
-      options_(std::move(options)),
-      fd_(std::move(fd)),
-      buf_(kReadBufferSize) {}
-
-InotifyWatcher::~InotifyWatcher() {
-  if (poll_ != nullptr) {
-    // Closing a poll handle takes the fd out of the loop's epoll set at once,
-    // so fd_ may be closed right after; the memory goes in the close callback.
-    poll_->data = nullptr;
-    uv_close(reinterpret_cast<uv_handle_t*>(poll_),
-             [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
-  }
-}
-
-void InotifyWatcher::Pause() {
-  if (paused_ || poll_ == nullptr) return;
-  paused_ = true;
-  uv_poll_stop(poll_);
-}
-
-void InotifyWatcher::Resume() {
-  if (!paused_ || poll_ == nullptr) return;
-  paused_ = false;
-  int rc = uv_poll_start(poll_, UV_READABLE, &InotifyWatcher::OnPoll);
-  if (rc != 0) spdlog::error("inotify: uv_poll_start: {}", uv_strerror(rc));
-}
+    : WatcherBase(std::move(sink), options.clock, std::move(fd), kReadBufferSize),
+      options_(std::move(options)) {}
 
 size_t InotifyWatcher::watch_count() const {
   std::lock_guard lock(mu_);
   return table_.live_count();
 }
 
-bool InotifyWatcher::degraded() const {
-  std::lock_guard lock(mu_);
-  return degraded_;
-}
-
-std::string InotifyWatcher::degraded_reason() const {
-  std::lock_guard lock(mu_);
-  return degraded_reason_;
-}
-
 Status InotifyWatcher::AddRoot(const std::string& root_in) {
-  std::string root = NormalizeRoot(root_in);
-  if (root.empty() || root[0] != '/') {
-    return Status(Code::kInvalid,
-                  fmt::format("watch root {}: not an absolute path", PrintableText(root)));
-  }
-  struct stat st;
-  if (::stat(root.c_str(), &st) != 0) {
-    int err = errno;
-    return ErrnoStatus(err, fmt::format("watch root {}", PrintableText(root)));
-  }
-  if (!S_ISDIR(st.st_mode)) {
-    return Status(Code::kInvalid,
-                  fmt::format("watch root {}: not a directory", PrintableText(root)));
-  }
+  auto checked = CheckRoot(root_in);
+  if (!checked.ok()) return checked.status();
+  const std::string& root = checked->path;
   bool was_root;
   {
     std::lock_guard lock(mu_);
     was_root = table_.IsRoot(root);
-    table_.AddRoot(root, st.st_dev);
+    table_.AddRoot(root, checked->dev);
   }
   // Armed again (after an overflow, or the root coming back): watches of
   // directories deleted meanwhile may be gone with their IN_IGNORED lost.
   if (was_root) DropDeadWatches();
   WalkResult result;
-  int top_err = Walk(root, st.st_dev, /*follow_top=*/true, &result);
+  int top_err = Walk(root, checked->dev, /*follow_top=*/true, &result);
   if (top_err != 0 && top_err != ENOSPC) {
     if (!was_root) {
       std::lock_guard lock(mu_);
@@ -163,7 +103,7 @@ Status InotifyWatcher::AddRoot(const std::string& root_in) {
 
 void InotifyWatcher::DropDeadWatches() {
   std::lock_guard arm_lock(arm_mu_);  // no wd is added while the kernel's list is read
-  std::ifstream in("/proc/self/fdinfo/" + std::to_string(fd_.get()));
+  std::ifstream in("/proc/self/fdinfo/" + std::to_string(fd()));
   if (!in) return;
   std::set<int> live;
   std::string line;
@@ -197,10 +137,8 @@ Status InotifyWatcher::NoteNoSpace(uint64_t missing) {
     // not understate it.
     watches_needed_ = std::max<uint64_t>(watches_needed_, table_.live_count() + missing);
     msg = WatchLimitMessage(limit, watches_needed_);
-    degraded_ = true;
-    degraded_reason_ = msg;
   }
-  spdlog::error("{}", msg);
+  MarkDegraded(msg);
   return Status(Code::kIo, msg);
 }
 
@@ -209,7 +147,7 @@ int InotifyWatcher::Arm(const std::string& path, bool follow, bool* newly) {
   // arm_mu_ spans add_watch and the table entry, so the loop thread, meeting a
   // wd it does not know, can wait for arms in flight before calling it unknown.
   std::lock_guard arm_lock(arm_mu_);
-  int wd = options_.add_watch(fd_.get(), path.c_str(), mask);
+  int wd = options_.add_watch(fd(), path.c_str(), mask);
   if (wd < 0) {
     int err = errno;
     *newly = true;
@@ -222,48 +160,29 @@ int InotifyWatcher::Arm(const std::string& path, bool follow, bool* newly) {
 
 int InotifyWatcher::Walk(const std::string& top, dev_t dev, bool follow_top,
                          WalkResult* result) {
-  std::vector<std::string> stack{top};
-  bool is_top = true;
   int top_err = 0;
-  while (!stack.empty()) {
-    std::string dir = std::move(stack.back());
-    stack.pop_back();
-    bool follow = is_top && follow_top;
+  WalkFolders(top, dev, follow_top, [&](const std::string& dir, bool follow) {
     bool newly = false;
-    int err = Arm(dir, follow, &newly);
-    if (is_top) top_err = err;
-    is_top = false;
-    if (err == ENOENT || err == ENOTDIR) continue;  // gone or replaced meanwhile
+    const int err = Arm(dir, follow, &newly);
+    if (dir == top) top_err = err;
+    if (err == ENOENT || err == ENOTDIR) return WalkStep::kSkip;  // gone or replaced meanwhile
     if (newly) result->unknown_before.push_back(dir);
     if (err == ENOSPC) {
       ++result->no_space;  // keep listing: to count what is needed, and arm what still fits
-    } else if (err != 0) {
+      return WalkStep::kList;
+    }
+    if (err != 0) {
       spdlog::warn("inotify: cannot watch {}: {}", PrintableText(dir), ErrnoText(err));
-      if (dir == top) return top_err;
-      continue;
+      return dir == top ? WalkStep::kStop : WalkStep::kSkip;
     }
-    int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW));
-    if (dfd < 0) continue;
-    std::unique_ptr<DIR, DirCloser> d(::fdopendir(dfd));
-    if (!d) {
-      ::close(dfd);
-      continue;
-    }
-    while (struct dirent* ent = ::readdir(d.get())) {
-      if (ent->d_type != DT_DIR && ent->d_type != DT_UNKNOWN) continue;
-      if (std::strcmp(ent->d_name, ".") == 0 || std::strcmp(ent->d_name, "..") == 0) continue;
-      struct stat st;
-      if (::fstatat(dfd, ent->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
-      if (!S_ISDIR(st.st_mode) || st.st_dev != dev) continue;  // another mount: not ours
-      stack.push_back(JoinPath(dir, ent->d_name));
-    }
-  }
+    return WalkStep::kList;
+  });
   return top_err;
 }
 
 void InotifyWatcher::UnwatchLocked(const std::vector<int>& wds) {
   for (int wd : wds) {
-    ::inotify_rm_watch(fd_.get(), wd);  // EINVAL: already gone; its IN_IGNORED is queued
+    ::inotify_rm_watch(fd(), wd);  // EINVAL: already gone; its IN_IGNORED is queued
     table_.MarkRemoving(wd);
   }
 }

@@ -67,6 +67,7 @@
 #include "watcher/watch_event.h"
 #include "watcher/watch_table.h"
 #include "watcher/watcher.h"
+#include "watcher/watcher_base.h"
 
 namespace recsync {
 
@@ -79,9 +80,8 @@ std::optional<uint64_t> ReadMaxUserWatches(
 // needed (one per directory under the roots).
 std::string WatchLimitMessage(std::optional<uint64_t> limit, uint64_t needed);
 
-class InotifyWatcher : public Watcher {
+class InotifyWatcher : public WatcherBase {
  public:
-
   struct Options {
     // Reads fs.inotify.max_user_watches for the ENOSPC message.
     std::function<std::optional<uint64_t>()> max_user_watches = [] { return ReadMaxUserWatches(); };
@@ -101,12 +101,9 @@ class InotifyWatcher : public Watcher {
     return Create(loop, std::move(sink), Options());
   }
 
-  // Closes the poll handle (the loop must run once more afterwards to free it,
-  // as with any libuv handle) and the inotify fd. Loop thread only; no
-  // AddRoot()/RemoveRoot() may be running.
-  ~InotifyWatcher() override;
-  InotifyWatcher(const InotifyWatcher&) = delete;
-  InotifyWatcher& operator=(const InotifyWatcher&) = delete;
+  // Closes the poll handle (see WatcherBase) and the inotify fd. Loop thread
+  // only; no AddRoot()/RemoveRoot() may be running.
+  ~InotifyWatcher() override = default;
 
   // Watches `root` (symlinks to it are followed) and every directory below it
   // on the same filesystem, each armed before it is listed. Blocking: a large
@@ -126,16 +123,9 @@ class InotifyWatcher : public Watcher {
 
   // Live watches (one per watched directory).
   size_t watch_count() const override;
-  // True once a watch could not be added for lack of inotify watches; the
-  // reason is the WatchLimitMessage() line. Stays set until the watcher is
-  // recreated.
-  bool degraded() const override;
-  std::string degraded_reason() const override;
-
-  // Stops / restarts reading the fd (events queue up in the kernel, up to
-  // fs.inotify.max_queued_events, then one IN_Q_OVERFLOW). Loop thread only.
-  void Pause() override;
-  void Resume() override;
+  // degraded(): true once a watch could not be added for lack of inotify
+  // watches; the reason is the WatchLimitMessage() line. Pause() lets events
+  // queue up to fs.inotify.max_queued_events, then one IN_Q_OVERFLOW.
   const char* backend() const override { return "inotify"; }
 
  private:
@@ -145,11 +135,21 @@ class InotifyWatcher : public Watcher {
   };
 
   InotifyWatcher(Sink sink, Options options, UniqueFd fd);
-  static void OnPoll(uv_poll_t* handle, int status, int events);
-  void ReadEvents();
+  void OnRead(const char* buf, size_t len, int64_t now_ms) override;
   void Decode(const char* buf, size_t len, int64_t now_ms, std::vector<WatchEvent>* out);
   void HandleEvent(int wd, uint32_t mask, uint32_t cookie, const std::string& name,
                    int64_t now_ms, std::vector<WatchEvent>* out);
+  // The watched directory an event of `wd` is about, or nullopt when the
+  // event ends here (after emitting what it says: kUnknownWatch for a wd not
+  // known, kRootGone for a root's own end; nothing for IN_IGNORED, a watch
+  // being removed or a subdirectory's own end).
+  struct WatchedDir {
+    std::string dir;
+    std::string root;  // the innermost root holding it
+    bool is_root = false;
+  };
+  std::optional<WatchedDir> PlaceWatch(int wd, uint32_t mask, const std::string& name,
+                                       int64_t now_ms, std::vector<WatchEvent>* out);
   // Arms a directory that appeared under `root` and everything below it;
   // returns the directories that were not watched before.
   std::vector<std::string> WalkNewDir(const std::string& path, const std::string& root);
@@ -159,7 +159,8 @@ class InotifyWatcher : public Watcher {
   // Unwatches directories whose kMovedFrom found no kMovedTo.
   void ResolveDirMoves();
   // Arms `top` (a directory on `dev`) and every directory below it on `dev`,
-  // each before listing it. Returns the errno of arming `top` (0 when armed).
+  // each before listing it (WalkFolders). Returns the errno of arming `top`
+  // (0 when armed).
   int Walk(const std::string& top, dev_t dev, bool follow_top, WalkResult* result);
   // inotify_add_watch + the table entry; returns the errno or 0.
   int Arm(const std::string& path, bool follow, bool* newly);
@@ -171,12 +172,7 @@ class InotifyWatcher : public Watcher {
   // watch_count() is the folders watched.
   void DropDeadWatches();
 
-  Sink sink_;
   Options options_;
-  UniqueFd fd_;
-  uv_poll_t* poll_ = nullptr;  // freed by its close callback
-  bool paused_ = false;
-  std::vector<char> buf_;
 
   // A directory renamed away whose kMovedTo half has not been read yet.
   struct PendingMove {
@@ -191,9 +187,7 @@ class InotifyWatcher : public Watcher {
   std::mutex arm_mu_;
   mutable std::mutex mu_;  // guards everything below
   WatchTable table_;
-  bool degraded_ = false;
   uint64_t watches_needed_ = 0;
-  std::string degraded_reason_;
 };
 
 }  // namespace recsync

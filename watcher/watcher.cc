@@ -62,11 +62,14 @@ Result<WatcherChoice> ChooseWatcher(const std::string& kind,
 
 Result<std::unique_ptr<Watcher>> CreateWatcher(uv_loop_t* loop, Watcher::Sink sink,
                                                const std::string& kind,
-                                               const std::vector<std::string>& roots) {
+                                               const std::vector<std::string>& roots,
+                                               MountWatcher* mounts) {
   auto choice = ChooseWatcher(kind, roots);
   if (!choice.ok()) return choice.status();
   if (choice->backend == "fanotify") {
-    auto w = FanotifyWatcher::Create(loop, std::move(sink));
+    FanotifyWatcher::Options options;
+    options.mounts = mounts;
+    auto w = FanotifyWatcher::Create(loop, std::move(sink), options);
     if (!w.ok()) return w.status();
     return std::unique_ptr<Watcher>(std::move(*w));
   }

@@ -90,11 +90,16 @@ std::string FanotifyUnavailableReason(const std::vector<std::string>& roots);
 Result<WatcherChoice> ChooseWatcher(const std::string& kind,
                                     const std::vector<std::string>& roots);
 
+class MountWatcher;
+
 // Creates the watcher `kind` gives for `roots` (see ChooseWatcher) on `loop`;
 // "auto" falling back to inotify is logged at info level with the reason.
-// Loop thread only (it starts a uv_poll_t).
+// `mounts` (which must outlive the watcher) tells the fanotify backend of
+// unmounts; without it, it starts its own. Loop thread only (it starts a
+// uv_poll_t).
 Result<std::unique_ptr<Watcher>> CreateWatcher(uv_loop_t* loop, Watcher::Sink sink,
                                                const std::string& kind,
-                                               const std::vector<std::string>& roots);
+                                               const std::vector<std::string>& roots,
+                                               MountWatcher* mounts = nullptr);
 
 }  // namespace recsync

@@ -10,6 +10,7 @@
 #include <map>
 #include <string>
 
+#include "common/path.h"
 #include "reconcile/root_assessor.h"
 #include "reconcile/storage_root.h"
 #include "tests/support/as_nobody.h"

@@ -2,6 +2,7 @@
 // virtual disk that can show every failure mode on demand.
 #include <catch2/catch.hpp>
 
+#include "common/path.h"
 #include "reconcile/root_assessor.h"
 #include "reconcile/storage_root.h"
 #include "tests/support/virtual_disk.h"
@@ -180,21 +181,6 @@ TEST_CASE("a root's spellings with //, /./ and trailing slashes normalize alike"
   CHECK(CheckRootPath("/srv//rec/") == "");
   CHECK(CheckRootPath("//") != "");
   CHECK(CheckRootPath("srv/rec") != "");
-}
-
-TEST_CASE("mount tables decode escaped spaces") {
-  auto mounts = ParseMountInfo(
-      "22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw\n"
-      "40 22 0:50 / /mnt/my\\040nas rw,relatime shared:9 - nfs4 srv:/x rw\n");
-  REQUIRE(mounts.size() == 2);
-  CHECK(mounts[1].mount_point == "/mnt/my nas");
-  CHECK(mounts[1].fs_type == "nfs4");
-  auto m = MountContaining(mounts, "/mnt/my nas/rec");
-  REQUIRE(m);
-  CHECK(m->fs_type == "nfs4");
-  auto declared = ParseFstab("# comment\nUUID=1 / ext4 defaults 0 1\n/dev/sdb1 none swap sw 0 0\n"
-                             "srv:/x /mnt/my\\040nas nfs defaults 0 0\n");
-  CHECK(declared == std::vector<std::string>{"/", "/mnt/my nas"});
 }
 
 TEST_CASE("a root whose disk was replaced by a directory on the parent filesystem is offline") {

@@ -8,8 +8,8 @@
 
 #include <string>
 
+#include "common/bounded_task.h"
 #include "common/threads.h"
-#include "reconcile/disk.h"
 #include "reconcile/storage_lanes.h"
 #include "tests/support/as_nobody.h"
 

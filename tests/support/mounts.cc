@@ -11,11 +11,9 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 #include <vector>
 
-#include "reconcile/disk.h"
+#include "fs/mount_table.h"
 
 extern char** environ;
 
@@ -24,10 +22,9 @@ namespace recsync::testing {
 bool CanMount() { return ::geteuid() == 0; }
 
 bool IsMountPoint(const std::string& path) {
-  std::ifstream in("/proc/self/mountinfo");
-  std::stringstream text;
-  text << in.rdbuf();
-  for (const auto& m : ParseMountInfo(text.str())) {
+  auto table = ReadMountTable();
+  REQUIRE(table.ok());
+  for (const auto& m : *table) {
     if (m.mount_point == path) return true;
   }
   return false;
@@ -89,7 +86,7 @@ HangingFuse::HangingFuse(const std::string& source, const std::string& mountpoin
   INFO("bindfs (apt-get install bindfs fuse3; scripts/deps.sh installs it)");
   REQUIRE(rc == 0);
   // /proc/self/mountinfo polls POLLPRI when the mount table changes.
-  const int table = ::open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+  const int table = ::open(kMountInfoPath, O_RDONLY | O_CLOEXEC);
   REQUIRE(table >= 0);
   const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (!IsMountPoint(mountpoint) && std::chrono::steady_clock::now() < until) {

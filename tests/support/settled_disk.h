@@ -20,7 +20,7 @@
 #include <memory>
 #include <string>
 
-#include "reconcile/disk.h"
+#include "fs/disk.h"
 #include "tests/support/temp_dir.h"
 
 namespace recsync::testing {

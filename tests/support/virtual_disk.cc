@@ -2,6 +2,8 @@
 
 #include <cerrno>
 
+#include "common/path.h"
+
 namespace recsync::testing {
 
 void VirtualDisk::MaybeHang(const std::string& path) {

@@ -8,7 +8,7 @@
 #include <mutex>
 #include <set>
 
-#include "reconcile/disk.h"
+#include "fs/disk.h"
 
 namespace recsync::testing {
 

@@ -6,7 +6,7 @@
 #include <memory>
 #include <vector>
 
-#include "reconcile/disk.h"
+#include "common/bounded_task.h"
 
 using namespace recsync;
 using namespace std::chrono_literals;
