@@ -228,10 +228,11 @@ int RunActions(const JournalArgs& a, const Settings& s, std::ostream& out, std::
   }
   TextTable table({"ID", "TIME", "ACTION", "MEDIA_ID", "CAUSE", "PATH"});
   for (const auto& x : *actions) {
-    table.AddRow({std::to_string(x.id), FormatTimeIso(x.time_ms), x.action,
-                  std::to_string(x.media_id), x.cause + " " + std::to_string(x.cause_id), x.path});
+    table.AddRow({std::to_string(x.id), FormatTimeIso(x.time_ms), std::string(ToText(x.action)),
+                  std::to_string(x.media_id),
+                  std::string(ToText(x.cause)) + " " + std::to_string(x.cause_id), x.path});
     // A re-point's detail is the new path: as long as the old one.
-    table.AddNote(x.action == "repath" ? "now" : "detail", x.detail);
+    table.AddNote(x.action == ActionKind::kRepath ? "now" : "detail", x.detail);
   }
   table.Print(out);
   return 0;

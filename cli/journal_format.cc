@@ -110,9 +110,15 @@ json SweepJson(const SweepRecord& s) {
 }
 
 json ActionJson(const ActionRecord& a) {
-  return json{{"id", a.id},           {"media_id", a.media_id},           {"path", a.path},
-              {"time_ms", a.time_ms}, {"time", FormatTimeIso(a.time_ms)}, {"action", a.action},
-              {"cause", a.cause},     {"cause_id", a.cause_id},           {"detail", a.detail}};
+  return json{{"id", a.id},
+              {"media_id", a.media_id},
+              {"path", a.path},
+              {"time_ms", a.time_ms},
+              {"time", FormatTimeIso(a.time_ms)},
+              {"action", ToText(a.action)},
+              {"cause", ToText(a.cause)},
+              {"cause_id", a.cause_id},
+              {"detail", a.detail}};
 }
 
 json StatsJson(const JournalStats& s) {

@@ -97,6 +97,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "journal/vocabulary.h"
 
 namespace SQLite {
 class Database;
@@ -199,10 +200,26 @@ struct ActionRecord {
   int64_t media_id = 0;
   std::string path;
   int64_t time_ms = 0;
-  std::string action;    // archive | repath | restore
-  std::string cause;     // sweep | event
+  ActionKind action = ActionKind::kArchive;
+  Cause cause = Cause::kSweep;
   int64_t cause_id = 0;  // sweep id or event seq
   std::string detail;    // for repath: the new path
+  // One action on row `media_id` at `path`, caused by sweep or event
+  // `cause_id`; `id` is set by the journal.
+  static ActionRecord Archive(int64_t media_id, std::string path, int64_t time_ms, Cause cause,
+                              int64_t cause_id, std::string detail = "") {
+    return {0, media_id, std::move(path), time_ms, ActionKind::kArchive, cause, cause_id,
+            std::move(detail)};
+  }
+  static ActionRecord Repath(int64_t media_id, std::string old_path, std::string new_path,
+                             int64_t time_ms, Cause cause, int64_t cause_id) {
+    return {0, media_id, std::move(old_path), time_ms, ActionKind::kRepath, cause, cause_id,
+            std::move(new_path)};
+  }
+  static ActionRecord Restore(int64_t media_id, std::string path, int64_t time_ms, Cause cause,
+                              int64_t cause_id) {
+    return {0, media_id, std::move(path), time_ms, ActionKind::kRestore, cause, cause_id, ""};
+  }
 };
 
 // Actions by reference: a batch's thousands of actions are written without

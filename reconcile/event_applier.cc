@@ -263,7 +263,8 @@ Status EventPass::Flush() {
     for (const auto& r : entry_rows) {
       rows.push_back(r);
       if (!recorded_.count(r.id) && !actions.count(r.id)) {
-        actions[r.id] = Action(r.id, r.filepath, "archive", e->seq);
+        actions[r.id] =
+            ActionRecord::Archive(r.id, r.filepath, a_.clock_.NowMs(), Cause::kEvent, e->seq);
       }
     }
   }
@@ -302,11 +303,6 @@ void EventPass::Decide(const EventRecord& e, std::string state, std::vector<int6
                        std::string error) {
   decided_.insert(e.seq);
   outcomes_.push_back({e.seq, std::move(state), std::move(ids), std::move(error)});
-}
-
-ActionRecord EventPass::Action(int64_t media_id, const std::string& path, const char* action,
-                               int64_t seq, std::string detail) const {
-  return ActionRecord{0, media_id, path, a_.clock_.NowMs(), action, "event", seq, std::move(detail)};
 }
 
 }  // namespace recsync

@@ -128,7 +128,9 @@ Status EventPass::DirGone(const EventRecord& e) {
   for (const auto& chunk : Chunks(missing)) {
     std::map<int64_t, ActionRecord> actions;
     for (const auto& r : chunk) {
-      if (!recorded_.count(r.id)) actions[r.id] = Action(r.id, r.filepath, "archive", e.seq);
+      if (recorded_.count(r.id)) continue;
+      actions[r.id] =
+          ActionRecord::Archive(r.id, r.filepath, a_.clock_.NowMs(), Cause::kEvent, e.seq);
     }
     auto changed = ArchiveAudited(a_.catalog_, a_.journal_, a_.clock_, chunk, actions);
     if (!changed.ok()) return CatalogError({&e}, changed.status());
@@ -234,7 +236,8 @@ Result<std::vector<int64_t>> EventPass::RepathChunk(const EventRecord& from,
                                                     Status* rejected) {
   std::map<int64_t, ActionRecord> actions;
   for (size_t k = 0; k < chunk.size(); ++k) {
-    actions[chunk[k].id] = Action(chunk[k].id, chunk[k].filepath, "repath", from.seq, paths[k]);
+    actions[chunk[k].id] = ActionRecord::Repath(chunk[k].id, chunk[k].filepath, paths[k],
+                                                a_.clock_.NowMs(), Cause::kEvent, from.seq);
   }
   auto changed = RepathAudited(a_.catalog_, a_.journal_, a_.clock_, chunk, paths, actions);
   if (changed.ok() || changed.status().code() != Code::kRejected || chunk.size() == 1) {
@@ -265,7 +268,8 @@ Status EventPass::ArchiveReplaced(const EventRecord& from, const EventRecord& to
     const bool moves_too = std::any_of(moving.begin(), moving.end(),
                                        [&](const MediaRow& m) { return m.id == r.id; });
     if (moves_too || recorded_.count(r.id)) continue;
-    actions[r.id] = Action(r.id, r.filepath, "archive", from.seq, "replaced by a rename");
+    actions[r.id] = ActionRecord::Archive(r.id, r.filepath, a_.clock_.NowMs(), Cause::kEvent,
+                                          from.seq, "replaced by a rename");
     replaced.push_back(std::move(r));
   }
   if (replaced.empty()) return Status::Ok();

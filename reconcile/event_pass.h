@@ -49,8 +49,6 @@ class EventPass {
   Status CatalogError(const std::vector<const EventRecord*>& events, const Status& status);
   void Decide(const EventRecord& e, std::string state, std::vector<int64_t> ids,
               std::string error);
-  ActionRecord Action(int64_t media_id, const std::string& path, const char* action,
-                      int64_t seq, std::string detail = "") const;
 
   // ---- event_moves.cc ----
   Status MovedFrom(size_t i, bool* stopped);

@@ -27,7 +27,8 @@ Status EventPass::Created(size_t i) {
     for (const ActionRecord& a : *archived) {
       if (actions.count(a.media_id)) continue;
       rows.push_back({a.media_id, 0, a.path});
-      actions[a.media_id] = Action(a.media_id, a.path, "restore", e.seq);
+      actions[a.media_id] =
+          ActionRecord::Restore(a.media_id, a.path, a_.clock_.NowMs(), Cause::kEvent, e.seq);
     }
   }
   if (rows.empty()) {

@@ -198,7 +198,8 @@ void SweepRun::Archive(RootWork& w, bool wait) {
     }
     const int64_t now = clock_.NowMs();
     for (const auto& row : job->gone) {
-      job->actions[row.id] = {0, row.id, row.filepath, now, "archive", "sweep", rep_.sweep_id, ""};
+      job->actions[row.id] =
+          ActionRecord::Archive(row.id, row.filepath, now, Cause::kSweep, rep_.sweep_id);
     }
     Collect(*lane);  // the batch before on this lane
     if (!archive_error_.ok()) break;

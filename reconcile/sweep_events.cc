@@ -32,7 +32,7 @@ Status SweepRun::LoadDeletions() {
   auto actions = journal_.ListActions(archived_by_events);
   if (!actions.ok()) return actions.status();
   for (const auto& a : *actions) {
-    if (a.action != "archive" || a.cause != "event") continue;
+    if (a.action != ActionKind::kArchive || a.cause != Cause::kEvent) continue;
     for (size_t i = 0; i < configured_count_; ++i) {
       if (works_[i]->Holds(a.path)) {
         ++works_[i]->report.seen_deleted;

@@ -125,12 +125,14 @@ class CliFixture {
                      2,
                      R"({"roots":[{"path":"/rec","state":"online","missing":2}]})"};
     REQUIRE(journal.FinishSweep(done).ok());
-    REQUIRE(journal
-                .RecordActions(
-                    {{0, 1, "/rec/cam1/old.mp4", now - kDayMs, "archive", "sweep", sweep1, ""},
-                     {0, 7, "/rec/a\tb.mp4", now - 500, "archive", "sweep", sweep2, ""},
-                     {0, 8, "/rec/c.mp4", now - 400, "repath", "event", seq[2], "/rec/d.mp4"}})
-                .ok());
+    REQUIRE(
+        journal
+            .RecordActions(
+                {ActionRecord::Archive(1, "/rec/cam1/old.mp4", now - kDayMs, Cause::kSweep, sweep1),
+                 ActionRecord::Archive(7, "/rec/a\tb.mp4", now - 500, Cause::kSweep, sweep2),
+                 ActionRecord::Repath(8, "/rec/c.mp4", "/rec/d.mp4", now - 400, Cause::kEvent,
+                                      seq[2])})
+            .ok());
   }
 
   TempDir dir;
@@ -193,8 +195,9 @@ TEST_CASE(
   REQUIRE((*journal)->SettleEvents({{(*seqs)[0], "failed", {}, "Data too long"}}, 3000).ok());
   REQUIRE(
       (*journal)
-          ->RecordActions({{0, 5, long_path, 4000, "repath", "event", (*seqs)[0], long_path + ".2"},
-                           {0, 6, "/r/a.mp4", 5000, "archive", "event", (*seqs)[1], ""}})
+          ->RecordActions({ActionRecord::Repath(5, long_path, long_path + ".2", 4000, Cause::kEvent,
+                                                (*seqs)[0]),
+                           ActionRecord::Archive(6, "/r/a.mp4", 5000, Cause::kEvent, (*seqs)[1])})
           .ok());
 
   auto list = RunCli(settings, {"journal", "list"});

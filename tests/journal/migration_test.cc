@@ -195,7 +195,7 @@ TEST_CASE("a version-3 journal is migrated to the current version keeping its ro
   // Old actions happened: they are confirmed, not intents.
   auto actions = Must(journal->ListActions({}));
   REQUIRE(actions.size() == 1);
-  CHECK(actions[0].action == "repath");
+  CHECK(actions[0].action == ActionKind::kRepath);
   CHECK(actions[0].detail == "/rec/b.mp4");
   CHECK(Must(journal->Intents()).empty());
   auto root = Must(journal->GetRoot("/rec"));

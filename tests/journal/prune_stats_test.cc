@@ -25,7 +25,8 @@ TEST_CASE("Prune deletes old applied and ignored events and keeps everything els
                                 {seqs[4], "applied", {}, ""}},
                                kNow));
   int64_t sweep = Must(journal->BeginSweep("periodic", false, old));
-  MustOk(journal->RecordActions({{0, 9, "/applied-old", old, "archive", "event", seqs[0], ""}}));
+  MustOk(journal->RecordActions(
+      {ActionRecord::Archive(9, "/applied-old", old, Cause::kEvent, seqs[0])}));
 
   CHECK(Must(journal->Prune(30, kNow)) == 2);
 
@@ -76,7 +77,7 @@ TEST_CASE("Stats counts events by state and reports oldest pending, size and las
       100));
   Must(journal->BeginSweep("startup", false, 10));
   int64_t last = Must(journal->BeginSweep("manual", true, 20));
-  MustOk(journal->RecordActions({{0, 1, "/a", 50, "archive", "event", seqs[0], ""}}));
+  MustOk(journal->RecordActions({ActionRecord::Archive(1, "/a", 50, Cause::kEvent, seqs[0])}));
 
   auto stats = Must(journal->Stats());
   CHECK(stats.events_total == 5);

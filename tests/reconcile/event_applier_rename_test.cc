@@ -30,8 +30,8 @@ TEST_CASE_METHOD(ApplierFixture, "a file renamed within the roots has its row re
   auto actions = Actions();
   REQUIRE(actions.size() == 1);
   CHECK(actions[0].media_id == id);
-  CHECK(actions[0].action == "repath");
-  CHECK(actions[0].cause == "event");
+  CHECK(actions[0].action == ActionKind::kRepath);
+  CHECK(actions[0].cause == Cause::kEvent);
   CHECK(actions[0].cause_id == s1);
   CHECK(actions[0].path == from);
   CHECK(actions[0].detail == to);
@@ -138,7 +138,7 @@ TEST_CASE_METHOD(ApplierFixture, "an unpaired moved_from waits while young, then
   CHECK(Get(s3).state == "ignored");
   auto actions = Actions();
   REQUIRE(actions.size() == 2);
-  CHECK(actions[0].action == "archive");
+  CHECK(actions[0].action == ActionKind::kArchive);
   CHECK(actions[0].cause_id == s1);
 }
 
@@ -216,7 +216,7 @@ TEST_CASE_METHOD(ApplierFixture,
   CHECK(Get(seq).media_ids == std::vector<int64_t>{ids[0], ids[2]});
   auto actions = Actions();
   REQUIRE(actions.size() == 2);
-  CHECK(actions[1].action == "archive");
+  CHECK(actions[1].action == ActionKind::kArchive);
   CHECK(actions[1].cause_id == seq);
 }
 

@@ -116,8 +116,8 @@ TEST_CASE_METHOD(ApplierFixture, "a recording that comes back gets the row recsy
   CHECK(Get(created).media_ids == std::vector<int64_t>{id});
   auto actions = Actions();
   REQUIRE(actions.size() == 2);
-  CHECK(actions[1].action == "restore");
-  CHECK(actions[1].cause == "event");
+  CHECK(actions[1].action == ActionKind::kRestore);
+  CHECK(actions[1].cause == Cause::kEvent);
   CHECK(actions[1].cause_id == created);
   CHECK(actions[1].path == path);
 
@@ -192,7 +192,7 @@ TEST_CASE_METHOD(ApplierFixture, "a file renamed onto a recording archives the r
   auto actions = Actions();
   REQUIRE(actions.size() == 2);
   CHECK(actions[0].media_id == replaced);
-  CHECK(actions[0].action == "archive");
+  CHECK(actions[0].action == ActionKind::kArchive);
   CHECK(actions[0].cause_id == s1);
   CHECK(actions[0].detail == "replaced by a rename");
 }

@@ -63,7 +63,7 @@ TEST_CASE_METHOD(SweepFixture, "a deleted file's rows are archived and the event
   CHECK((*journal->GetEvent(seqs[0]))->media_ids == std::vector<int64_t>{gone});
   auto actions = journal->ListActions({});
   REQUIRE(actions->size() == 2);
-  CHECK((*actions)[0].cause == "event");
+  CHECK((*actions)[0].cause == Cause::kEvent);
   CHECK((*actions)[0].cause_id == seqs[0]);
 
   // Nothing left to do; a replay of the same deletion is ignored.

@@ -60,8 +60,8 @@ TEST_CASE_METHOD(SweepFixture, "rows the daemon already archived from seen delet
     std::vector<ActionRecord> archived;
     for (int i = 0; i < 12; ++i) {
       seen.push_back({clock.NowMs(), RecordingPath(Name(i)), "deleted"});
-      archived.push_back({0, ids[i], RecordingPath(Name(i)), clock.NowMs(), "archive", "event",
-                          i + 1, ""});
+      archived.push_back(ActionRecord::Archive(ids[i], RecordingPath(Name(i)), clock.NowMs(),
+                                               Cause::kEvent, i + 1));
       db.Exec("UPDATE Media SET archive = 1 WHERE id = " + std::to_string(ids[i]));
     }
     REQUIRE(journal->AppendEvents(seen).ok());
