@@ -11,6 +11,7 @@
 
 #include "cli/journal_format.h"
 #include "common/clock.h"
+#include "common/event_kind.h"
 #include "common/time_text.h"
 #include "journal/journal.h"
 
@@ -79,17 +80,6 @@ int Usage(std::ostream& err, const std::string& command, const std::string& mess
   return kExitUsage;
 }
 
-template <size_t N>
-bool IsOneOf(const std::string& value, const std::string_view (&allowed)[N], std::string* list) {
-  bool found = false;
-  for (std::string_view a : allowed) {
-    if (!list->empty()) *list += ", ";
-    *list += a;
-    found = found || value == a;
-  }
-  return found;
-}
-
 std::unique_ptr<Journal> OpenOrReport(const Settings& s, Journal::Mode mode, std::ostream& err) {
   auto journal = Journal::Open(s.journal, mode);
   if (!journal.ok()) {
@@ -117,20 +107,22 @@ bool LimitOk(const JournalArgs& a, const std::string& command, std::ostream& err
 int RunList(const JournalArgs& a, const Settings& s, std::ostream& out, std::ostream& err) {
   if (!LimitOk(a, "list", err)) return kExitUsage;
   EventFilter filter;
-  std::string allowed;
-  if (a.state && !IsOneOf(*a.state, kEventStates, &allowed)) {
-    return Usage(err, "list", "invalid --state '" + *a.state + "' (expected " + allowed + ")");
+  if (a.state) {
+    filter.state = ParseEventState(*a.state);
+    if (!filter.state) {
+      return Usage(err, "list",
+                   "invalid --state '" + *a.state + "' (expected " + JoinTexts(kEventStates) + ")");
+    }
   }
-  allowed.clear();
-  if (a.kind && !IsOneOf(*a.kind, kEventKinds, &allowed)) {
-    return Usage(err, "list", "invalid --kind '" + *a.kind + "' (expected " + allowed + ")");
+  if (a.kind && !ParseJournaledKind(*a.kind)) {
+    return Usage(err, "list",
+                 "invalid --kind '" + *a.kind + "' (expected " + JoinTexts(kJournaledKinds) + ")");
   }
   if (a.since) {
     auto since = ParseTimeSpec(*a.since, SystemClock().NowMs());
     if (!since.ok()) return Usage(err, "list", "--since: " + since.status().message());
     filter.since_ms = *since;
   }
-  filter.state = a.state;
   filter.kind = a.kind;
   filter.path_glob = a.path_glob;
   filter.limit = a.limit;
@@ -144,7 +136,8 @@ int RunList(const JournalArgs& a, const Settings& s, std::ostream& out, std::ost
   }
   TextTable table({"SEQ", "TIME", "KIND", "STATE", "TRIES", "MEDIA", "PATH"});
   for (const auto& e : *events) {
-    table.AddRow({std::to_string(e.seq), FormatTimeIso(e.time_ms), e.kind, e.state,
+    table.AddRow({std::to_string(e.seq), FormatTimeIso(e.time_ms), e.kind,
+                  std::string(ToText(e.state)),
                   std::to_string(e.attempts), e.media_ids.empty() ? "-" : JoinMediaIds(e.media_ids),
                   e.path});
     table.AddNote("error", e.last_error);

@@ -83,7 +83,7 @@ json EventJson(const EventRecord& e) {
               {"time", FormatTimeIso(e.time_ms)},
               {"path", e.path},
               {"kind", e.kind},
-              {"state", e.state},
+              {"state", ToText(e.state)},
               {"media_ids", e.media_ids},
               {"attempts", e.attempts},
               {"last_error", e.last_error},
@@ -144,7 +144,7 @@ void PrintEventDetail(std::ostream& out, const EventRecord& e) {
   t.AddRow({"time:", FormatTimeIso(e.time_ms)});
   t.AddRow({"path:", e.path});
   t.AddRow({"kind:", e.kind});
-  t.AddRow({"state:", e.state});
+  t.AddRow({"state:", std::string(ToText(e.state))});
   t.AddRow({"media ids:", e.media_ids.empty() ? "-" : JoinMediaIds(e.media_ids)});
   t.AddRow({"attempts:", std::to_string(e.attempts)});
   t.AddRow({"last error:", e.last_error.empty() ? "-" : e.last_error});

@@ -5,7 +5,7 @@
 // Each enum provides, next to its definition:
 //   constexpr std::string_view ToText(E value);   // a switch, so a new
 //       enumerator without text fails to compile (-Wswitch, -Werror)
-//   inline constexpr E kAll...[] = {...};         // every value, in the
+//   inline constexpr E k<Values>[] = {...};       // every value, in the
 //       order error messages list them
 // and these helpers do the rest for every such enum.
 //

@@ -88,7 +88,7 @@ SweepOutcome Daemon::RunSweepJob(const SweepOptions& options, bool everything) {
     for (const auto& root : out.report.roots) {
       if (root.state == RootState::kOffline) continue;
       auto settled = sweep_journal_->SettlePending("unmounted", root.path, *seq_before,
-                                                   "applied", now);
+                                                   EventState::kApplied, now);
       if (!settled.ok()) spdlog::warn("{}", settled.status().message());
     }
     // Lost events anywhere are accounted for by a sweep of everything: every
@@ -97,7 +97,8 @@ SweepOutcome Daemon::RunSweepJob(const SweepOptions& options, bool everything) {
     // seen, not by seq: the overflow that started this sweep may be
     // committed only after the sweep began.
     if (everything) {
-      auto settled = sweep_journal_->SettlePendingSeenBy("overflow", started_ms, "applied", now);
+      auto settled =
+          sweep_journal_->SettlePendingSeenBy("overflow", started_ms, EventState::kApplied, now);
       if (!settled.ok()) spdlog::warn("{}", settled.status().message());
     }
   }

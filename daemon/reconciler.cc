@@ -205,8 +205,8 @@ void Reconciler::Run() {
       backoff = kFirstBackoff;
     }
     if (caught_up && !waiting) report.caught_up_seq = target;
-    if (auto n = journal_->CountEvents("pending"); n.ok()) report.pending = *n;
-    if (auto n = journal_->CountEvents("failed"); n.ok()) report.failed = *n;
+    if (auto n = journal_->CountEvents(EventState::kPending); n.ok()) report.pending = *n;
+    if (auto n = journal_->CountEvents(EventState::kFailed); n.ok()) report.failed = *n;
     if (callbacks_.on_round) callbacks_.on_round(report);
   }
 }

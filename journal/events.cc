@@ -14,7 +14,9 @@
 namespace recsync {
 
 using journal_internal::BindBytes;
+using journal_internal::BindValue;
 using journal_internal::ColumnBytes;
+using journal_internal::ColumnValue;
 using journal_internal::Guarded;
 using journal_internal::SqlLimit;
 
@@ -54,7 +56,7 @@ EventRecord ReadEvent(SQLite::Statement& st) {
   e.time_ms = st.getColumn(1).getInt64();
   e.path = ColumnBytes(st.getColumn(2));
   e.kind = st.getColumn(3).getString();
-  e.state = st.getColumn(4).getString();
+  e.state = ColumnValue(st.getColumn(4), ParseEventState, "event state");
   e.media_ids = SplitIds(st.getColumn(5).getString());
   e.attempts = st.getColumn(6).getInt();
   e.last_error = st.getColumn(7).getString();
@@ -69,11 +71,6 @@ EventRecord ReadEvent(SQLite::Statement& st) {
 std::optional<EventRecord> OneEvent(SQLite::Statement& st) {
   if (!st.executeStep()) return std::nullopt;
   return ReadEvent(st);
-}
-
-bool IsEventState(std::string_view state) {
-  return std::find(std::begin(kEventStates), std::end(kEventStates), state) !=
-         std::end(kEventStates);
 }
 
 }  // namespace
@@ -116,19 +113,13 @@ Result<std::vector<EventRecord>> Journal::PendingEvents(int64_t after_seq, int64
 }
 
 Status Journal::SettleEvents(const std::vector<EventOutcome>& outcomes, int64_t now_ms) {
-  for (const EventOutcome& o : outcomes) {
-    if (!IsEventState(o.state)) {
-      return Status(Code::kInvalid, "journal " + path_ + ": event " + std::to_string(o.seq) +
-                                        " cannot be settled as '" + o.state + "'");
-    }
-  }
   return Guarded(path_, [&]() -> Status {
     SQLite::Transaction txn(*db_, SQLite::TransactionBehavior::IMMEDIATE);
     SQLite::Statement st(*db_,
                          "UPDATE events SET state = ?, media_ids = ?, last_error = ?, "
                          "attempts = attempts + 1, updated_ms = ? WHERE seq = ?");
     for (const EventOutcome& o : outcomes) {
-      st.bind(1, o.state);
+      BindValue(st, 1, o.state);
       st.bind(2, JoinIds(o.media_ids));
       st.bind(3, o.error);
       st.bind(4, static_cast<int64_t>(now_ms));
@@ -145,19 +136,14 @@ Status Journal::SettleEvents(const std::vector<EventOutcome>& outcomes, int64_t 
 }
 
 Result<int64_t> Journal::SettlePending(const std::string& kind, const std::string& path,
-                                       int64_t up_to_seq, const std::string& state,
-                                       int64_t now_ms) {
-  if (!IsEventState(state)) {
-    return Status(Code::kInvalid, "journal " + path_ + ": '" + kind +
-                                      "' events cannot be settled as '" + state + "'");
-  }
+                                       int64_t up_to_seq, EventState state, int64_t now_ms) {
   return Guarded(path_, [&]() -> Result<int64_t> {
     std::string sql =
         "UPDATE events SET state = ?, attempts = attempts + 1, updated_ms = ? "
         "WHERE state = 'pending' AND kind = ? AND seq <= ?";
     if (!path.empty()) sql += " AND path = ?";
     SQLite::Statement st(*db_, sql);
-    st.bind(1, state);
+    BindValue(st, 1, state);
     st.bind(2, static_cast<int64_t>(now_ms));
     st.bind(3, kind);
     st.bind(4, static_cast<int64_t>(up_to_seq));
@@ -167,16 +153,12 @@ Result<int64_t> Journal::SettlePending(const std::string& kind, const std::strin
 }
 
 Result<int64_t> Journal::SettlePendingSeenBy(const std::string& kind, int64_t seen_by_ms,
-                                             const std::string& state, int64_t now_ms) {
-  if (!IsEventState(state)) {
-    return Status(Code::kInvalid, "journal " + path_ + ": '" + kind +
-                                      "' events cannot be settled as '" + state + "'");
-  }
+                                             EventState state, int64_t now_ms) {
   return Guarded(path_, [&]() -> Result<int64_t> {
     SQLite::Statement st(*db_,
                          "UPDATE events SET state = ?, attempts = attempts + 1, updated_ms = ? "
                          "WHERE state = 'pending' AND kind = ? AND time_ms <= ?");
-    st.bind(1, state);
+    BindValue(st, 1, state);
     st.bind(2, static_cast<int64_t>(now_ms));
     st.bind(3, kind);
     st.bind(4, static_cast<int64_t>(seen_by_ms));
@@ -237,13 +219,10 @@ Result<int64_t> Journal::LastSeq() {
   });
 }
 
-Result<int64_t> Journal::CountEvents(const std::string& state) {
-  if (!IsEventState(state)) {
-    return Status(Code::kInvalid, "journal " + path_ + ": no event state '" + state + "'");
-  }
+Result<int64_t> Journal::CountEvents(EventState state) {
   return Guarded(path_, [&]() -> Result<int64_t> {
     SQLite::Statement st(*db_, "SELECT count(*) FROM events WHERE state = ?");
-    st.bind(1, state);
+    BindValue(st, 1, state);
     st.executeStep();
     return st.getColumn(0).getInt64();
   });
@@ -259,7 +238,7 @@ Result<std::vector<EventRecord>> Journal::ListEvents(const EventFilter& filter) 
     sql += " ORDER BY seq DESC LIMIT ?";
     SQLite::Statement st(*db_, sql);
     int i = 0;
-    if (filter.state) st.bind(++i, *filter.state);
+    if (filter.state) BindValue(st, ++i, *filter.state);
     if (filter.kind) st.bind(++i, *filter.kind);
     if (filter.since_ms) st.bind(++i, static_cast<int64_t>(*filter.since_ms));
     if (filter.path_glob) st.bind(++i, *filter.path_glob);

@@ -33,11 +33,11 @@ constexpr std::string_view ToText(EventState state) {
 }
 
 // Every state, in the order the CLI lists them.
-inline constexpr EventState kAllEventStates[] = {EventState::kPending, EventState::kApplied,
+inline constexpr EventState kEventStates[] = {EventState::kPending, EventState::kApplied,
                                                  EventState::kIgnored, EventState::kFailed};
 
 constexpr std::optional<EventState> ParseEventState(std::string_view text) {
-  return ParseAmong(kAllEventStates, text);
+  return ParseAmong(kEventStates, text);
 }
 
 // What recsync did to a Media row (the `action` column of the audit trail).
@@ -56,11 +56,11 @@ constexpr std::string_view ToText(ActionKind action) {
   return "unknown";
 }
 
-inline constexpr ActionKind kAllActionKinds[] = {ActionKind::kArchive, ActionKind::kRepath,
+inline constexpr ActionKind kActionKinds[] = {ActionKind::kArchive, ActionKind::kRepath,
                                                  ActionKind::kRestore};
 
 constexpr std::optional<ActionKind> ParseActionKind(std::string_view text) {
-  return ParseAmong(kAllActionKinds, text);
+  return ParseAmong(kActionKinds, text);
 }
 
 // What made recsync act (the `cause` column; cause_id is the sweep's id or
@@ -78,10 +78,10 @@ constexpr std::string_view ToText(Cause cause) {
   return "unknown";
 }
 
-inline constexpr Cause kAllCauses[] = {Cause::kSweep, Cause::kEvent};
+inline constexpr Cause kCauses[] = {Cause::kSweep, Cause::kEvent};
 
 constexpr std::optional<Cause> ParseCause(std::string_view text) {
-  return ParseAmong(kAllCauses, text);
+  return ParseAmong(kCauses, text);
 }
 
 }  // namespace recsync

@@ -21,6 +21,11 @@ const char* const kProbeTimeout = "storage did not answer within the probe timeo
 
 }  // namespace
 
+std::string UnknownPresence(const PathCheck& check) {
+  return check.err == 0 ? kProbeTimeout
+                        : "cannot tell whether the file exists: " + ErrnoText(check.err);
+}
+
 FileEvent FileEventOf(const std::string& kind) {
   if (kind == "deleted") return FileEvent::kDeleted;
   if (kind == "moved_from") return FileEvent::kMovedFrom;
@@ -66,14 +71,11 @@ Result<ApplyStats> EventPass::Run(int64_t after_seq) {
     RECSYNC_RETURN_IF_ERROR(a_.journal_.SettleEvents(outcomes_, a_.clock_.NowMs()));
   }
   for (const auto& o : outcomes_) {
-    if (o.state == "applied") {
-      ++stats_.applied;
-    } else if (o.state == "ignored") {
-      ++stats_.ignored;
-    } else if (o.state == "failed") {
-      ++stats_.failed;
-    } else {
-      ++stats_.retried;
+    switch (o.state) {
+      case EventState::kApplied: ++stats_.applied; break;
+      case EventState::kIgnored: ++stats_.ignored; break;
+      case EventState::kFailed: ++stats_.failed; break;
+      case EventState::kPending: ++stats_.retried; break;
     }
   }
   const size_t max = a_.options_.max_events;
@@ -207,11 +209,9 @@ Status EventPass::Gone(size_t i) {
   auto checked = checks_.find(i);
   const PathCheck check = checked == checks_.end() ? PathCheck{} : checked->second;
   if (check.presence == Presence::kPresent) {
-    Decide(e, "ignored", {}, "the file exists again");
+    Decide(EventOutcome::Ignored(e.seq, "the file exists again"));
   } else if (check.presence == Presence::kUnknown) {
-    Decide(e, "pending", {},
-           check.err == 0 ? kProbeTimeout
-                          : "cannot tell whether the file exists: " + ErrnoText(check.err));
+    Decide(EventOutcome::Pending(e.seq, UnknownPresence(check)));
   } else {
     // The database went away during the joint lookup: asking again for
     // each event would wait out the outage once per event.
@@ -224,7 +224,7 @@ Status EventPass::Gone(size_t i) {
     }
     if (!rows.ok()) return CatalogError({&e}, rows.status());
     if (rows->empty()) {
-      Decide(e, "ignored", {}, "");
+      Decide(EventOutcome::Ignored(e.seq));
     } else {
       batch_.push_back({&e, std::move(*rows)});
       decided_.insert(e.seq);  // settled by Flush()
@@ -248,13 +248,11 @@ Status EventPass::Flush() {
   for (size_t k = 0; k < batch_.size(); ++k) {
     const auto& [e, entry_rows] = batch_[k];
     if (again[k].presence == Presence::kPresent) {
-      Decide(*e, "ignored", {}, "the file exists again");
+      Decide(EventOutcome::Ignored(e->seq, "the file exists again"));
       continue;
     }
     if (again[k].presence == Presence::kUnknown) {
-      Decide(*e, "pending", {},
-             again[k].err == 0 ? kProbeTimeout
-                               : "cannot tell whether the file exists: " + ErrnoText(again[k].err));
+      Decide(EventOutcome::Pending(e->seq, UnknownPresence(again[k])));
       continue;
     }
     events.push_back(e);
@@ -281,7 +279,7 @@ Status EventPass::Flush() {
       ids.push_back(r.id);
       a_.resolver_.Forget(r.filepath, {r.id});
     }
-    outcomes_.push_back({e->seq, "applied", std::move(ids), ""});
+    outcomes_.push_back(EventOutcome::Applied(e->seq, std::move(ids)));
   }
   stats_.archived += static_cast<int64_t>(changed->size());
   return Status::Ok();
@@ -294,15 +292,17 @@ Status EventPass::CatalogError(const std::vector<const EventRecord*>& events,
                                const Status& status) {
   if (status.code() == Code::kUnavailable) return status;
   const bool never = status.code() == Code::kRejected;
-  for (const EventRecord* e : events) Decide(*e, never ? "failed" : "pending", {}, status.message());
+  for (const EventRecord* e : events) {
+    Decide(never ? EventOutcome::Failed(e->seq, status.message())
+                 : EventOutcome::Pending(e->seq, status.message()));
+  }
   if (!never) stats_.retry_error = status.message();
   return Status::Ok();
 }
 
-void EventPass::Decide(const EventRecord& e, std::string state, std::vector<int64_t> ids,
-                       std::string error) {
-  decided_.insert(e.seq);
-  outcomes_.push_back({e.seq, std::move(state), std::move(ids), std::move(error)});
+void EventPass::Decide(EventOutcome outcome) {
+  decided_.insert(outcome.seq);
+  outcomes_.push_back(std::move(outcome));
 }
 
 }  // namespace recsync

@@ -92,7 +92,7 @@ Status EventPass::MovedTo(size_t i) {
   // Moved in from outside the storage roots: like a file created there,
   // it may bring back a recording whose row recsync archived.
   if (!e.is_dir) return Created(i);
-  Decide(e, "ignored", {}, "moved in from outside the storage roots");
+  Decide(EventOutcome::Ignored(e.seq, "moved in from outside the storage roots"));
   return Status::Ok();
 }
 
@@ -112,7 +112,7 @@ Status EventPass::DirGone(const EventRecord& e) {
     for (auto& r : *under) rows.push_back(std::move(r));
   }
   if (rows.empty()) {
-    Decide(e, "ignored", {}, "");
+    Decide(EventOutcome::Ignored(e.seq));
     return Status::Ok();
   }
   std::vector<std::string> paths;
@@ -144,11 +144,11 @@ Status EventPass::DirGone(const EventRecord& e) {
     stats_.archived += static_cast<int64_t>(changed->size());
   }
   if (unknown > 0) {
-    Decide(e, "pending", std::move(archived),
-           "cannot tell whether " + std::to_string(unknown) + " files under it exist");
+    Decide(EventOutcome::Pending(
+        e.seq, "cannot tell whether " + std::to_string(unknown) + " files under it exist",
+        std::move(archived)));
   } else {
-    const char* state = archived.empty() ? "ignored" : "applied";
-    Decide(e, state, std::move(archived), "");
+    Decide(EventOutcome::AppliedOrIgnored(e.seq, std::move(archived)));
   }
   return Status::Ok();
 }
@@ -217,13 +217,12 @@ Status EventPass::Repath(const EventRecord& from, const EventRecord& to) {
   if (!rejected.ok()) {
     // The rows that could be re-pointed were; the others keep their path,
     // and the rename can never be applied whole as it stands.
-    Decide(from, "failed", repathed, rejected.message());
-    Decide(to, "failed", std::move(repathed), rejected.message());
+    Decide(EventOutcome::Failed(from.seq, rejected.message(), repathed));
+    Decide(EventOutcome::Failed(to.seq, rejected.message(), std::move(repathed)));
     return Status::Ok();
   }
-  const char* state = repathed.empty() ? "ignored" : "applied";
-  Decide(from, state, repathed, "");
-  Decide(to, state, std::move(repathed), "");
+  Decide(EventOutcome::AppliedOrIgnored(from.seq, repathed));
+  Decide(EventOutcome::AppliedOrIgnored(to.seq, std::move(repathed)));
   return Status::Ok();
 }
 

@@ -26,6 +26,8 @@ namespace recsync {
 
 enum class FileEvent { kDeleted, kMovedFrom, kMovedTo, kCreated, kOther };
 FileEvent FileEventOf(const std::string& kind);
+// Why an event whose file's presence `check` could not tell stays pending.
+std::string UnknownPresence(const PathCheck& check);
 
 class EventPass {
  public:
@@ -47,8 +49,8 @@ class EventPass {
   Status Gone(size_t i);
   Status Flush();
   Status CatalogError(const std::vector<const EventRecord*>& events, const Status& status);
-  void Decide(const EventRecord& e, std::string state, std::vector<int64_t> ids,
-              std::string error);
+  // Settles an event (recorded with the others at the end of the pass).
+  void Decide(EventOutcome outcome);
 
   // ---- event_moves.cc ----
   Status MovedFrom(size_t i, bool* stopped);

@@ -32,18 +32,16 @@ Status EventPass::Created(size_t i) {
     }
   }
   if (rows.empty()) {
-    Decide(e, "ignored", {}, "");  // a new recording, the usual case
+    Decide(EventOutcome::Ignored(e.seq));  // a new recording, the usual case
     return Status::Ok();
   }
   const PathCheck now = CheckPaths({e.path})[0];
   if (now.presence == Presence::kMissing) {
-    Decide(e, "ignored", {}, "the file is gone again");
+    Decide(EventOutcome::Ignored(e.seq, "the file is gone again"));
     return Status::Ok();
   }
   if (now.presence == Presence::kUnknown) {
-    Decide(e, "pending", {},
-           now.err == 0 ? "storage did not answer within the probe timeout"
-                        : "cannot tell whether the file exists: " + ErrnoText(now.err));
+    Decide(EventOutcome::Pending(e.seq, UnknownPresence(now)));
     return Status::Ok();
   }
   auto changed = RestoreAudited(a_.catalog_, a_.journal_, a_.clock_, rows, actions);
@@ -56,7 +54,7 @@ Status EventPass::Created(size_t i) {
   if (!changed->empty()) {
     spdlog::info("{} is back: restored {} rows recsync had archived", e.path, changed->size());
   }
-  Decide(e, changed->empty() ? "ignored" : "applied", *changed, "");
+  Decide(EventOutcome::AppliedOrIgnored(e.seq, *changed));
   return Status::Ok();
 }
 

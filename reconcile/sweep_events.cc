@@ -55,7 +55,7 @@ Status SweepRun::LoadDeletions() {
 // stop reporting it. A rename's halves go together, by the old path.
 Status SweepRun::ClearSettledFailures() {
   EventFilter failed_only;
-  failed_only.state = "failed";
+  failed_only.state = EventState::kFailed;
   failed_only.limit = kFailedChecked;
   auto failed = journal_.ListEvents(failed_only);
   if (!failed.ok()) return failed.status();
@@ -77,9 +77,10 @@ Status SweepRun::ClearSettledFailures() {
                                : catalog_.ActiveRowsByPath(judged->path);
     if (!rows.ok()) return rows.status();
     if (!rows->empty()) continue;
-    cleared.push_back({e.seq, "applied", e.media_ids,
-                       "cleared by sweep " + std::to_string(rep_.sweep_id) +
-                           ": no active row is left at its path (was: " + e.last_error + ")"});
+    cleared.push_back(EventOutcome::Applied(
+        e.seq, e.media_ids,
+        "cleared by sweep " + std::to_string(rep_.sweep_id) +
+            ": no active row is left at its path (was: " + e.last_error + ")"));
   }
   if (cleared.empty()) return Status::Ok();
   spdlog::info("sweep {}: {} failed events have nothing left to do; cleared", rep_.sweep_id,

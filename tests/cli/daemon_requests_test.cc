@@ -275,7 +275,7 @@ TEST_CASE(
   REQUIRE(j.ok());
   auto e = (*j)->GetEvent(seq);
   REQUIRE(e.ok());
-  CHECK((*e)->state == "pending");
+  CHECK((*e)->state == EventState::kPending);
   CHECK((*e)->attempts == 0);
 
   CHECK(run({"journal", "retry", "--all"}).out == "no failed events to retry\n");

@@ -108,7 +108,7 @@ class CliFixture {
     seq = *seqs;
     REQUIRE(journal
                 .SettleEvents(
-                    {{seq[0], "applied", {1}, ""}, {seq[1], "failed", {2, 3}, "lock wait timeout"}},
+                    {EventOutcome::Applied(seq[0], {1}), EventOutcome::Failed(seq[1], "lock wait timeout", {2, 3})},
                     now)
                 .ok());
     sweep1 = *journal.BeginSweep("startup", false, now - 2 * kDayMs);
@@ -192,7 +192,7 @@ TEST_CASE(
   auto seqs =
       (*journal)->AppendEvents({{1000, long_path, "deleted"}, {2000, "/r/a.mp4", "deleted"}});
   REQUIRE(seqs.ok());
-  REQUIRE((*journal)->SettleEvents({{(*seqs)[0], "failed", {}, "Data too long"}}, 3000).ok());
+  REQUIRE((*journal)->SettleEvents({EventOutcome::Failed((*seqs)[0], "Data too long")}, 3000).ok());
   REQUIRE(
       (*journal)
           ->RecordActions({ActionRecord::Repath(5, long_path, long_path + ".2", 4000, Cause::kEvent,

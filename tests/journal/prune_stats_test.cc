@@ -19,10 +19,10 @@ TEST_CASE("Prune deletes old applied and ignored events and keeps everything els
   auto seqs = Append(
       *journal, {Event(old, "/applied-old"), Event(old, "/ignored-old"), Event(old, "/pending-old"),
                  Event(old, "/failed-old"), Event(recent, "/applied-recent")});
-  MustOk(journal->SettleEvents({{seqs[0], "applied", {}, ""},
-                                {seqs[1], "ignored", {}, ""},
-                                {seqs[3], "failed", {}, "boom"},
-                                {seqs[4], "applied", {}, ""}},
+  MustOk(journal->SettleEvents({EventOutcome::Applied(seqs[0]),
+                                EventOutcome::Ignored(seqs[1]),
+                                EventOutcome::Failed(seqs[3], "boom"),
+                                EventOutcome::Applied(seqs[4])},
                                kNow));
   int64_t sweep = Must(journal->BeginSweep("periodic", false, old));
   MustOk(journal->RecordActions(
@@ -44,7 +44,7 @@ TEST_CASE("sequence numbers are not reused after Prune deletes the newest events
   TempDir dir;
   auto journal = OpenJournal(dir.Sub("journal.db"));
   auto seqs = Append(*journal, {Event(1, "/a")});
-  MustOk(journal->SettleEvents({{seqs[0], "applied", {}, ""}}, 2));
+  MustOk(journal->SettleEvents({EventOutcome::Applied(seqs[0])}, 2));
   CHECK(Must(journal->Prune(0, kNow)) == 1);
   CHECK(Append(*journal, {Event(3, "/b")})[0] > seqs[0]);
 }
@@ -73,7 +73,7 @@ TEST_CASE("Stats counts events by state and reports oldest pending, size and las
   auto seqs = Append(*journal, {Event(50, "/a"), Event(60, "/b"), Event(70, "/c"), Event(80, "/d"),
                                 Event(90, "/e")});
   MustOk(journal->SettleEvents(
-      {{seqs[0], "applied", {}, ""}, {seqs[1], "ignored", {}, ""}, {seqs[2], "failed", {}, "x"}},
+      {EventOutcome::Applied(seqs[0]), EventOutcome::Ignored(seqs[1]), EventOutcome::Failed(seqs[2], "x")},
       100));
   Must(journal->BeginSweep("startup", false, 10));
   int64_t last = Must(journal->BeginSweep("manual", true, 20));

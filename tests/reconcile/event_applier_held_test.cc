@@ -36,11 +36,11 @@ TEST_CASE_METHOD(ApplierFixture, "held events stay pending untouched and apply o
     CHECK(stats.retried == 0);
     CHECK(stats.caught_up);  // held events are not waited for
     for (int64_t seq : held) {
-      CHECK(Get(seq).state == "pending");
+      CHECK(Get(seq).state == EventState::kPending);
       CHECK(Get(seq).attempts == 0);
     }
   }
-  CHECK(Get(sb).state == "applied");
+  CHECK(Get(sb).state == EventState::kApplied);
   CHECK(db.ArchivedMediaIds() == std::vector<int64_t>{b});
   CHECK(db.MediaPath(c) == RecordingPath("11-00-00.mp4"));
 
@@ -72,14 +72,14 @@ TEST_CASE_METHOD(ApplierFixture, "a moved_to waits for its held moved_from in an
   ApplyStats second = Pass(applier, first.last_seq);
   CHECK(second.held == 1);  // not taken for a move into the roots
   CHECK(second.last_seq == s2);
-  CHECK(Get(s2).state == "pending");
+  CHECK(Get(s2).state == EventState::kPending);
   CHECK(Get(s2).attempts == 0);
   CHECK(Pass(applier, second.last_seq).caught_up);
 
   offline = false;
   CHECK(Pass(applier).repathed == 1);
   CHECK(db.MediaPath(id) == to);
-  CHECK(Get(s2).state == "applied");
+  CHECK(Get(s2).state == EventState::kApplied);
 }
 
 TEST_CASE_METHOD(ApplierFixture,
@@ -103,10 +103,10 @@ TEST_CASE_METHOD(ApplierFixture,
     CHECK(stats.retried == 2);
     CHECK(stats.failed == 0);
     CHECK_FALSE(stats.caught_up);
-    CHECK(Get(s1).state == "pending");
+    CHECK(Get(s1).state == EventState::kPending);
     CHECK(Get(s1).attempts == pass);
     CHECK(Get(s1).last_error == "cannot tell whether the file exists: " + ErrnoText(EIO));
-    CHECK(Get(s2).state == "pending");
+    CHECK(Get(s2).state == EventState::kPending);
   }
   CHECK(db.ArchivedMediaIds() == std::vector<int64_t>{gone});
 
@@ -129,7 +129,7 @@ TEST_CASE_METHOD(ApplierFixture, "hung storage leaves events pending, never fail
   const int64_t seq = Add("deleted", RecordingPath("10-00-00.mp4"));
   auto applier = Applier(options, disk);
   for (int pass = 0; pass < 3; ++pass) CHECK(Pass(applier).retried == 1);
-  CHECK(Get(seq).state == "pending");
+  CHECK(Get(seq).state == EventState::kPending);
   CHECK_FALSE(db.MediaArchived(id));
   // The first call is still stuck; the others were not even made.
   CHECK(options.lanes->threads_started() == 1);
@@ -154,8 +154,8 @@ TEST_CASE_METHOD(ApplierFixture, "a path the catalog cannot hold exactly fails i
   ApplyStats first = Pass(applier);
   CHECK(first.failed == 2);
   CHECK(first.caught_up);
-  CHECK(Get(s1).state == "failed");
-  CHECK(Get(s2).state == "failed");
+  CHECK(Get(s1).state == EventState::kFailed);
+  CHECK(Get(s2).state == EventState::kFailed);
   CHECK(Get(s1).last_error.find("database") != std::string::npos);
   CHECK(db.MediaPath(id) == RecordingPath("10-00-00.mp4"));
   CHECK_FALSE(db.MediaArchived(id));
@@ -181,8 +181,8 @@ TEST_CASE_METHOD(ApplierFixture, "a directory renamed with one row too long for 
   CHECK(stats.repathed == 1);
   CHECK(db.MediaPath(fits) == new_dir + "/10-00-00.mp4");
   CHECK(db.MediaPath(too_long) == deep);  // never truncated
-  CHECK(Get(s1).state == "failed");
-  CHECK(Get(s2).state == "failed");
+  CHECK(Get(s1).state == EventState::kFailed);
+  CHECK(Get(s2).state == EventState::kFailed);
   CHECK(Get(s1).media_ids == std::vector<int64_t>{fits});
   CHECK_THAT(Get(s1).last_error, Catch::Contains("longer than its column"));
   CHECK_FALSE(db.MediaArchived(too_long));
@@ -201,7 +201,7 @@ TEST_CASE_METHOD(ApplierFixture, "any other catalog error leaves the event pendi
     CHECK(stats.retried == 1);
     CHECK(stats.failed == 0);
     CHECK_FALSE(stats.retry_error.empty());
-    CHECK(Get(seq).state == "pending");
+    CHECK(Get(seq).state == EventState::kPending);
   }
   db.Exec("RENAME TABLE EventsCamAway TO EventsCam");
   CHECK(Pass(applier).applied == 1);
@@ -233,6 +233,6 @@ TEST_CASE_METHOD(ApplierFixture, "a pass is caught up once it saw fewer than max
   CHECK_FALSE(second.caught_up);  // two events seen: there may be more
   ApplyStats third = Pass(applier, second.last_seq);
   CHECK(third.caught_up);
-  CHECK(Get(overflow).state == "pending");
+  CHECK(Get(overflow).state == EventState::kPending);
   CHECK(Get(overflow).attempts == 0);
 }

@@ -24,9 +24,9 @@ TEST_CASE_METHOD(ApplierFixture, "a file renamed within the roots has its row re
   CHECK(stats.caught_up);
   CHECK(db.MediaPath(id) == to);
   CHECK_FALSE(db.MediaArchived(id));
-  CHECK(Get(s1).state == "applied");
+  CHECK(Get(s1).state == EventState::kApplied);
   CHECK(Get(s1).media_ids == std::vector<int64_t>{id});
-  CHECK(Get(s2).state == "applied");
+  CHECK(Get(s2).state == EventState::kApplied);
   auto actions = Actions();
   REQUIRE(actions.size() == 1);
   CHECK(actions[0].media_id == id);
@@ -54,7 +54,7 @@ TEST_CASE_METHOD(ApplierFixture, "a rename without rows is ignored and a lone mo
   ApplyStats stats = Pass(applier);
   CHECK(stats.ignored == 3);
   CHECK(stats.caught_up);
-  for (int64_t seq : {s1, s2, lone}) CHECK(Get(seq).state == "ignored");
+  for (int64_t seq : {s1, s2, lone}) CHECK(Get(seq).state == EventState::kIgnored);
   CHECK(Actions().empty());
 }
 
@@ -74,9 +74,9 @@ TEST_CASE_METHOD(ApplierFixture, "the halves of a rename pair across two passes"
     CHECK(first.wait_until_ms == kNow + 500);
     CHECK(first.last_seq == 0);
     // Untouched, and so is every later event: order is kept.
-    CHECK(Get(s1).state == "pending");
+    CHECK(Get(s1).state == EventState::kPending);
     CHECK(Get(s1).attempts == 0);
-    CHECK(Get(other).state == "pending");
+    CHECK(Get(other).state == EventState::kPending);
     CHECK(Get(other).attempts == 0);
 
     now.Advance(100);
@@ -84,8 +84,8 @@ TEST_CASE_METHOD(ApplierFixture, "the halves of a rename pair across two passes"
     ApplyStats second = Pass(applier);
     CHECK(second.repathed == 1);
     CHECK(second.caught_up);
-    CHECK(Get(s2).state == "applied");
-    CHECK(Get(other).state == "ignored");
+    CHECK(Get(s2).state == EventState::kApplied);
+    CHECK(Get(other).state == EventState::kIgnored);
   }
   SECTION("the moved_to lies beyond the pass") {
     ApplierOptions options = Options();
@@ -97,10 +97,10 @@ TEST_CASE_METHOD(ApplierFixture, "the halves of a rename pair across two passes"
     CHECK(first.repathed == 1);
     CHECK(first.last_seq == s1);
     CHECK_FALSE(first.caught_up);  // it saw max_events events
-    CHECK(Get(s2).state == "applied");
+    CHECK(Get(s2).state == EventState::kApplied);
     CHECK(Pass(applier, first.last_seq).caught_up);
   }
-  CHECK(Get(s1).state == "applied");
+  CHECK(Get(s1).state == EventState::kApplied);
   CHECK(db.MediaPath(id) == to);
   CHECK_FALSE(db.MediaArchived(id));
 }
@@ -133,9 +133,9 @@ TEST_CASE_METHOD(ApplierFixture, "an unpaired moved_from waits while young, then
   CHECK(old.caught_up);
   CHECK(db.ArchivedMediaIds() == std::vector<int64_t>{moved, deleted});
   CHECK_FALSE(db.MediaArchived(back));
-  CHECK(Get(s1).state == "applied");
-  CHECK(Get(s2).state == "applied");
-  CHECK(Get(s3).state == "ignored");
+  CHECK(Get(s1).state == EventState::kApplied);
+  CHECK(Get(s2).state == EventState::kApplied);
+  CHECK(Get(s3).state == EventState::kIgnored);
   auto actions = Actions();
   REQUIRE(actions.size() == 2);
   CHECK(actions[0].action == ActionKind::kArchive);
@@ -151,8 +151,8 @@ TEST_CASE_METHOD(ApplierFixture, "halves far apart in time are not one rename (a
   auto applier = Applier();
   Pass(applier);
   CHECK(db.MediaArchived(id));  // moved out, long ago
-  CHECK(Get(s1).state == "applied");
-  CHECK(Get(s2).state == "ignored");
+  CHECK(Get(s1).state == EventState::kApplied);
+  CHECK(Get(s2).state == EventState::kIgnored);
 }
 
 TEST_CASE_METHOD(ApplierFixture,
@@ -177,7 +177,7 @@ TEST_CASE_METHOD(ApplierFixture,
   CHECK(stats.repathed == 3);
   CHECK(stats.archived == 0);
   CHECK(Get(s1).media_ids == ids);
-  CHECK(Get(s2).state == "applied");
+  CHECK(Get(s2).state == EventState::kApplied);
   CHECK(db.MediaPath(ids[0]) == new_dir + "/10-00-00.mp4");
   CHECK(db.MediaPath(ids[2]) == new_dir + "/11 o'clock\n.mp4");
   CHECK(db.MediaPath(other) == RecordingPath("10-00-00.mp4", 2));
@@ -212,7 +212,7 @@ TEST_CASE_METHOD(ApplierFixture,
   CHECK(stats.caught_up);
   CHECK(db.ArchivedMediaIds() == std::vector<int64_t>{ids[0], ids[2]});
   CHECK(db.EventsArchivedFor(ids[0]));
-  CHECK(Get(seq).state == "applied");
+  CHECK(Get(seq).state == EventState::kApplied);
   CHECK(Get(seq).media_ids == std::vector<int64_t>{ids[0], ids[2]});
   auto actions = Actions();
   REQUIRE(actions.size() == 2);

@@ -56,7 +56,7 @@ TEST_CASE_METHOD(ApplierFixture, "a deletion waits until its path stayed absent 
   ApplyStats young = Pass(applier);
   CHECK(young.wait_until_ms == now.NowMs() + 30);
   CHECK_FALSE(young.caught_up);
-  CHECK(Get(seq).state == "pending");
+  CHECK(Get(seq).state == EventState::kPending);
   CHECK(Get(seq).attempts == 0);  // untouched, not tried
   CHECK_FALSE(db.MediaArchived(id));
   now.Advance(30);
@@ -72,7 +72,7 @@ TEST_CASE_METHOD(ApplierFixture, "a file deleted and written again before it set
   now.Advance(30);
   auto applier = Applier(Settling());
   CHECK(Pass(applier).ignored == 1);
-  CHECK(Get(seq).state == "ignored");
+  CHECK(Get(seq).state == EventState::kIgnored);
   CHECK(Get(seq).last_error == "the file exists again");
   CHECK_FALSE(db.MediaArchived(id));
 }
@@ -89,8 +89,8 @@ TEST_CASE_METHOD(ApplierFixture, "a file back between the first check and the tr
   CHECK(stats.archived == 1);
   CHECK_FALSE(db.MediaArchived(id));
   CHECK(db.MediaArchived(other));
-  CHECK(Get(back).state == "ignored");
-  CHECK(Get(gone).state == "applied");
+  CHECK(Get(back).state == EventState::kIgnored);
+  CHECK(Get(gone).state == EventState::kApplied);
 }
 
 TEST_CASE_METHOD(ApplierFixture, "a recording that comes back gets the row recsync archived restored") {
@@ -138,7 +138,7 @@ TEST_CASE_METHOD(ApplierFixture, "a row archived by anyone but recsync is never 
   const int64_t created = Add("created", RecordingPath("10-00-00.mp4"));
   auto applier = Applier();
   CHECK(Pass(applier).ignored == 1);
-  CHECK(Get(created).state == "ignored");
+  CHECK(Get(created).state == EventState::kIgnored);
   CHECK(db.MediaArchived(id));
   CHECK(Actions().empty());
 }
@@ -169,7 +169,7 @@ TEST_CASE_METHOD(ApplierFixture, "a recording moved back in from outside the roo
   Rename(tmp.Sub("outside.mp4"), path);
   const int64_t in = Add("moved_to", path, 72);
   CHECK(Pass(applier).restored == 1);
-  CHECK(Get(in).state == "applied");
+  CHECK(Get(in).state == EventState::kApplied);
   CHECK_FALSE(db.MediaArchived(id));
 }
 

@@ -18,7 +18,7 @@ std::vector<int64_t> Append(Journal& j, const std::vector<std::pair<std::string,
   return *seqs;
 }
 
-std::string StateOf(Journal& j, int64_t seq) {
+EventState StateOf(Journal& j, int64_t seq) {
   auto e = j.GetEvent(seq);
   REQUIRE(e.ok());
   REQUIRE(e->has_value());
@@ -58,8 +58,8 @@ TEST_CASE_METHOD(SweepFixture, "a deleted file's rows are archived and the event
   CHECK(db.MediaArchived(late));
   CHECK(db.EventsArchivedFor(gone));
   CHECK_FALSE(db.MediaArchived(keep));
-  CHECK(StateOf(*journal, seqs[0]) == "applied");
-  CHECK(StateOf(*journal, seqs[1]) == "ignored");  // the sidecar has no row
+  CHECK(StateOf(*journal, seqs[0]) == EventState::kApplied);
+  CHECK(StateOf(*journal, seqs[1]) == EventState::kIgnored);  // the sidecar has no row
   CHECK((*journal->GetEvent(seqs[0]))->media_ids == std::vector<int64_t>{gone});
   auto actions = journal->ListActions({});
   REQUIRE(actions->size() == 2);
@@ -69,7 +69,7 @@ TEST_CASE_METHOD(SweepFixture, "a deleted file's rows are archived and the event
   // Nothing left to do; a replay of the same deletion is ignored.
   auto replay = Append(*journal, {{"deleted", RecordingPath("10-15-00.mp4")}});
   REQUIRE(applier.ApplyPending()->ignored == 1);
-  CHECK(StateOf(*journal, replay[0]) == "ignored");
+  CHECK(StateOf(*journal, replay[0]) == EventState::kIgnored);
 }
 
 TEST_CASE_METHOD(SweepFixture, "an event whose file exists again archives nothing") {
@@ -81,7 +81,7 @@ TEST_CASE_METHOD(SweepFixture, "an event whose file exists again archives nothin
   EventApplier applier(*catalog, *journal, resolver, MakeRealDisk(), clock, {});
   REQUIRE(applier.ApplyPending().ok());
   CHECK_FALSE(db.MediaArchived(id));
-  CHECK(StateOf(*journal, seqs[0]) == "ignored");
+  CHECK(StateOf(*journal, seqs[0]) == EventState::kIgnored);
 }
 
 TEST_CASE_METHOD(SweepFixture, "a young row is archived when its file is deleted") {
@@ -117,14 +117,14 @@ TEST_CASE("events stay pending through a database outage and drain in order afte
   auto down = applier.ApplyPending();
   REQUIRE_FALSE(down.ok());
   CHECK(down.status().code() == Code::kUnavailable);
-  for (int64_t seq : seqs) CHECK(StateOf(*journal, seq) == "pending");
+  for (int64_t seq : seqs) CHECK(StateOf(*journal, seq) == EventState::kPending);
 
   server.Start();
   auto up = applier.ApplyPending();
   REQUIRE(up.ok());
   CHECK(up->applied == 4);
   for (int64_t id : ids) CHECK(f.db.MediaArchived(id));
-  for (int64_t seq : seqs) CHECK(StateOf(*journal, seq) == "applied");
+  for (int64_t seq : seqs) CHECK(StateOf(*journal, seq) == EventState::kApplied);
 }
 
 TEST_CASE_METHOD(SweepFixture, "a pass of many deletions archives each file's rows and no others") {

@@ -9,10 +9,10 @@ using namespace recsync::testing;
 namespace {
 
 void Fail(Journal& journal, int64_t seq) {
-  REQUIRE(journal.SettleEvents({{seq, "failed", {}, "the column cannot hold the new path"}}, 1).ok());
+  REQUIRE(journal.SettleEvents({EventOutcome::Failed(seq, "the column cannot hold the new path")}, 1).ok());
 }
 
-std::string StateOf(Journal& journal, int64_t seq) {
+EventState StateOf(Journal& journal, int64_t seq) {
   auto e = journal.GetEvent(seq);
   REQUIRE(e.ok());
   REQUIRE(e->has_value());
@@ -46,9 +46,9 @@ TEST_CASE_METHOD(SweepFixture, "a sweep that archives a failed rename's row clea
   REQUIRE(report.ok());
   CHECK(db.MediaArchived(id));
   auto journal = OpenJournal();
-  CHECK(StateOf(*journal, from) == "applied");
-  CHECK(StateOf(*journal, to) == "applied");
-  CHECK(StateOf(*journal, other) == "failed");
+  CHECK(StateOf(*journal, from) == EventState::kApplied);
+  CHECK(StateOf(*journal, to) == EventState::kApplied);
+  CHECK(StateOf(*journal, other) == EventState::kFailed);
   auto cleared = journal->GetEvent(from);
   CHECK_THAT((**cleared).last_error, Catch::Contains("cleared by sweep") &&
                                         Catch::Contains("the column cannot hold the new path"));
@@ -61,6 +61,6 @@ TEST_CASE_METHOD(SweepFixture, "a sweep that archives a failed rename's row clea
   auto options = Options();
   options.dry_run = true;
   REQUIRE(Sweep(options).ok());
-  CHECK(StateOf(*journal, seqs->at(0)) == "failed");
+  CHECK(StateOf(*journal, seqs->at(0)) == EventState::kFailed);
   CHECK_FALSE(db.MediaArchived(still));
 }
