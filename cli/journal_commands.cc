@@ -114,16 +114,18 @@ int RunList(const JournalArgs& a, const Settings& s, std::ostream& out, std::ost
                    "invalid --state '" + *a.state + "' (expected " + JoinTexts(kEventStates) + ")");
     }
   }
-  if (a.kind && !ParseJournaledKind(*a.kind)) {
-    return Usage(err, "list",
-                 "invalid --kind '" + *a.kind + "' (expected " + JoinTexts(kJournaledKinds) + ")");
+  if (a.kind) {
+    filter.kind = ParseJournaledKind(*a.kind);
+    if (!filter.kind) {
+      return Usage(err, "list", "invalid --kind '" + *a.kind + "' (expected " +
+                                    JoinTexts(kJournaledKinds) + ")");
+    }
   }
   if (a.since) {
     auto since = ParseTimeSpec(*a.since, SystemClock().NowMs());
     if (!since.ok()) return Usage(err, "list", "--since: " + since.status().message());
     filter.since_ms = *since;
   }
-  filter.kind = a.kind;
   filter.path_glob = a.path_glob;
   filter.limit = a.limit;
   auto journal = OpenOrReport(s, Journal::Mode::kReadOnly, err);
@@ -136,7 +138,7 @@ int RunList(const JournalArgs& a, const Settings& s, std::ostream& out, std::ost
   }
   TextTable table({"SEQ", "TIME", "KIND", "STATE", "TRIES", "MEDIA", "PATH"});
   for (const auto& e : *events) {
-    table.AddRow({std::to_string(e.seq), FormatTimeIso(e.time_ms), e.kind,
+    table.AddRow({std::to_string(e.seq), FormatTimeIso(e.time_ms), std::string(ToText(e.kind)),
                   std::string(ToText(e.state)),
                   std::to_string(e.attempts), e.media_ids.empty() ? "-" : JoinMediaIds(e.media_ids),
                   e.path});

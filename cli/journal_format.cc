@@ -82,7 +82,7 @@ json EventJson(const EventRecord& e) {
               {"time_ms", e.time_ms},
               {"time", FormatTimeIso(e.time_ms)},
               {"path", e.path},
-              {"kind", e.kind},
+              {"kind", ToText(e.kind)},
               {"state", ToText(e.state)},
               {"media_ids", e.media_ids},
               {"attempts", e.attempts},
@@ -143,7 +143,7 @@ void PrintEventDetail(std::ostream& out, const EventRecord& e) {
   TextTable t({"seq:", std::to_string(e.seq)});
   t.AddRow({"time:", FormatTimeIso(e.time_ms)});
   t.AddRow({"path:", e.path});
-  t.AddRow({"kind:", e.kind});
+  t.AddRow({"kind:", std::string(ToText(e.kind))});
   t.AddRow({"state:", std::string(ToText(e.state))});
   t.AddRow({"media ids:", e.media_ids.empty() ? "-" : JoinMediaIds(e.media_ids)});
   t.AddRow({"attempts:", std::to_string(e.attempts)});

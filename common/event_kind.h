@@ -51,6 +51,13 @@ inline constexpr EventKind kJournaledKinds[] = {EventKind::kDeleted,  EventKind:
                                                 EventKind::kMovedTo,  EventKind::kCreated,
                                                 EventKind::kOverflow, EventKind::kRootGone};
 
+constexpr bool IsJournaled(EventKind kind) {
+  for (EventKind journaled : kJournaledKinds) {
+    if (kind == journaled) return true;
+  }
+  return false;
+}
+
 // The journaled kind whose text is `text`, if any.
 constexpr std::optional<EventKind> ParseJournaledKind(std::string_view text) {
   return ParseAmong(kJournaledKinds, text);

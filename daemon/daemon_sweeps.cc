@@ -87,7 +87,7 @@ SweepOutcome Daemon::RunSweepJob(const SweepOptions& options, bool everything) {
     const int64_t now = clock_.NowMs();
     for (const auto& root : out.report.roots) {
       if (root.state == RootState::kOffline) continue;
-      auto settled = sweep_journal_->SettlePending("unmounted", root.path, *seq_before,
+      auto settled = sweep_journal_->SettlePending(EventKind::kRootGone, root.path, *seq_before,
                                                    EventState::kApplied, now);
       if (!settled.ok()) spdlog::warn("{}", settled.status().message());
     }
@@ -97,8 +97,8 @@ SweepOutcome Daemon::RunSweepJob(const SweepOptions& options, bool everything) {
     // seen, not by seq: the overflow that started this sweep may be
     // committed only after the sweep began.
     if (everything) {
-      auto settled =
-          sweep_journal_->SettlePendingSeenBy("overflow", started_ms, EventState::kApplied, now);
+      auto settled = sweep_journal_->SettlePendingSeenBy(EventKind::kOverflow, started_ms,
+                                                         EventState::kApplied, now);
       if (!settled.ok()) spdlog::warn("{}", settled.status().message());
     }
   }

@@ -55,7 +55,7 @@ EventRecord ReadEvent(SQLite::Statement& st) {
   e.seq = st.getColumn(0).getInt64();
   e.time_ms = st.getColumn(1).getInt64();
   e.path = ColumnBytes(st.getColumn(2));
-  e.kind = st.getColumn(3).getString();
+  e.kind = ColumnValue(st.getColumn(3), ParseJournaledKind, "event kind");
   e.state = ColumnValue(st.getColumn(4), ParseEventState, "event state");
   e.media_ids = SplitIds(st.getColumn(5).getString());
   e.attempts = st.getColumn(6).getInt();
@@ -76,6 +76,12 @@ std::optional<EventRecord> OneEvent(SQLite::Statement& st) {
 }  // namespace
 
 Result<std::vector<int64_t>> Journal::AppendEvents(const std::vector<NewEvent>& events) {
+  for (const NewEvent& e : events) {
+    if (!IsJournaled(e.kind)) {
+      return Status(Code::kInvalid, "journal " + path_ + ": '" + std::string(ToText(e.kind)) +
+                                        "' events are not journaled");
+    }
+  }
   return Guarded(path_, [&]() -> Result<std::vector<int64_t>> {
     std::vector<int64_t> seqs;
     seqs.reserve(events.size());
@@ -86,7 +92,7 @@ Result<std::vector<int64_t>> Journal::AppendEvents(const std::vector<NewEvent>& 
     for (const NewEvent& e : events) {
       st.bind(1, static_cast<int64_t>(e.time_ms));
       BindBytes(st, 2, e.path);
-      st.bind(3, e.kind);
+      BindValue(st, 3, e.kind);
       st.bind(4, static_cast<int64_t>(e.time_ms));
       st.bind(5, static_cast<int64_t>(e.cookie));
       st.bind(6, static_cast<int32_t>(e.is_dir ? 1 : 0));
@@ -135,7 +141,7 @@ Status Journal::SettleEvents(const std::vector<EventOutcome>& outcomes, int64_t 
   });
 }
 
-Result<int64_t> Journal::SettlePending(const std::string& kind, const std::string& path,
+Result<int64_t> Journal::SettlePending(EventKind kind, const std::string& path,
                                        int64_t up_to_seq, EventState state, int64_t now_ms) {
   return Guarded(path_, [&]() -> Result<int64_t> {
     std::string sql =
@@ -145,14 +151,14 @@ Result<int64_t> Journal::SettlePending(const std::string& kind, const std::strin
     SQLite::Statement st(*db_, sql);
     BindValue(st, 1, state);
     st.bind(2, static_cast<int64_t>(now_ms));
-    st.bind(3, kind);
+    BindValue(st, 3, kind);
     st.bind(4, static_cast<int64_t>(up_to_seq));
     if (!path.empty()) BindBytes(st, 5, path);
     return static_cast<int64_t>(st.exec());
   });
 }
 
-Result<int64_t> Journal::SettlePendingSeenBy(const std::string& kind, int64_t seen_by_ms,
+Result<int64_t> Journal::SettlePendingSeenBy(EventKind kind, int64_t seen_by_ms,
                                              EventState state, int64_t now_ms) {
   return Guarded(path_, [&]() -> Result<int64_t> {
     SQLite::Statement st(*db_,
@@ -160,7 +166,7 @@ Result<int64_t> Journal::SettlePendingSeenBy(const std::string& kind, int64_t se
                          "WHERE state = 'pending' AND kind = ? AND time_ms <= ?");
     BindValue(st, 1, state);
     st.bind(2, static_cast<int64_t>(now_ms));
-    st.bind(3, kind);
+    BindValue(st, 3, kind);
     st.bind(4, static_cast<int64_t>(seen_by_ms));
     return static_cast<int64_t>(st.exec());
   });
@@ -239,7 +245,7 @@ Result<std::vector<EventRecord>> Journal::ListEvents(const EventFilter& filter) 
     SQLite::Statement st(*db_, sql);
     int i = 0;
     if (filter.state) BindValue(st, ++i, *filter.state);
-    if (filter.kind) st.bind(++i, *filter.kind);
+    if (filter.kind) BindValue(st, ++i, *filter.kind);
     if (filter.since_ms) st.bind(++i, static_cast<int64_t>(*filter.since_ms));
     if (filter.path_glob) st.bind(++i, *filter.path_glob);
     st.bind(++i, SqlLimit(filter.limit));

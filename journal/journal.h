@@ -96,6 +96,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/event_kind.h"
 #include "common/status.h"
 #include "journal/vocabulary.h"
 
@@ -120,16 +121,26 @@ inline constexpr int kJournalBusyTimeoutMs = 5000;
 struct NewEvent {
   int64_t time_ms = 0;
   std::string path;
-  std::string kind;  // "deleted", "moved_from", "created", "overflow", ...
-  uint32_t cookie = 0;  // the kernel's rename cookie ("moved_from"/"moved_to"), else 0
+  EventKind kind = EventKind::kDeleted;  // one of kJournaledKinds
+  uint32_t cookie = 0;  // the kernel's rename cookie (kMovedFrom/kMovedTo), else 0
   bool is_dir = false;  // a whole directory moved
+
+  // An event of `kind` at `path` (for kRootGone the root; "" for kOverflow).
+  static NewEvent Of(EventKind kind, int64_t time_ms, std::string path) {
+    return {time_ms, std::move(path), kind, 0, false};
+  }
+  // One half of a rename (kind kMovedFrom or kMovedTo).
+  static NewEvent Move(EventKind kind, int64_t time_ms, std::string path, uint32_t cookie,
+                       bool is_dir) {
+    return {time_ms, std::move(path), kind, cookie, is_dir};
+  }
 };
 
 struct EventRecord {
   int64_t seq = 0;
   int64_t time_ms = 0;
   std::string path;
-  std::string kind;
+  EventKind kind = EventKind::kDeleted;
   EventState state = EventState::kPending;
   std::vector<int64_t> media_ids;
   int attempts = 0;
@@ -142,7 +153,7 @@ struct EventRecord {
 // What ListEvents() returns; unset fields do not filter.
 struct EventFilter {
   std::optional<EventState> state;
-  std::optional<std::string> kind;
+  std::optional<EventKind> kind;
   std::optional<int64_t> since_ms;       // time_ms >= since_ms
   std::optional<std::string> path_glob;  // SQLite GLOB on the path
   int64_t limit = 100;                   // newest first; <= 0 means no limit
@@ -327,7 +338,9 @@ class Journal {
 
   // ---- events ----
   // Commits all events in one transaction (state pending, attempts 0) and
-  // returns their sequence numbers in order. Durable when it returns OK.
+  // returns their sequence numbers in order. Durable when it returns OK. A
+  // kind the journal does not keep (not in kJournaledKinds) is kInvalid and
+  // nothing is written.
   Result<std::vector<int64_t>> AppendEvents(const std::vector<NewEvent>& events);
   // Pending events in seq order, at most `limit` (<= 0: all), with seq > after_seq.
   Result<std::vector<EventRecord>> PendingEvents(int64_t after_seq, int64_t limit);
@@ -340,14 +353,14 @@ class Journal {
   // attempts + 1, updated_ms = now_ms; media_ids and last_error are kept.
   // Returns how many events changed. (The daemon settles "overflow" events
   // once their sweep is done, and a root's "unmounted" events once it is back.)
-  Result<int64_t> SettlePending(const std::string& kind, const std::string& path,
+  Result<int64_t> SettlePending(EventKind kind, const std::string& path,
                                 int64_t up_to_seq, EventState state, int64_t now_ms);
   // As SettlePending() for every path, choosing events by when they were
   // seen instead of by seq: pending events of `kind` with time_ms <=
   // seen_by_ms. (A full sweep that began after an overflow was seen
   // accounts for it, even when the overflow was committed only after the
   // sweep read the last seq.)
-  Result<int64_t> SettlePendingSeenBy(const std::string& kind, int64_t seen_by_ms,
+  Result<int64_t> SettlePendingSeenBy(EventKind kind, int64_t seen_by_ms,
                                       EventState state, int64_t now_ms);
   // The pending "moved_to" event with `cookie` and the lowest seq > after_seq,
   // if any: the second half of a rename whose first half is being applied.

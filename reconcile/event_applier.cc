@@ -26,12 +26,9 @@ std::string UnknownPresence(const PathCheck& check) {
                         : "cannot tell whether the file exists: " + ErrnoText(check.err);
 }
 
-FileEvent FileEventOf(const std::string& kind) {
-  if (kind == "deleted") return FileEvent::kDeleted;
-  if (kind == "moved_from") return FileEvent::kMovedFrom;
-  if (kind == "moved_to") return FileEvent::kMovedTo;
-  if (kind == "created") return FileEvent::kCreated;
-  return FileEvent::kOther;
+bool IsFileEvent(EventKind kind) {
+  return kind == EventKind::kDeleted || kind == EventKind::kMovedFrom ||
+         kind == EventKind::kMovedTo || kind == EventKind::kCreated;
 }
 
 EventApplier::EventApplier(Catalog& catalog, Journal& journal, PathResolver& resolver,
@@ -59,7 +56,7 @@ Result<ApplyStats> EventPass::Run(int64_t after_seq) {
   if (!events_.empty()) {
     is_held_.resize(events_.size());
     for (size_t i = 0; i < events_.size(); ++i) {
-      is_held_[i] = FileEventOf(events_[i].kind) != FileEvent::kOther && Held(events_[i].path);
+      is_held_[i] = IsFileEvent(events_[i].kind) && Held(events_[i].path);
     }
     CheckFiles();
     ResolveDeleted();
@@ -119,8 +116,8 @@ void EventPass::CheckFiles() {
   std::vector<size_t> which;
   for (size_t i = 0; i < events_.size(); ++i) {
     const EventRecord& e = events_[i];
-    const FileEvent kind = FileEventOf(e.kind);
-    if (!is_held_[i] && !e.is_dir && (kind == FileEvent::kDeleted || kind == FileEvent::kMovedFrom)) {
+    const bool gone = e.kind == EventKind::kDeleted || e.kind == EventKind::kMovedFrom;
+    if (!is_held_[i] && !e.is_dir && gone) {
       which.push_back(i);
       paths.push_back(e.path);
     }
@@ -139,7 +136,7 @@ void EventPass::ResolveDeleted() {
   std::vector<std::string> paths;
   std::vector<size_t> first;  // where each event's paths begin in `paths`
   for (const auto& [i, check] : checks_) {
-    if (FileEventOf(events_[i].kind) != FileEvent::kDeleted ||
+    if (events_[i].kind != EventKind::kDeleted ||
         check.presence != Presence::kMissing) {
       continue;
     }
@@ -178,15 +175,14 @@ Result<std::vector<MediaRow>> EventPass::RowsAt(const std::string& path) {
 
 Status EventPass::Apply(size_t i, bool* stopped) {
   const EventRecord& e = events_[i];
-  const FileEvent kind = FileEventOf(e.kind);
-  if (kind == FileEvent::kOther || decided_.count(e.seq)) return Status::Ok();
+  if (!IsFileEvent(e.kind) || decided_.count(e.seq)) return Status::Ok();
   if (is_held_[i]) {
     ++stats_.held;
-    if (kind == FileEvent::kMovedFrom && e.cookie != 0) held_from_[e.cookie] = &e;
+    if (e.kind == EventKind::kMovedFrom && e.cookie != 0) held_from_[e.cookie] = &e;
     return Status::Ok();
   }
-  switch (kind) {
-    case FileEvent::kDeleted: {
+  switch (e.kind) {
+    case EventKind::kDeleted: {
       // The path must stay absent a moment: a file deleted and written again
       // at once (a restarted segment, a tool replacing it) keeps its row.
       const int64_t settled_at = e.time_ms + a_.options_.settle.count();
@@ -197,9 +193,10 @@ Status EventPass::Apply(size_t i, bool* stopped) {
       }
       return Gone(i);
     }
-    case FileEvent::kMovedTo: return MovedTo(i);
-    case FileEvent::kCreated: return Created(i);
-    default: return MovedFrom(i, stopped);
+    case EventKind::kMovedFrom: return MovedFrom(i, stopped);
+    case EventKind::kMovedTo: return MovedTo(i);
+    case EventKind::kCreated: return Created(i);
+    default: return Status::Ok();  // not a file event (IsFileEvent)
   }
 }
 

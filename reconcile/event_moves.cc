@@ -43,7 +43,8 @@ Status EventPass::MovedFrom(size_t i, bool* stopped) {
     const EventRecord* to = nullptr;
     for (size_t j = i + 1; j < events_.size() && !to; ++j) {
       const EventRecord& c = events_[j];
-      if (c.kind == "moved_to" && !decided_.count(c.seq) && Pairs(e, c, a_.options_.pair_wait)) {
+      if (c.kind == EventKind::kMovedTo && !decided_.count(c.seq) &&
+          Pairs(e, c, a_.options_.pair_wait)) {
         to = &c;
       }
     }

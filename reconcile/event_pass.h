@@ -24,8 +24,9 @@
 
 namespace recsync {
 
-enum class FileEvent { kDeleted, kMovedFrom, kMovedTo, kCreated, kOther };
-FileEvent FileEventOf(const std::string& kind);
+// Whether the applier applies events of `kind` (the others have owners of
+// their own; see event_applier.h).
+bool IsFileEvent(EventKind kind);
 // Why an event whose file's presence `check` could not tell stays pending.
 std::string UnknownPresence(const PathCheck& check);
 

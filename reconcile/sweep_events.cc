@@ -61,16 +61,16 @@ Status SweepRun::ClearSettledFailures() {
   if (!failed.ok()) return failed.status();
   std::map<uint32_t, const EventRecord*> renamed_from;  // by cookie
   for (const auto& e : *failed) {
-    if (e.kind == "moved_from" && e.cookie != 0) renamed_from[e.cookie] = &e;
+    if (e.kind == EventKind::kMovedFrom && e.cookie != 0) renamed_from[e.cookie] = &e;
   }
   std::vector<EventOutcome> cleared;
   for (const auto& e : *failed) {
     const EventRecord* judged = &e;
-    if (e.kind == "moved_to") {
+    if (e.kind == EventKind::kMovedTo) {
       auto from = renamed_from.find(e.cookie);
       if (e.cookie == 0 || from == renamed_from.end()) continue;  // a move in: nothing to settle
       judged = from->second;
-    } else if (e.kind != "deleted" && e.kind != "moved_from") {
+    } else if (e.kind != EventKind::kDeleted && e.kind != EventKind::kMovedFrom) {
       continue;
     }
     auto rows = judged->is_dir ? catalog_.ActiveRowsUnder(judged->path)

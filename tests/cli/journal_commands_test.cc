@@ -99,11 +99,11 @@ class CliFixture {
     REQUIRE(opened.ok());
     auto& journal = **opened;
     const int64_t now = SystemClock().NowMs();
-    auto seqs =
-        journal.AppendEvents({{now - 40 * kDayMs, "/rec/cam1/old.mp4", "deleted"},
-                              {now - 3 * kDayMs, "/rec/cam1/new\nline.mp4", "deleted"},
-                              {now - 2 * kDayMs, std::string("/rec/bad\xff.mp4"), "moved_from"},
-                              {now - 3600 * 1000, "/rec/cam2/x.mkv", "overflow"}});
+    auto seqs = journal.AppendEvents(
+        {NewEvent::Of(EventKind::kDeleted, now - 40 * kDayMs, "/rec/cam1/old.mp4"),
+         NewEvent::Of(EventKind::kDeleted, now - 3 * kDayMs, "/rec/cam1/new\nline.mp4"),
+         NewEvent::Of(EventKind::kMovedFrom, now - 2 * kDayMs, std::string("/rec/bad\xff.mp4")),
+         NewEvent::Of(EventKind::kOverflow, now - 3600 * 1000, "/rec/cam2/x.mkv")});
     REQUIRE(seqs.ok());
     seq = *seqs;
     REQUIRE(journal
@@ -189,8 +189,8 @@ TEST_CASE(
   auto journal = Journal::Open(settings.journal, Journal::Mode::kReadWrite);
   REQUIRE(journal.ok());
   const std::string long_path = LongRoot() + "/2026/11/20/000001/10-00-00.mp4";
-  auto seqs =
-      (*journal)->AppendEvents({{1000, long_path, "deleted"}, {2000, "/r/a.mp4", "deleted"}});
+  auto seqs = (*journal)->AppendEvents({NewEvent::Of(EventKind::kDeleted, 1000, long_path),
+                                        NewEvent::Of(EventKind::kDeleted, 2000, "/r/a.mp4")});
   REQUIRE(seqs.ok());
   REQUIRE((*journal)->SettleEvents({EventOutcome::Failed((*seqs)[0], "Data too long")}, 3000).ok());
   REQUIRE(

@@ -51,14 +51,15 @@ TEST_CASE("committed events survive closing and reopening the journal") {
   std::vector<int64_t> seqs;
   {
     auto journal = OpenJournal(path);
-    seqs = Append(*journal, {Event(100, "/rec/1.mp4", "moved_from"), Event(200, "/rec/2.mp4")});
+    seqs = Append(*journal,
+                  {Event(100, "/rec/1.mp4", EventKind::kMovedFrom), Event(200, "/rec/2.mp4")});
   }
   auto reopened = OpenJournal(path, Journal::Mode::kReadOnly);
   auto pending = Must(reopened->PendingEvents(0, 0));
   REQUIRE(pending.size() == 2);
   CHECK(pending[0].seq == seqs[0]);
   CHECK(pending[0].time_ms == 100);
-  CHECK(pending[0].kind == "moved_from");
+  CHECK(pending[0].kind == EventKind::kMovedFrom);
   CHECK(pending[0].state == EventState::kPending);
   CHECK(pending[0].attempts == 0);
   CHECK(pending[0].updated_ms == 100);
@@ -122,6 +123,17 @@ TEST_CASE("SettleEvents with an unknown seq changes nothing") {
   CHECK(event.attempts == 0);
 }
 
+TEST_CASE("AppendEvents refuses a kind the journal does not keep, and writes nothing") {
+  TempDir dir;
+  auto journal = OpenJournal(dir.Sub("journal.db"));
+  auto appended =
+      journal->AppendEvents({Event(1, "/a"), Event(2, "/rec/x", EventKind::kDirCreated)});
+  REQUIRE_FALSE(appended.ok());
+  CHECK(appended.status().code() == Code::kInvalid);
+  CHECK(appended.status().message().find("'dir_created'") != std::string::npos);
+  CHECK(Must(journal->LastSeq()) == 0);
+}
+
 TEST_CASE("An event whose state this recsync does not know is refused, naming the state") {
   TempDir dir;
   const std::string path = dir.Sub("journal.db");
@@ -142,9 +154,9 @@ TEST_CASE("An event whose state this recsync does not know is refused, naming th
 TEST_CASE("ListEvents filters by state, kind, since and path glob, newest first") {
   TempDir dir;
   auto journal = OpenJournal(dir.Sub("journal.db"));
-  auto seqs =
-      Append(*journal, {Event(100, "/rec/cam1/a.mp4"), Event(200, "/rec/cam2/b.mp4"),
-                        Event(300, "/rec/cam1/c.mkv", "overflow"), Event(400, "/rec/cam1/d.mp4")});
+  auto seqs = Append(*journal, {Event(100, "/rec/cam1/a.mp4"), Event(200, "/rec/cam2/b.mp4"),
+                                Event(300, "/rec/cam1/c.mkv", EventKind::kOverflow),
+                                Event(400, "/rec/cam1/d.mp4")});
   MustOk(journal->SettleEvents({EventOutcome::Ignored(seqs[0])}, 1));
 
   auto seq_of = [](const std::vector<EventRecord>& events) {
@@ -159,7 +171,7 @@ TEST_CASE("ListEvents filters by state, kind, since and path glob, newest first"
   by_state.state = EventState::kIgnored;
   CHECK(seq_of(Must(journal->ListEvents(by_state))) == std::vector<int64_t>{seqs[0]});
   EventFilter by_kind;
-  by_kind.kind = "overflow";
+  by_kind.kind = EventKind::kOverflow;
   CHECK(seq_of(Must(journal->ListEvents(by_kind))) == std::vector<int64_t>{seqs[2]});
   EventFilter since;
   since.since_ms = 300;

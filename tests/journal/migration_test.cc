@@ -182,7 +182,7 @@ TEST_CASE("a version-3 journal is migrated to the current version keeping its ro
   const EventRecord& pending = events[1];
   CHECK(pending.seq == 1);
   CHECK(pending.path == kOldPath);
-  CHECK(pending.kind == "moved_from");
+  CHECK(pending.kind == EventKind::kMovedFrom);
   CHECK(pending.state == EventState::kPending);
   CHECK(pending.media_ids == std::vector<int64_t>{4, 5});
   CHECK(pending.attempts == 2);
@@ -205,7 +205,7 @@ TEST_CASE("a version-3 journal is migrated to the current version keeping its ro
 
   // The pruned seq 3 is not reused, and version-4 columns work.
   CHECK(Must(journal->LastSeq()) == 3);
-  NewEvent moved = Event(2000, "/rec/new", "moved_to");
+  NewEvent moved = Event(2000, "/rec/new", EventKind::kMovedTo);
   moved.cookie = 42;
   moved.is_dir = true;
   const int64_t seq = Append(*journal, {moved})[0];

@@ -17,7 +17,7 @@ namespace {
 struct Mixed {
   Mixed() : journal(OpenJournal(dir.Sub("journal.db"))) {
     seq = Append(*journal, {Event(1, "/rec/a.mp4"), Event(2, "/rec/b.mp4"), Event(3, "/rec/c.mp4"),
-                            Event(4, "/rec/d.mp4"), Event(5, "", "overflow")});
+                            Event(4, "/rec/d.mp4"), Event(5, "", EventKind::kOverflow)});
     MustOk(journal->SettleEvents({EventOutcome::Applied(seq[0], {1}),
                                   EventOutcome::Failed(seq[1], "first error", {2}),
                                   EventOutcome::Pending(seq[2], "EIO on lstat"),
@@ -40,7 +40,7 @@ TEST_CASE("Unsettled counts failed and pending events up to a seq, with the late
   CHECK(all.latest_failed->last_error == "Data too long");
   REQUIRE(all.latest_pending.has_value());
   CHECK(all.latest_pending->seq == m.seq[4]);
-  CHECK(all.latest_pending->kind == "overflow");
+  CHECK(all.latest_pending->kind == EventKind::kOverflow);
 
   // Events after the point do not count.
   auto early = Must(m.journal->Unsettled(m.seq[2]));

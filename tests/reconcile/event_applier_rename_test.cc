@@ -13,8 +13,8 @@ TEST_CASE_METHOD(ApplierFixture, "a file renamed within the roots has its row re
   const std::string from = RecordingPath("10-00-00.mp4");
   const std::string to = RecordingPath("it's a \"renamed\"\nfile.mp4", 2);
   Rename(from, to);
-  const int64_t s1 = Add("moved_from", from, 11);
-  const int64_t s2 = Add("moved_to", to, 11);
+  const int64_t s1 = Add(EventKind::kMovedFrom, from, 11);
+  const int64_t s2 = Add(EventKind::kMovedTo, to, 11);
 
   auto applier = Applier();
   ApplyStats stats = Pass(applier);
@@ -38,7 +38,7 @@ TEST_CASE_METHOD(ApplierFixture, "a file renamed within the roots has its row re
 
   // The row is found at its new path: deleting the file there archives it.
   RemoveFile(to);
-  const int64_t s3 = Add("deleted", to);
+  const int64_t s3 = Add(EventKind::kDeleted, to);
   CHECK(Pass(applier).archived == 1);
   CHECK(db.MediaArchived(id));
   CHECK(Get(s3).media_ids == std::vector<int64_t>{id});
@@ -47,9 +47,9 @@ TEST_CASE_METHOD(ApplierFixture, "a file renamed within the roots has its row re
 TEST_CASE_METHOD(ApplierFixture, "a rename without rows is ignored and a lone moved_to too") {
   WriteFile(RecordingPath("a.jpg"));
   Rename(RecordingPath("a.jpg"), RecordingPath("b.jpg"));
-  const int64_t s1 = Add("moved_from", RecordingPath("a.jpg"), 3);
-  const int64_t s2 = Add("moved_to", RecordingPath("b.jpg"), 3);
-  const int64_t lone = Add("moved_to", RecordingPath("from-elsewhere.mp4"), 4);
+  const int64_t s1 = Add(EventKind::kMovedFrom, RecordingPath("a.jpg"), 3);
+  const int64_t s2 = Add(EventKind::kMovedTo, RecordingPath("b.jpg"), 3);
+  const int64_t lone = Add(EventKind::kMovedTo, RecordingPath("from-elsewhere.mp4"), 4);
   auto applier = Applier();
   ApplyStats stats = Pass(applier);
   CHECK(stats.ignored == 3);
@@ -67,8 +67,8 @@ TEST_CASE_METHOD(ApplierFixture, "the halves of a rename pair across two passes"
 
   SECTION("the moved_to is journaled after the first pass") {
     auto applier = Applier();
-    s1 = Add("moved_from", from, 21);
-    const int64_t other = Add("deleted", RecordingPath("none.jpg"));
+    s1 = Add(EventKind::kMovedFrom, from, 21);
+    const int64_t other = Add(EventKind::kDeleted, RecordingPath("none.jpg"));
     ApplyStats first = Pass(applier);
     CHECK_FALSE(first.caught_up);
     CHECK(first.wait_until_ms == kNow + 500);
@@ -80,7 +80,7 @@ TEST_CASE_METHOD(ApplierFixture, "the halves of a rename pair across two passes"
     CHECK(Get(other).attempts == 0);
 
     now.Advance(100);
-    const int64_t s2 = Add("moved_to", to, 21);
+    const int64_t s2 = Add(EventKind::kMovedTo, to, 21);
     ApplyStats second = Pass(applier);
     CHECK(second.repathed == 1);
     CHECK(second.caught_up);
@@ -91,8 +91,8 @@ TEST_CASE_METHOD(ApplierFixture, "the halves of a rename pair across two passes"
     ApplierOptions options = Options();
     options.max_events = 1;
     auto applier = Applier(options);
-    s1 = Add("moved_from", from, 22);
-    const int64_t s2 = Add("moved_to", to, 22);
+    s1 = Add(EventKind::kMovedFrom, from, 22);
+    const int64_t s2 = Add(EventKind::kMovedTo, to, 22);
     ApplyStats first = Pass(applier);
     CHECK(first.repathed == 1);
     CHECK(first.last_seq == s1);
@@ -111,10 +111,10 @@ TEST_CASE_METHOD(ApplierFixture, "an unpaired moved_from waits while young, then
   const int64_t back = AddRecording("10-30-00.mp4");
   Rename(RecordingPath("10-00-00.mp4"), tmp.Sub("elsewhere.mp4"));
   RemoveFile(RecordingPath("10-15-00.mp4"));
-  const int64_t s1 = Add("moved_from", RecordingPath("10-00-00.mp4"), 31, /*age_ms=*/100);
-  const int64_t s2 = Add("deleted", RecordingPath("10-15-00.mp4"), 0, 50);
+  const int64_t s1 = Add(EventKind::kMovedFrom, RecordingPath("10-00-00.mp4"), 31, /*age_ms=*/100);
+  const int64_t s2 = Add(EventKind::kDeleted, RecordingPath("10-15-00.mp4"), 0, 50);
   // Moved out and straight back under the same name: it exists, so it stays.
-  const int64_t s3 = Add("moved_from", RecordingPath("10-30-00.mp4"), 32, 100);
+  const int64_t s3 = Add(EventKind::kMovedFrom, RecordingPath("10-30-00.mp4"), 32, 100);
   auto applier = Applier();
 
   ApplyStats young = Pass(applier);
@@ -146,8 +146,9 @@ TEST_CASE_METHOD(ApplierFixture, "halves far apart in time are not one rename (a
   const int64_t id = AddRecording("10-00-00.mp4");
   RemoveFile(RecordingPath("10-00-00.mp4"));
   WriteFile(RecordingPath("new.mp4"));
-  const int64_t s1 = Add("moved_from", RecordingPath("10-00-00.mp4"), 41, /*age_ms=*/86400000);
-  const int64_t s2 = Add("moved_to", RecordingPath("new.mp4"), 41);
+  const int64_t s1 =
+      Add(EventKind::kMovedFrom, RecordingPath("10-00-00.mp4"), 41, /*age_ms=*/86400000);
+  const int64_t s2 = Add(EventKind::kMovedTo, RecordingPath("new.mp4"), 41);
   auto applier = Applier();
   Pass(applier);
   CHECK(db.MediaArchived(id));  // moved out, long ago
@@ -169,8 +170,8 @@ TEST_CASE_METHOD(ApplierFixture,
   // A row in a sibling that shares the name's prefix stays where it is.
   const int64_t sibling = db.InsertMedia(dir + "0/x.mp4", std::time(nullptr) - 86400, 1);
   Rename(dir, new_dir);
-  const int64_t s1 = Add("moved_from", dir, 51, 0, true);
-  const int64_t s2 = Add("moved_to", new_dir, 51, 0, true);
+  const int64_t s1 = Add(EventKind::kMovedFrom, dir, 51, 0, true);
+  const int64_t s2 = Add(EventKind::kMovedTo, new_dir, 51, 0, true);
 
   auto applier = Applier();
   ApplyStats stats = Pass(applier);
@@ -189,7 +190,7 @@ TEST_CASE_METHOD(ApplierFixture,
 
   // The rows are found under their new names.
   RemoveFile(new_dir + "/10-15-00.mp4");
-  Add("deleted", new_dir + "/10-15-00.mp4");
+  Add(EventKind::kDeleted, new_dir + "/10-15-00.mp4");
   CHECK(Pass(applier).archived == 1);
   CHECK(db.ArchivedMediaIds() == std::vector<int64_t>{ids[1]});
 }
@@ -204,7 +205,7 @@ TEST_CASE_METHOD(ApplierFixture,
   Rename(dir, tmp.Sub("elsewhere"));
   // Bluecherry made the directory again and one recording is back in it.
   WriteFile(RecordingPath("10-15-00.mp4", 3));
-  const int64_t seq = Add("moved_from", dir, 61, /*age_ms=*/1000, true);
+  const int64_t seq = Add(EventKind::kMovedFrom, dir, 61, /*age_ms=*/1000, true);
 
   auto applier = Applier();
   ApplyStats stats = Pass(applier);
@@ -235,11 +236,13 @@ TEST_CASE_METHOD(ApplierFixture,
   Rename(from, to);
   RemoveFile(to);
   for (int i = 0; i < 5; ++i) RemoveFile(RecordingPath("11-00-0" + std::to_string(i) + ".mp4"));
-  for (int i = 0; i < 3; ++i) Add("deleted", RecordingPath("11-00-0" + std::to_string(i) + ".mp4"));
-  Add("moved_from", from, 21);
-  Add("moved_to", to, 21);
-  const int64_t gone = Add("deleted", to);
-  for (int i = 3; i < 5; ++i) Add("deleted", RecordingPath("11-00-0" + std::to_string(i) + ".mp4"));
+  for (int i = 0; i < 3; ++i)
+    Add(EventKind::kDeleted, RecordingPath("11-00-0" + std::to_string(i) + ".mp4"));
+  Add(EventKind::kMovedFrom, from, 21);
+  Add(EventKind::kMovedTo, to, 21);
+  const int64_t gone = Add(EventKind::kDeleted, to);
+  for (int i = 3; i < 5; ++i)
+    Add(EventKind::kDeleted, RecordingPath("11-00-0" + std::to_string(i) + ".mp4"));
 
   auto applier = Applier();
   ApplyStats stats = Pass(applier);

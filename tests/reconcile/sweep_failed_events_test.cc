@@ -31,11 +31,12 @@ TEST_CASE_METHOD(SweepFixture, "a sweep that archives a failed rename's row clea
   int64_t from = 0, to = 0, other = 0;
   {
     auto journal = OpenJournal();
-    NewEvent a{1000, RecordingPath("10-00-00.mp4"), "moved_from"};
+    NewEvent a = NewEvent::Of(EventKind::kMovedFrom, 1000, RecordingPath("10-00-00.mp4"));
     a.cookie = 7;
-    NewEvent b{1000, RecordingPath("bad \xff.mp4"), "moved_to"};
+    NewEvent b = NewEvent::Of(EventKind::kMovedTo, 1000, RecordingPath("bad \xff.mp4"));
     b.cookie = 7;
-    auto seqs = journal->AppendEvents({a, b, {1000, RecordingPath("10-15-00.mp4"), "deleted"}});
+    auto seqs = journal->AppendEvents(
+        {a, b, NewEvent::Of(EventKind::kDeleted, 1000, RecordingPath("10-15-00.mp4"))});
     REQUIRE(seqs.ok());
     from = (*seqs)[0];
     to = (*seqs)[1];
@@ -55,7 +56,8 @@ TEST_CASE_METHOD(SweepFixture, "a sweep that archives a failed rename's row clea
 
   // A dry run clears nothing.
   const int64_t still = AddRecording("12-00-00.mp4", 1, false);
-  auto seqs = journal->AppendEvents({{1000, RecordingPath("12-00-00.mp4"), "deleted"}});
+  auto seqs = journal->AppendEvents(
+      {NewEvent::Of(EventKind::kDeleted, 1000, RecordingPath("12-00-00.mp4"))});
   REQUIRE(seqs.ok());
   Fail(*journal, seqs->at(0));
   auto options = Options();
