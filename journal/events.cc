@@ -73,6 +73,23 @@ std::optional<EventRecord> OneEvent(SQLite::Statement& st) {
   return ReadEvent(st);
 }
 
+// The pending half of a rename with `cookie`: for kMovedTo the one of
+// lowest seq after `seq`, for kMovedFrom the one of highest seq before it.
+Result<std::optional<EventRecord>> PendingHalf(SQLite::Database& db, EventKind half,
+                                               uint32_t cookie, int64_t seq) {
+  const bool second = half == EventKind::kMovedTo;
+  // "cookie <> 0" repeats the partial index's condition so SQLite uses it.
+  SQLite::Statement st(db, std::string("SELECT ") + kEventColumns +
+                               " FROM events WHERE cookie = ? AND cookie <> 0 AND seq " +
+                               (second ? ">" : "<") +
+                               " ? AND kind = ? AND state = 'pending' ORDER BY seq" +
+                               (second ? "" : " DESC") + " LIMIT 1");
+  st.bind(1, static_cast<int64_t>(cookie));
+  st.bind(2, static_cast<int64_t>(seq));
+  BindValue(st, 3, half);
+  return OneEvent(st);
+}
+
 }  // namespace
 
 Result<std::vector<int64_t>> Journal::AppendEvents(const std::vector<NewEvent>& events) {
@@ -173,29 +190,13 @@ Result<int64_t> Journal::SettlePendingSeenBy(EventKind kind, int64_t seen_by_ms,
 }
 
 Result<std::optional<EventRecord>> Journal::FindPendingMovedTo(uint32_t cookie, int64_t after_seq) {
-  return Guarded(path_, [&]() -> Result<std::optional<EventRecord>> {
-    // "cookie <> 0" repeats the partial index's condition so SQLite uses it.
-    SQLite::Statement st(*db_, std::string("SELECT ") + kEventColumns +
-                                   " FROM events WHERE cookie = ? AND cookie <> 0 AND seq > ?"
-                                   " AND kind = 'moved_to' AND state = 'pending'"
-                                   " ORDER BY seq LIMIT 1");
-    st.bind(1, static_cast<int64_t>(cookie));
-    st.bind(2, static_cast<int64_t>(after_seq));
-    return OneEvent(st);
-  });
+  return Guarded(path_, [&] { return PendingHalf(*db_, EventKind::kMovedTo, cookie, after_seq); });
 }
 
 Result<std::optional<EventRecord>> Journal::FindPendingMovedFrom(uint32_t cookie,
                                                                  int64_t before_seq) {
-  return Guarded(path_, [&]() -> Result<std::optional<EventRecord>> {
-    SQLite::Statement st(*db_, std::string("SELECT ") + kEventColumns +
-                                   " FROM events WHERE cookie = ? AND cookie <> 0 AND seq < ?"
-                                   " AND kind = 'moved_from' AND state = 'pending'"
-                                   " ORDER BY seq DESC LIMIT 1");
-    st.bind(1, static_cast<int64_t>(cookie));
-    st.bind(2, static_cast<int64_t>(before_seq));
-    return OneEvent(st);
-  });
+  return Guarded(path_,
+                 [&] { return PendingHalf(*db_, EventKind::kMovedFrom, cookie, before_seq); });
 }
 
 Result<std::vector<DeletedPath>> Journal::DeletedPathsSince(int64_t since_ms) {
