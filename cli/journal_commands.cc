@@ -12,6 +12,7 @@
 #include "cli/journal_format.h"
 #include "cli/report.h"
 #include "common/clock.h"
+#include "common/event_kind.h"
 #include "common/time_text.h"
 #include "journal/journal.h"
 
@@ -80,17 +81,6 @@ int Usage(std::ostream& err, const std::string& command, const std::string& mess
   return kExitUsage;
 }
 
-template <size_t N>
-bool IsOneOf(const std::string& value, const std::string_view (&allowed)[N], std::string* list) {
-  bool found = false;
-  for (std::string_view a : allowed) {
-    if (!list->empty()) *list += ", ";
-    *list += a;
-    found = found || value == a;
-  }
-  return found;
-}
-
 std::unique_ptr<Journal> OpenOrReport(const Settings& s, Journal::Mode mode, std::ostream& err) {
   auto journal = Journal::Open(s.journal, mode);
   if (!OkOrReport(journal, err)) return nullptr;
@@ -108,21 +98,25 @@ bool LimitOk(const JournalArgs& a, const std::string& command, std::ostream& err
 int RunList(const JournalArgs& a, const Settings& s, std::ostream& out, std::ostream& err) {
   if (!LimitOk(a, "list", err)) return kExitUsage;
   EventFilter filter;
-  std::string allowed;
-  if (a.state && !IsOneOf(*a.state, kEventStates, &allowed)) {
-    return Usage(err, "list", "invalid --state '" + *a.state + "' (expected " + allowed + ")");
+  if (a.state) {
+    filter.state = ParseEventState(*a.state);
+    if (!filter.state) {
+      return Usage(err, "list",
+                   "invalid --state '" + *a.state + "' (expected " + JoinTexts(kEventStates) + ")");
+    }
   }
-  allowed.clear();
-  if (a.kind && !IsOneOf(*a.kind, kEventKinds, &allowed)) {
-    return Usage(err, "list", "invalid --kind '" + *a.kind + "' (expected " + allowed + ")");
+  if (a.kind) {
+    filter.kind = ParseJournaledKind(*a.kind);
+    if (!filter.kind) {
+      return Usage(err, "list", "invalid --kind '" + *a.kind + "' (expected " +
+                                    JoinTexts(kJournaledKinds) + ")");
+    }
   }
   if (a.since) {
     auto since = ParseTimeSpec(*a.since, SystemClock().NowMs());
     if (!since.ok()) return Usage(err, "list", "--since: " + since.status().message());
     filter.since_ms = *since;
   }
-  filter.state = a.state;
-  filter.kind = a.kind;
   filter.path_glob = a.path_glob;
   filter.limit = a.limit;
   auto journal = OpenOrReport(s, Journal::Mode::kReadOnly, err);
@@ -135,7 +129,8 @@ int RunList(const JournalArgs& a, const Settings& s, std::ostream& out, std::ost
   }
   TextTable table({"SEQ", "TIME", "KIND", "STATE", "TRIES", "MEDIA", "PATH"});
   for (const auto& e : *events) {
-    table.AddRow({std::to_string(e.seq), FormatTimeIso(e.time_ms), e.kind, e.state,
+    table.AddRow({std::to_string(e.seq), FormatTimeIso(e.time_ms), std::string(ToText(e.kind)),
+                  std::string(ToText(e.state)),
                   std::to_string(e.attempts), e.media_ids.empty() ? "-" : JoinMediaIds(e.media_ids),
                   e.path});
     table.AddNote("error", e.last_error);
@@ -219,10 +214,11 @@ int RunActions(const JournalArgs& a, const Settings& s, std::ostream& out, std::
   }
   TextTable table({"ID", "TIME", "ACTION", "MEDIA_ID", "CAUSE", "PATH"});
   for (const auto& x : *actions) {
-    table.AddRow({std::to_string(x.id), FormatTimeIso(x.time_ms), x.action,
-                  std::to_string(x.media_id), x.cause + " " + std::to_string(x.cause_id), x.path});
+    table.AddRow({std::to_string(x.id), FormatTimeIso(x.time_ms), std::string(ToText(x.action)),
+                  std::to_string(x.media_id),
+                  std::string(ToText(x.cause)) + " " + std::to_string(x.cause_id), x.path});
     // A re-point's detail is the new path: as long as the old one.
-    table.AddNote(x.action == "repath" ? "now" : "detail", x.detail);
+    table.AddNote(x.action == ActionKind::kRepath ? "now" : "detail", x.detail);
   }
   table.Print(out);
   return 0;

@@ -82,8 +82,8 @@ json EventJson(const EventRecord& e) {
               {"time_ms", e.time_ms},
               {"time", FormatTimeIso(e.time_ms)},
               {"path", e.path},
-              {"kind", e.kind},
-              {"state", e.state},
+              {"kind", ToText(e.kind)},
+              {"state", ToText(e.state)},
               {"media_ids", e.media_ids},
               {"attempts", e.attempts},
               {"last_error", e.last_error},
@@ -110,9 +110,15 @@ json SweepJson(const SweepRecord& s) {
 }
 
 json ActionJson(const ActionRecord& a) {
-  return json{{"id", a.id},           {"media_id", a.media_id},           {"path", a.path},
-              {"time_ms", a.time_ms}, {"time", FormatTimeIso(a.time_ms)}, {"action", a.action},
-              {"cause", a.cause},     {"cause_id", a.cause_id},           {"detail", a.detail}};
+  return json{{"id", a.id},
+              {"media_id", a.media_id},
+              {"path", a.path},
+              {"time_ms", a.time_ms},
+              {"time", FormatTimeIso(a.time_ms)},
+              {"action", ToText(a.action)},
+              {"cause", ToText(a.cause)},
+              {"cause_id", a.cause_id},
+              {"detail", a.detail}};
 }
 
 json StatsJson(const JournalStats& s) {
@@ -137,8 +143,8 @@ void PrintEventDetail(std::ostream& out, const EventRecord& e) {
   TextTable t({"seq:", std::to_string(e.seq)});
   t.AddRow({"time:", FormatTimeIso(e.time_ms)});
   t.AddRow({"path:", e.path});
-  t.AddRow({"kind:", e.kind});
-  t.AddRow({"state:", e.state});
+  t.AddRow({"kind:", std::string(ToText(e.kind))});
+  t.AddRow({"state:", std::string(ToText(e.state))});
   t.AddRow({"media ids:", e.media_ids.empty() ? "-" : JoinMediaIds(e.media_ids)});
   t.AddRow({"attempts:", std::to_string(e.attempts)});
   t.AddRow({"last error:", e.last_error.empty() ? "-" : e.last_error});

@@ -115,7 +115,9 @@ int RetryInJournal(const RetryArgs& a, const Settings& s, std::ostream& out, std
     auto some = (*journal)->RetryFailed(a.seqs, now);
     if (!OkOrReport(some, err)) return kExitError;
     done.retried = std::move(some->retried);
-    done.skipped = std::move(some->skipped);
+    for (const auto& [seq, state] : some->skipped) {
+      done.skipped.emplace_back(seq, state ? ToText(*state) : "");
+    }
   }
   return Report(done, /*by_daemon=*/false, out, err);
 }

@@ -40,7 +40,7 @@ nlohmann::json RetryInJournal(Journal& journal, const RetryAsk& ask, const Clock
     if (!some.ok()) return Error("retry: " + some.status().message());
     retried = std::move(some->retried);
     for (const auto& [seq, state] : some->skipped) {
-      skipped.push_back({{"seq", seq}, {"state", state}});
+      skipped.push_back({{"seq", seq}, {"state", state ? std::string(ToText(*state)) : ""}});
     }
   }
   if (!retried.empty()) spdlog::info("retrying {} failed events", retried.size());

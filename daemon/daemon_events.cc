@@ -28,23 +28,20 @@ void Daemon::OnWatchEvents(std::vector<WatchEvent> events) {
     using K = WatchEvent::Kind;
     switch (e.kind) {
       case K::kDeleted:
-        batch.push_back({e.time_ms, std::move(e.path), "deleted"});
+        batch.push_back(NewEvent::Of(e.kind, e.time_ms, std::move(e.path)));
         break;
       case K::kMovedFrom:
-      case K::kMovedTo: {
-        NewEvent n{e.time_ms, std::move(e.path), e.kind == K::kMovedFrom ? "moved_from" : "moved_to"};
-        n.cookie = e.move_cookie;
-        n.is_dir = e.is_dir;
-        batch.push_back(std::move(n));
+      case K::kMovedTo:
+        batch.push_back(
+            NewEvent::Move(e.kind, e.time_ms, std::move(e.path), e.move_cookie, e.is_dir));
         break;
-      }
       case K::kOverflow:
       case K::kUnknownWatch:
-        batch.push_back({e.time_ms, "", "overflow"});
+        batch.push_back(NewEvent::Of(K::kOverflow, e.time_ms, ""));
         overflow = true;
         break;
       case K::kRootGone:
-        batch.push_back({e.time_ms, e.path, "unmounted"});
+        batch.push_back(NewEvent::Of(e.kind, e.time_ms, e.path));
         monitor_->MarkGone(e.root.empty() ? e.path : e.root,
                            "its directory was removed, moved away or unmounted");
         break;
@@ -55,11 +52,13 @@ void Daemon::OnWatchEvents(std::vector<WatchEvent> events) {
       case K::kCreated:
         // Only a recording (in Bluecherry's layout; not a .jpg sidecar) can
         // bring back a row recsync archived; other files are not journaled.
-        if (IsRecordingPath(e.path)) batch.push_back({e.time_ms, std::move(e.path), "created"});
+        if (IsRecordingPath(e.path)) {
+          batch.push_back(NewEvent::Of(e.kind, e.time_ms, std::move(e.path)));
+        }
         break;
       case K::kDirCreated:
       case K::kDirDeleted:
-        spdlog::debug("{} {}", KindName(e.kind), e.path);
+        spdlog::debug("{} {}", ToText(e.kind), e.path);
         break;
     }
   }

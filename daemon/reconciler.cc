@@ -224,8 +224,8 @@ Reconciler::Round Reconciler::RunRound() {
 }
 
 void Reconciler::Report(ReconcilerReport& report) {
-  if (auto n = journal_->CountEvents("pending"); n.ok()) report.pending = *n;
-  if (auto n = journal_->CountEvents("failed"); n.ok()) report.failed = *n;
+  if (auto n = journal_->CountEvents(EventState::kPending); n.ok()) report.pending = *n;
+  if (auto n = journal_->CountEvents(EventState::kFailed); n.ok()) report.failed = *n;
   if (callbacks_.on_round) callbacks_.on_round(report);
 }
 

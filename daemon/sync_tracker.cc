@@ -17,10 +17,10 @@ std::string PendingReason(const EventRecord& e, const std::map<std::string, std:
              (why.empty() ? "" : ": " + why);
     }
   }
-  if (e.kind == "overflow") {
+  if (e.kind == EventKind::kOverflow) {
     return "the kernel's event queue overflowed; settled by the next sweep of every root";
   }
-  if (e.kind == "unmounted") {
+  if (e.kind == EventKind::kRootGone) {
     return "storage " + PrintableText(e.path) + " went offline; settled once it is back and swept";
   }
   if (!e.last_error.empty()) return e.last_error;

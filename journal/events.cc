@@ -14,7 +14,9 @@
 namespace recsync {
 
 using journal_internal::BindBytes;
+using journal_internal::BindValue;
 using journal_internal::ColumnBytes;
+using journal_internal::ColumnValue;
 using journal_internal::Guarded;
 using journal_internal::SqlLimit;
 
@@ -53,8 +55,8 @@ EventRecord ReadEvent(SQLite::Statement& st) {
   e.seq = st.getColumn(0).getInt64();
   e.time_ms = st.getColumn(1).getInt64();
   e.path = ColumnBytes(st.getColumn(2));
-  e.kind = st.getColumn(3).getString();
-  e.state = st.getColumn(4).getString();
+  e.kind = ColumnValue(st.getColumn(3), ParseJournaledKind, "event kind");
+  e.state = ColumnValue(st.getColumn(4), ParseEventState, "event state");
   e.media_ids = SplitIds(st.getColumn(5).getString());
   e.attempts = st.getColumn(6).getInt();
   e.last_error = st.getColumn(7).getString();
@@ -71,14 +73,32 @@ std::optional<EventRecord> OneEvent(SQLite::Statement& st) {
   return ReadEvent(st);
 }
 
-bool IsEventState(std::string_view state) {
-  return std::find(std::begin(kEventStates), std::end(kEventStates), state) !=
-         std::end(kEventStates);
+// The pending half of a rename with `cookie`: for kMovedTo the one of
+// lowest seq after `seq`, for kMovedFrom the one of highest seq before it.
+Result<std::optional<EventRecord>> PendingHalf(SQLite::Database& db, EventKind half,
+                                               uint32_t cookie, int64_t seq) {
+  const bool second = half == EventKind::kMovedTo;
+  // "cookie <> 0" repeats the partial index's condition so SQLite uses it.
+  SQLite::Statement st(db, std::string("SELECT ") + kEventColumns +
+                               " FROM events WHERE cookie = ? AND cookie <> 0 AND seq " +
+                               (second ? ">" : "<") +
+                               " ? AND kind = ? AND state = 'pending' ORDER BY seq" +
+                               (second ? "" : " DESC") + " LIMIT 1");
+  st.bind(1, static_cast<int64_t>(cookie));
+  st.bind(2, static_cast<int64_t>(seq));
+  BindValue(st, 3, half);
+  return OneEvent(st);
 }
 
 }  // namespace
 
 Result<std::vector<int64_t>> Journal::AppendEvents(const std::vector<NewEvent>& events) {
+  for (const NewEvent& e : events) {
+    if (!IsJournaled(e.kind)) {
+      return Status(Code::kInvalid, "journal " + path_ + ": '" + std::string(ToText(e.kind)) +
+                                        "' events are not journaled");
+    }
+  }
   return Guarded(path_, [&]() -> Result<std::vector<int64_t>> {
     std::vector<int64_t> seqs;
     seqs.reserve(events.size());
@@ -89,7 +109,7 @@ Result<std::vector<int64_t>> Journal::AppendEvents(const std::vector<NewEvent>& 
     for (const NewEvent& e : events) {
       st.bind(1, static_cast<int64_t>(e.time_ms));
       BindBytes(st, 2, e.path);
-      st.bind(3, e.kind);
+      BindValue(st, 3, e.kind);
       st.bind(4, static_cast<int64_t>(e.time_ms));
       st.bind(5, static_cast<int64_t>(e.cookie));
       st.bind(6, static_cast<int32_t>(e.is_dir ? 1 : 0));
@@ -116,19 +136,13 @@ Result<std::vector<EventRecord>> Journal::PendingEvents(int64_t after_seq, int64
 }
 
 Status Journal::SettleEvents(const std::vector<EventOutcome>& outcomes, int64_t now_ms) {
-  for (const EventOutcome& o : outcomes) {
-    if (!IsEventState(o.state)) {
-      return Status(Code::kInvalid, "journal " + path_ + ": event " + std::to_string(o.seq) +
-                                        " cannot be settled as '" + o.state + "'");
-    }
-  }
   return Guarded(path_, [&]() -> Status {
     SQLite::Transaction txn(*db_, SQLite::TransactionBehavior::IMMEDIATE);
     SQLite::Statement st(*db_,
                          "UPDATE events SET state = ?, media_ids = ?, last_error = ?, "
                          "attempts = attempts + 1, updated_ms = ? WHERE seq = ?");
     for (const EventOutcome& o : outcomes) {
-      st.bind(1, o.state);
+      BindValue(st, 1, o.state);
       st.bind(2, JoinIds(o.media_ids));
       st.bind(3, o.error);
       st.bind(4, static_cast<int64_t>(now_ms));
@@ -144,70 +158,45 @@ Status Journal::SettleEvents(const std::vector<EventOutcome>& outcomes, int64_t 
   });
 }
 
-Result<int64_t> Journal::SettlePending(const std::string& kind, const std::string& path,
-                                       int64_t up_to_seq, const std::string& state,
-                                       int64_t now_ms) {
-  if (!IsEventState(state)) {
-    return Status(Code::kInvalid, "journal " + path_ + ": '" + kind +
-                                      "' events cannot be settled as '" + state + "'");
-  }
+Result<int64_t> Journal::SettlePending(EventKind kind, const std::string& path,
+                                       int64_t up_to_seq, EventState state, int64_t now_ms) {
   return Guarded(path_, [&]() -> Result<int64_t> {
     std::string sql =
         "UPDATE events SET state = ?, attempts = attempts + 1, updated_ms = ? "
         "WHERE state = 'pending' AND kind = ? AND seq <= ?";
     if (!path.empty()) sql += " AND path = ?";
     SQLite::Statement st(*db_, sql);
-    st.bind(1, state);
+    BindValue(st, 1, state);
     st.bind(2, static_cast<int64_t>(now_ms));
-    st.bind(3, kind);
+    BindValue(st, 3, kind);
     st.bind(4, static_cast<int64_t>(up_to_seq));
     if (!path.empty()) BindBytes(st, 5, path);
     return static_cast<int64_t>(st.exec());
   });
 }
 
-Result<int64_t> Journal::SettlePendingSeenBy(const std::string& kind, int64_t seen_by_ms,
-                                             const std::string& state, int64_t now_ms) {
-  if (!IsEventState(state)) {
-    return Status(Code::kInvalid, "journal " + path_ + ": '" + kind +
-                                      "' events cannot be settled as '" + state + "'");
-  }
+Result<int64_t> Journal::SettlePendingSeenBy(EventKind kind, int64_t seen_by_ms,
+                                             EventState state, int64_t now_ms) {
   return Guarded(path_, [&]() -> Result<int64_t> {
     SQLite::Statement st(*db_,
                          "UPDATE events SET state = ?, attempts = attempts + 1, updated_ms = ? "
                          "WHERE state = 'pending' AND kind = ? AND time_ms <= ?");
-    st.bind(1, state);
+    BindValue(st, 1, state);
     st.bind(2, static_cast<int64_t>(now_ms));
-    st.bind(3, kind);
+    BindValue(st, 3, kind);
     st.bind(4, static_cast<int64_t>(seen_by_ms));
     return static_cast<int64_t>(st.exec());
   });
 }
 
 Result<std::optional<EventRecord>> Journal::FindPendingMovedTo(uint32_t cookie, int64_t after_seq) {
-  return Guarded(path_, [&]() -> Result<std::optional<EventRecord>> {
-    // "cookie <> 0" repeats the partial index's condition so SQLite uses it.
-    SQLite::Statement st(*db_, std::string("SELECT ") + kEventColumns +
-                                   " FROM events WHERE cookie = ? AND cookie <> 0 AND seq > ?"
-                                   " AND kind = 'moved_to' AND state = 'pending'"
-                                   " ORDER BY seq LIMIT 1");
-    st.bind(1, static_cast<int64_t>(cookie));
-    st.bind(2, static_cast<int64_t>(after_seq));
-    return OneEvent(st);
-  });
+  return Guarded(path_, [&] { return PendingHalf(*db_, EventKind::kMovedTo, cookie, after_seq); });
 }
 
 Result<std::optional<EventRecord>> Journal::FindPendingMovedFrom(uint32_t cookie,
                                                                  int64_t before_seq) {
-  return Guarded(path_, [&]() -> Result<std::optional<EventRecord>> {
-    SQLite::Statement st(*db_, std::string("SELECT ") + kEventColumns +
-                                   " FROM events WHERE cookie = ? AND cookie <> 0 AND seq < ?"
-                                   " AND kind = 'moved_from' AND state = 'pending'"
-                                   " ORDER BY seq DESC LIMIT 1");
-    st.bind(1, static_cast<int64_t>(cookie));
-    st.bind(2, static_cast<int64_t>(before_seq));
-    return OneEvent(st);
-  });
+  return Guarded(path_,
+                 [&] { return PendingHalf(*db_, EventKind::kMovedFrom, cookie, before_seq); });
 }
 
 Result<std::vector<DeletedPath>> Journal::DeletedPathsSince(int64_t since_ms) {
@@ -237,13 +226,10 @@ Result<int64_t> Journal::LastSeq() {
   });
 }
 
-Result<int64_t> Journal::CountEvents(const std::string& state) {
-  if (!IsEventState(state)) {
-    return Status(Code::kInvalid, "journal " + path_ + ": no event state '" + state + "'");
-  }
+Result<int64_t> Journal::CountEvents(EventState state) {
   return Guarded(path_, [&]() -> Result<int64_t> {
     SQLite::Statement st(*db_, "SELECT count(*) FROM events WHERE state = ?");
-    st.bind(1, state);
+    BindValue(st, 1, state);
     st.executeStep();
     return st.getColumn(0).getInt64();
   });
@@ -259,8 +245,8 @@ Result<std::vector<EventRecord>> Journal::ListEvents(const EventFilter& filter) 
     sql += " ORDER BY seq DESC LIMIT ?";
     SQLite::Statement st(*db_, sql);
     int i = 0;
-    if (filter.state) st.bind(++i, *filter.state);
-    if (filter.kind) st.bind(++i, *filter.kind);
+    if (filter.state) BindValue(st, ++i, *filter.state);
+    if (filter.kind) BindValue(st, ++i, *filter.kind);
     if (filter.since_ms) st.bind(++i, static_cast<int64_t>(*filter.since_ms));
     if (filter.path_glob) st.bind(++i, *filter.path_glob);
     st.bind(++i, SqlLimit(filter.limit));

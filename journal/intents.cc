@@ -5,7 +5,9 @@
 #include <SQLiteCpp/Transaction.h>
 
 #include <algorithm>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "journal/internal.h"
 #include "journal/journal.h"
@@ -32,7 +34,7 @@ void PutInt(std::string& out, uint64_t value, int bytes) {
   for (int i = 0; i < bytes; ++i) out.push_back(static_cast<char>((value >> (8 * i)) & 0xff));
 }
 
-void PutText(std::string& out, const std::string& text) {
+void PutText(std::string& out, std::string_view text) {
   PutInt(out, text.size(), 4);
   out += text;
 }
@@ -41,7 +43,8 @@ std::string Encode(const ActionRefs& actions) {
   std::string out;
   size_t size = 0;
   for (const ActionRecord* a : actions) {
-    size += 40 + a->path.size() + a->action.size() + a->cause.size() + a->detail.size();
+    size += 40 + a->path.size() + ToText(a->action).size() + ToText(a->cause).size() +
+            a->detail.size();
   }
   out.reserve(size);
   for (const ActionRecord* action : actions) {
@@ -50,8 +53,8 @@ std::string Encode(const ActionRefs& actions) {
     PutInt(out, static_cast<uint64_t>(a.time_ms), 8);
     PutInt(out, static_cast<uint64_t>(a.cause_id), 8);
     PutText(out, a.path);
-    PutText(out, a.action);
-    PutText(out, a.cause);
+    PutText(out, ToText(a.action));
+    PutText(out, ToText(a.cause));
     PutText(out, a.detail);
   }
   return out;
@@ -72,6 +75,16 @@ class Reader {
     value = static_cast<int64_t>(v);
     return true;
   }
+  // An enum value (journal/vocabulary.h) by its text; false for text this
+  // binary does not know.
+  template <typename E>
+  bool Value(E& value, std::optional<E> (*parse)(std::string_view)) {
+    std::string text;
+    if (!Text(text)) return false;
+    const auto parsed = parse(text);
+    if (parsed) value = *parsed;
+    return parsed.has_value();
+  }
   bool Text(std::string& text) {
     int64_t size = 0;
     if (!Int(size, 4) || bytes_.size() - at_ < static_cast<size_t>(size)) return false;
@@ -91,7 +104,8 @@ bool Decode(const std::string& bytes, int64_t intent_id, std::vector<ActionRecor
     ActionRecord a;
     a.id = intent_id;
     if (!in.Int(a.media_id, 8) || !in.Int(a.time_ms, 8) || !in.Int(a.cause_id, 8) ||
-        !in.Text(a.path) || !in.Text(a.action) || !in.Text(a.cause) || !in.Text(a.detail)) {
+        !in.Text(a.path) || !in.Value(a.action, ParseActionKind) ||
+        !in.Value(a.cause, ParseCause) || !in.Text(a.detail)) {
       return false;
     }
     out.push_back(std::move(a));

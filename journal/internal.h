@@ -8,7 +8,9 @@
 #include <cstdint>
 #include <exception>
 #include <optional>
+#include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/status.h"
@@ -63,6 +65,26 @@ inline std::string ColumnBytes(const SQLite::Column& column) {
   int size = column.getBytes();
   return data ? std::string(static_cast<const char*>(data), static_cast<size_t>(size))
               : std::string();
+}
+
+// Binds the text of an enum value (journal/vocabulary.h): a string literal,
+// so SQLite need not copy it.
+template <typename E>
+void BindValue(SQLite::Statement& st, int index, E value) {
+  st.bindNoCopy(index, ToText(value).data());
+}
+
+// The value a text column names (journal/vocabulary.h, common/event_kind.h),
+// read with `parse`. Text this binary does not know throws, which Guarded()
+// turns into a Status naming the journal: only a newer recsync writes it.
+template <typename E>
+E ColumnValue(const SQLite::Column& column, std::optional<E> (*parse)(std::string_view),
+              const char* what) {
+  const std::string text = column.getString();
+  if (auto value = parse(text)) return *value;
+  throw std::runtime_error(std::string(what) + " '" + text +
+                           "' is not one this recsync knows (was the journal written by a "
+                           "newer version?)");
 }
 
 // For the life of the guard, commits on `db` do not fsync (synchronous=NORMAL

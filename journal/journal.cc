@@ -254,13 +254,17 @@ Result<JournalStats> Journal::Stats() {
       stats.schema_version = journal_internal::ReadUserVersion(*db_);
       SQLite::Statement by_state(*db_, "SELECT state, count(*) FROM events GROUP BY state");
       while (by_state.executeStep()) {
-        const std::string state = by_state.getColumn(0).getString();
         const int64_t n = by_state.getColumn(1).getInt64();
         stats.events_total += n;
-        if (state == "pending") stats.events_pending = n;
-        if (state == "applied") stats.events_applied = n;
-        if (state == "ignored") stats.events_ignored = n;
-        if (state == "failed") stats.events_failed = n;
+        // A state this binary does not know counts in the total only.
+        const auto state = ParseEventState(by_state.getColumn(0).getString());
+        if (!state) continue;
+        switch (*state) {
+          case EventState::kPending: stats.events_pending = n; break;
+          case EventState::kApplied: stats.events_applied = n; break;
+          case EventState::kIgnored: stats.events_ignored = n; break;
+          case EventState::kFailed: stats.events_failed = n; break;
+        }
       }
       stats.oldest_pending_ms =
           db_->execAndGet("SELECT coalesce(min(time_ms), 0) FROM events WHERE state = 'pending'")

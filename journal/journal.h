@@ -47,7 +47,9 @@
 #include <utility>
 #include <vector>
 
+#include "common/event_kind.h"
 #include "common/status.h"
+#include "journal/vocabulary.h"
 
 namespace SQLite {
 class Database;
@@ -62,27 +64,35 @@ inline constexpr int32_t kJournalApplicationId = 0x52635379;
 // How long a statement waits for another connection's lock before kBusy.
 inline constexpr int kJournalBusyTimeoutMs = 5000;
 
-// The event states and kinds recsync writes. The `journal` CLI validates its
-// filters against these lists, so a new kind must be added here.
-inline constexpr std::string_view kEventStates[] = {"pending", "applied", "ignored", "failed"};
-inline constexpr std::string_view kEventKinds[] = {"deleted", "moved_from", "moved_to", "created",
-                                                   "overflow", "unmounted"};
+// The event states and kinds recsync writes: kEventStates
+// (journal/vocabulary.h) and kJournaledKinds (common/event_kind.h). The
+// `journal` CLI validates its filters against these lists.
 
 // An event as the watcher reports it, before it has a sequence number.
 struct NewEvent {
   int64_t time_ms = 0;
   std::string path;
-  std::string kind;  // "deleted", "moved_from", "created", "overflow", ...
-  uint32_t cookie = 0;  // the kernel's rename cookie ("moved_from"/"moved_to"), else 0
+  EventKind kind = EventKind::kDeleted;  // one of kJournaledKinds
+  uint32_t cookie = 0;  // the kernel's rename cookie (kMovedFrom/kMovedTo), else 0
   bool is_dir = false;  // a whole directory moved
+
+  // An event of `kind` at `path` (for kRootGone the root; "" for kOverflow).
+  static NewEvent Of(EventKind kind, int64_t time_ms, std::string path) {
+    return {time_ms, std::move(path), kind, 0, false};
+  }
+  // One half of a rename (kind kMovedFrom or kMovedTo).
+  static NewEvent Move(EventKind kind, int64_t time_ms, std::string path, uint32_t cookie,
+                       bool is_dir) {
+    return {time_ms, std::move(path), kind, cookie, is_dir};
+  }
 };
 
 struct EventRecord {
   int64_t seq = 0;
   int64_t time_ms = 0;
   std::string path;
-  std::string kind;
-  std::string state;  // "pending", "applied", "ignored", "failed"
+  EventKind kind = EventKind::kDeleted;
+  EventState state = EventState::kPending;
   std::vector<int64_t> media_ids;
   int attempts = 0;
   std::string last_error;
@@ -93,8 +103,8 @@ struct EventRecord {
 
 // What ListEvents() returns; unset fields do not filter.
 struct EventFilter {
-  std::optional<std::string> state;
-  std::optional<std::string> kind;
+  std::optional<EventState> state;
+  std::optional<EventKind> kind;
   std::optional<int64_t> since_ms;       // time_ms >= since_ms
   std::optional<std::string> path_glob;  // SQLite GLOB on the path
   int64_t limit = 100;                   // newest first; <= 0 means no limit
@@ -109,9 +119,35 @@ struct DeletedPath {
 // How a pending event was settled; see SettleEvents().
 struct EventOutcome {
   int64_t seq = 0;
-  std::string state;  // "applied", "ignored", "failed", or "pending" (retry later)
+  EventState state = EventState::kPending;  // kPending: to be tried again
   std::vector<int64_t> media_ids;
-  std::string error;  // the last error, kept for "failed" and retried "pending"
+  std::string error;  // the last error, kept for failed and retried pending events
+
+  // Done, with the rows it changed; `note` says how it was settled, if not
+  // by applying it.
+  static EventOutcome Applied(int64_t seq, std::vector<int64_t> media_ids = {},
+                              std::string note = "") {
+    return {seq, EventState::kApplied, std::move(media_ids), std::move(note)};
+  }
+  // Applied with the rows it changed; ignored when it changed none.
+  static EventOutcome AppliedOrIgnored(int64_t seq, std::vector<int64_t> media_ids) {
+    const EventState state = media_ids.empty() ? EventState::kIgnored : EventState::kApplied;
+    return {seq, state, std::move(media_ids), ""};
+  }
+  // Nothing to do, and why ("" when that is the usual case).
+  static EventOutcome Ignored(int64_t seq, std::string reason = "") {
+    return {seq, EventState::kIgnored, {}, std::move(reason)};
+  }
+  // Can never be applied as things stand; `media_ids` were changed anyway.
+  static EventOutcome Failed(int64_t seq, std::string reason,
+                             std::vector<int64_t> media_ids = {}) {
+    return {seq, EventState::kFailed, std::move(media_ids), std::move(reason)};
+  }
+  // Left pending, to be tried again, and why; `media_ids` were changed already.
+  static EventOutcome Pending(int64_t seq, std::string reason,
+                              std::vector<int64_t> media_ids = {}) {
+    return {seq, EventState::kPending, std::move(media_ids), std::move(reason)};
+  }
 };
 
 // What is not settled up to a point (see Unsettled()): events that failed
@@ -126,9 +162,9 @@ struct UnsettledEvents {
 // What RetryFailed() did with each seq it was given.
 struct RetryResult {
   std::vector<int64_t> retried;
-  // Seqs left alone, with their state ("" when the journal has no such
+  // Seqs left alone, with their state (none when the journal has no such
   // event, e.g. pruned).
-  std::vector<std::pair<int64_t, std::string>> skipped;
+  std::vector<std::pair<int64_t, std::optional<EventState>>> skipped;
 };
 
 struct SweepRecord {
@@ -150,10 +186,26 @@ struct ActionRecord {
   int64_t media_id = 0;
   std::string path;
   int64_t time_ms = 0;
-  std::string action;    // archive | repath | restore
-  std::string cause;     // sweep | event
+  ActionKind action = ActionKind::kArchive;
+  Cause cause = Cause::kSweep;
   int64_t cause_id = 0;  // sweep id or event seq
   std::string detail;    // for repath: the new path
+  // One action on row `media_id` at `path`, caused by sweep or event
+  // `cause_id`; `id` is set by the journal.
+  static ActionRecord Archive(int64_t media_id, std::string path, int64_t time_ms, Cause cause,
+                              int64_t cause_id, std::string detail = "") {
+    return {0, media_id, std::move(path), time_ms, ActionKind::kArchive, cause, cause_id,
+            std::move(detail)};
+  }
+  static ActionRecord Repath(int64_t media_id, std::string old_path, std::string new_path,
+                             int64_t time_ms, Cause cause, int64_t cause_id) {
+    return {0, media_id, std::move(old_path), time_ms, ActionKind::kRepath, cause, cause_id,
+            std::move(new_path)};
+  }
+  static ActionRecord Restore(int64_t media_id, std::string path, int64_t time_ms, Cause cause,
+                              int64_t cause_id) {
+    return {0, media_id, std::move(path), time_ms, ActionKind::kRestore, cause, cause_id, ""};
+  }
 };
 
 // Actions by reference: a batch's thousands of actions are written without
@@ -237,29 +289,30 @@ class Journal {
 
   // ---- events ----
   // Commits all events in one transaction (state pending, attempts 0) and
-  // returns their sequence numbers in order. Durable when it returns OK.
+  // returns their sequence numbers in order. Durable when it returns OK. A
+  // kind the journal does not keep (not in kJournaledKinds) is kInvalid and
+  // nothing is written.
   Result<std::vector<int64_t>> AppendEvents(const std::vector<NewEvent>& events);
   // Pending events in seq order, at most `limit` (<= 0: all), with seq > after_seq.
   Result<std::vector<EventRecord>> PendingEvents(int64_t after_seq, int64_t limit);
   // Records the outcome of each event in one transaction; increments attempts
-  // and sets updated_ms = now_ms. An unknown seq or state fails the whole
-  // call (kNotFound / kInvalid) and changes nothing.
+  // and sets updated_ms = now_ms. An unknown seq fails the whole call
+  // (kNotFound) and changes nothing.
   Status SettleEvents(const std::vector<EventOutcome>& outcomes, int64_t now_ms);
   // Settles every pending event of `kind` with seq <= up_to_seq (and, when
   // `path` is non-empty, exactly that path, byte for byte) as `state`:
   // attempts + 1, updated_ms = now_ms; media_ids and last_error are kept.
-  // Returns how many events changed. A state not in kEventStates is kInvalid
-  // and changes nothing. (The daemon settles "overflow" events once their
-  // sweep is done, and a root's "unmounted" events once it is back.)
-  Result<int64_t> SettlePending(const std::string& kind, const std::string& path,
-                                int64_t up_to_seq, const std::string& state, int64_t now_ms);
+  // Returns how many events changed. (The daemon settles "overflow" events
+  // once their sweep is done, and a root's "unmounted" events once it is back.)
+  Result<int64_t> SettlePending(EventKind kind, const std::string& path,
+                                int64_t up_to_seq, EventState state, int64_t now_ms);
   // As SettlePending() for every path, choosing events by when they were
   // seen instead of by seq: pending events of `kind` with time_ms <=
   // seen_by_ms. (A full sweep that began after an overflow was seen
   // accounts for it, even when the overflow was committed only after the
   // sweep read the last seq.)
-  Result<int64_t> SettlePendingSeenBy(const std::string& kind, int64_t seen_by_ms,
-                                      const std::string& state, int64_t now_ms);
+  Result<int64_t> SettlePendingSeenBy(EventKind kind, int64_t seen_by_ms,
+                                      EventState state, int64_t now_ms);
   // The pending "moved_to" event with `cookie` and the lowest seq > after_seq,
   // if any: the second half of a rename whose first half is being applied.
   Result<std::optional<EventRecord>> FindPendingMovedTo(uint32_t cookie, int64_t after_seq);
@@ -274,9 +327,8 @@ class Journal {
   // The highest seq ever assigned (0 when none), also when those events have
   // been pruned since: a seq is never reused.
   Result<int64_t> LastSeq();
-  // How many events are in `state` (one of kEventStates, else kInvalid);
-  // cheap, from the (state, seq) index.
-  Result<int64_t> CountEvents(const std::string& state);
+  // How many events are in `state`; cheap, from the (state, seq) index.
+  Result<int64_t> CountEvents(EventState state);
   Result<std::vector<EventRecord>> ListEvents(const EventFilter& filter);
   Result<std::optional<EventRecord>> GetEvent(int64_t seq);
 

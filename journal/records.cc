@@ -15,6 +15,7 @@
 namespace recsync {
 
 using journal_internal::BindBytes;
+using journal_internal::BindValue;
 using journal_internal::ColumnBytes;
 using journal_internal::Guarded;
 using journal_internal::kActionColumns;
@@ -132,8 +133,8 @@ ActionRecord ReadAction(SQLite::Statement& st) {
   a.media_id = st.getColumn(1).getInt64();
   a.path = ColumnBytes(st.getColumn(2));
   a.time_ms = st.getColumn(3).getInt64();
-  a.action = st.getColumn(4).getString();
-  a.cause = st.getColumn(5).getString();
+  a.action = ColumnValue(st.getColumn(4), ParseActionKind, "action");
+  a.cause = ColumnValue(st.getColumn(5), ParseCause, "cause");
   a.cause_id = st.getColumn(6).getInt64();
   a.detail = st.getColumn(7).getString();
   return a;
@@ -162,8 +163,8 @@ void InsertActions(SQLite::Database& db, const ActionRefs& actions,
       st.bind(at + 1, static_cast<int64_t>(a.media_id));
       BindBytes(st, at + 2, a.path);
       st.bind(at + 3, static_cast<int64_t>(time_ms.value_or(a.time_ms)));
-      st.bind(at + 4, a.action);
-      st.bind(at + 5, a.cause);
+      BindValue(st, at + 4, a.action);
+      BindValue(st, at + 5, a.cause);
       st.bind(at + 6, static_cast<int64_t>(a.cause_id));
       st.bind(at + 7, a.detail);
     }
@@ -224,7 +225,7 @@ Result<std::vector<ActionRecord>> Journal::ArchivedSinceRestore(const std::strin
     std::set<int64_t> restored;
     while (st.executeStep()) {
       ActionRecord a = ReadAction(st);
-      if (a.action == "restore") {
+      if (a.action == ActionKind::kRestore) {
         restored.insert(a.media_id);
       } else if (!restored.count(a.media_id)) {
         restored.insert(a.media_id);  // only its latest archive counts

@@ -5,6 +5,7 @@
 #include <SQLiteCpp/Transaction.h>
 
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -13,15 +14,18 @@
 
 namespace recsync {
 
+using journal_internal::BindValue;
+using journal_internal::ColumnValue;
 using journal_internal::Guarded;
 
 namespace {
 
-// The state of event `seq`, "" when there is none.
-std::string StateOf(SQLite::Database& db, int64_t seq) {
+// The state of event `seq`, none when there is no such event.
+std::optional<EventState> StateOf(SQLite::Database& db, int64_t seq) {
   SQLite::Statement st(db, "SELECT state FROM events WHERE seq = ?");
   st.bind(1, static_cast<int64_t>(seq));
-  return st.executeStep() ? st.getColumn(0).getString() : std::string();
+  if (!st.executeStep()) return std::nullopt;
+  return ColumnValue(st.getColumn(0), ParseEventState, "event state");
 }
 
 // Back to pending with a fresh attempt budget; see Journal::RetryFailed().
@@ -33,13 +37,13 @@ constexpr const char* kRetrySql =
 Result<UnsettledEvents> Journal::Unsettled(int64_t up_to_seq) {
   UnsettledEvents out;
   // How many events of `state` up to the point, and the latest of them.
-  auto tally = [&](const char* state, int64_t& count,
+  auto tally = [&](EventState state, int64_t& count,
                    std::optional<EventRecord>& latest) -> Status {
     auto seq = Guarded(path_, [&]() -> Result<int64_t> {
       SQLite::Statement st(*db_,
                            "SELECT count(*), coalesce(max(seq), 0) FROM events "
                            "WHERE state = ? AND seq <= ?");
-      st.bind(1, state);
+      BindValue(st, 1, state);
       st.bind(2, static_cast<int64_t>(up_to_seq));
       st.executeStep();
       count = st.getColumn(0).getInt64();
@@ -53,8 +57,8 @@ Result<UnsettledEvents> Journal::Unsettled(int64_t up_to_seq) {
     latest = *event;
     return Status::Ok();
   };
-  RECSYNC_RETURN_IF_ERROR(tally("failed", out.failed, out.latest_failed));
-  RECSYNC_RETURN_IF_ERROR(tally("pending", out.pending, out.latest_pending));
+  RECSYNC_RETURN_IF_ERROR(tally(EventState::kFailed, out.failed, out.latest_failed));
+  RECSYNC_RETURN_IF_ERROR(tally(EventState::kPending, out.pending, out.latest_pending));
   return out;
 }
 

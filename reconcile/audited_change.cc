@@ -121,9 +121,11 @@ Result<int64_t> SettleIntents(Catalog& catalog, Journal& journal, int64_t before
       auto it = active_paths.find(a->media_id);
       const bool active = it != active_paths.end();
       bool done = false;
-      if (a->action == "archive") done = !active;
-      else if (a->action == "restore") done = active && it->second == a->path;
-      else done = active && it->second == a->detail;  // repath
+      switch (a->action) {
+        case ActionKind::kArchive: done = !active; break;
+        case ActionKind::kRestore: done = active && it->second == a->path; break;
+        case ActionKind::kRepath: done = active && it->second == a->detail; break;
+      }
       if (done) happened.push_back(a);
     }
     // False when another connection settled it first (the daemon's

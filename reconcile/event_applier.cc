@@ -21,12 +21,14 @@ const char* const kProbeTimeout = "storage did not answer within the probe timeo
 
 }  // namespace
 
-FileEvent FileEventOf(const std::string& kind) {
-  if (kind == "deleted") return FileEvent::kDeleted;
-  if (kind == "moved_from") return FileEvent::kMovedFrom;
-  if (kind == "moved_to") return FileEvent::kMovedTo;
-  if (kind == "created") return FileEvent::kCreated;
-  return FileEvent::kOther;
+std::string UnknownPresence(const PathCheck& check) {
+  return check.err == 0 ? kProbeTimeout
+                        : "cannot tell whether the file exists: " + ErrnoText(check.err);
+}
+
+bool IsFileEvent(EventKind kind) {
+  return kind == EventKind::kDeleted || kind == EventKind::kMovedFrom ||
+         kind == EventKind::kMovedTo || kind == EventKind::kCreated;
 }
 
 EventApplier::EventApplier(Catalog& catalog, Journal& journal, PathResolver& resolver,
@@ -54,7 +56,7 @@ Result<ApplyStats> EventPass::Run(int64_t after_seq) {
   if (!events_.empty()) {
     is_held_.resize(events_.size());
     for (size_t i = 0; i < events_.size(); ++i) {
-      is_held_[i] = FileEventOf(events_[i].kind) != FileEvent::kOther && Held(events_[i].path);
+      is_held_[i] = IsFileEvent(events_[i].kind) && Held(events_[i].path);
     }
     CheckFiles();
     ResolveDeleted();
@@ -66,14 +68,11 @@ Result<ApplyStats> EventPass::Run(int64_t after_seq) {
     RECSYNC_RETURN_IF_ERROR(a_.journal_.SettleEvents(outcomes_, a_.clock_.NowMs()));
   }
   for (const auto& o : outcomes_) {
-    if (o.state == "applied") {
-      ++stats_.applied;
-    } else if (o.state == "ignored") {
-      ++stats_.ignored;
-    } else if (o.state == "failed") {
-      ++stats_.failed;
-    } else {
-      ++stats_.retried;
+    switch (o.state) {
+      case EventState::kApplied: ++stats_.applied; break;
+      case EventState::kIgnored: ++stats_.ignored; break;
+      case EventState::kFailed: ++stats_.failed; break;
+      case EventState::kPending: ++stats_.retried; break;
     }
   }
   const size_t max = a_.options_.max_events;
@@ -117,8 +116,8 @@ void EventPass::CheckFiles() {
   std::vector<size_t> which;
   for (size_t i = 0; i < events_.size(); ++i) {
     const EventRecord& e = events_[i];
-    const FileEvent kind = FileEventOf(e.kind);
-    if (!is_held_[i] && !e.is_dir && (kind == FileEvent::kDeleted || kind == FileEvent::kMovedFrom)) {
+    const bool gone = e.kind == EventKind::kDeleted || e.kind == EventKind::kMovedFrom;
+    if (!is_held_[i] && !e.is_dir && gone) {
       which.push_back(i);
       paths.push_back(e.path);
     }
@@ -137,7 +136,7 @@ void EventPass::ResolveDeleted() {
   std::vector<std::string> paths;
   std::vector<size_t> first;  // where each event's paths begin in `paths`
   for (const auto& [i, check] : checks_) {
-    if (FileEventOf(events_[i].kind) != FileEvent::kDeleted ||
+    if (events_[i].kind != EventKind::kDeleted ||
         check.presence != Presence::kMissing) {
       continue;
     }
@@ -176,15 +175,14 @@ Result<std::vector<MediaRow>> EventPass::RowsAt(const std::string& path) {
 
 Status EventPass::Apply(size_t i, bool* stopped) {
   const EventRecord& e = events_[i];
-  const FileEvent kind = FileEventOf(e.kind);
-  if (kind == FileEvent::kOther || decided_.count(e.seq)) return Status::Ok();
+  if (!IsFileEvent(e.kind) || decided_.count(e.seq)) return Status::Ok();
   if (is_held_[i]) {
     ++stats_.held;
-    if (kind == FileEvent::kMovedFrom && e.cookie != 0) held_from_[e.cookie] = &e;
+    if (e.kind == EventKind::kMovedFrom && e.cookie != 0) held_from_[e.cookie] = &e;
     return Status::Ok();
   }
-  switch (kind) {
-    case FileEvent::kDeleted: {
+  switch (e.kind) {
+    case EventKind::kDeleted: {
       // The path must stay absent a moment: a file deleted and written again
       // at once (a restarted segment, a tool replacing it) keeps its row.
       const int64_t settled_at = e.time_ms + a_.options_.settle.count();
@@ -195,9 +193,10 @@ Status EventPass::Apply(size_t i, bool* stopped) {
       }
       return Gone(i);
     }
-    case FileEvent::kMovedTo: return MovedTo(i);
-    case FileEvent::kCreated: return Created(i);
-    default: return MovedFrom(i, stopped);
+    case EventKind::kMovedFrom: return MovedFrom(i, stopped);
+    case EventKind::kMovedTo: return MovedTo(i);
+    case EventKind::kCreated: return Created(i);
+    default: return Status::Ok();  // not a file event (IsFileEvent)
   }
 }
 
@@ -207,11 +206,9 @@ Status EventPass::Gone(size_t i) {
   auto checked = checks_.find(i);
   const PathCheck check = checked == checks_.end() ? PathCheck{} : checked->second;
   if (check.presence == Presence::kPresent) {
-    Decide(e, "ignored", {}, "the file exists again");
+    Decide(EventOutcome::Ignored(e.seq, "the file exists again"));
   } else if (check.presence == Presence::kUnknown) {
-    Decide(e, "pending", {},
-           check.err == 0 ? kProbeTimeout
-                          : "cannot tell whether the file exists: " + ErrnoText(check.err));
+    Decide(EventOutcome::Pending(e.seq, UnknownPresence(check)));
   } else {
     // The database went away during the joint lookup: asking again for
     // each event would wait out the outage once per event.
@@ -224,7 +221,7 @@ Status EventPass::Gone(size_t i) {
     }
     if (!rows.ok()) return CatalogError({&e}, rows.status());
     if (rows->empty()) {
-      Decide(e, "ignored", {}, "");
+      Decide(EventOutcome::Ignored(e.seq));
     } else {
       batch_.push_back({&e, std::move(*rows)});
       decided_.insert(e.seq);  // settled by Flush()
@@ -248,13 +245,11 @@ Status EventPass::Flush() {
   for (size_t k = 0; k < batch_.size(); ++k) {
     const auto& [e, entry_rows] = batch_[k];
     if (again[k].presence == Presence::kPresent) {
-      Decide(*e, "ignored", {}, "the file exists again");
+      Decide(EventOutcome::Ignored(e->seq, "the file exists again"));
       continue;
     }
     if (again[k].presence == Presence::kUnknown) {
-      Decide(*e, "pending", {},
-             again[k].err == 0 ? kProbeTimeout
-                               : "cannot tell whether the file exists: " + ErrnoText(again[k].err));
+      Decide(EventOutcome::Pending(e->seq, UnknownPresence(again[k])));
       continue;
     }
     events.push_back(e);
@@ -263,7 +258,8 @@ Status EventPass::Flush() {
     for (const auto& r : entry_rows) {
       rows.push_back(r);
       if (!recorded_.count(r.id) && !actions.count(r.id)) {
-        actions[r.id] = Action(r.id, r.filepath, "archive", e->seq);
+        actions[r.id] =
+            ActionRecord::Archive(r.id, r.filepath, a_.clock_.NowMs(), Cause::kEvent, e->seq);
       }
     }
   }
@@ -280,7 +276,7 @@ Status EventPass::Flush() {
       ids.push_back(r.id);
       a_.resolver_.Forget(r.filepath, {r.id});
     }
-    outcomes_.push_back({e->seq, "applied", std::move(ids), ""});
+    outcomes_.push_back(EventOutcome::Applied(e->seq, std::move(ids)));
   }
   stats_.archived += static_cast<int64_t>(changed->size());
   return Status::Ok();
@@ -293,20 +289,17 @@ Status EventPass::CatalogError(const std::vector<const EventRecord*>& events,
                                const Status& status) {
   if (status.code() == Code::kUnavailable) return status;
   const bool never = status.code() == Code::kRejected;
-  for (const EventRecord* e : events) Decide(*e, never ? "failed" : "pending", {}, status.message());
+  for (const EventRecord* e : events) {
+    Decide(never ? EventOutcome::Failed(e->seq, status.message())
+                 : EventOutcome::Pending(e->seq, status.message()));
+  }
   if (!never) stats_.retry_error = status.message();
   return Status::Ok();
 }
 
-void EventPass::Decide(const EventRecord& e, std::string state, std::vector<int64_t> ids,
-                       std::string error) {
-  decided_.insert(e.seq);
-  outcomes_.push_back({e.seq, std::move(state), std::move(ids), std::move(error)});
-}
-
-ActionRecord EventPass::Action(int64_t media_id, const std::string& path, const char* action,
-                               int64_t seq, std::string detail) const {
-  return ActionRecord{0, media_id, path, a_.clock_.NowMs(), action, "event", seq, std::move(detail)};
+void EventPass::Decide(EventOutcome outcome) {
+  decided_.insert(outcome.seq);
+  outcomes_.push_back(std::move(outcome));
 }
 
 }  // namespace recsync

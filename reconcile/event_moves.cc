@@ -43,7 +43,8 @@ Status EventPass::MovedFrom(size_t i, bool* stopped) {
     const EventRecord* to = nullptr;
     for (size_t j = i + 1; j < events_.size() && !to; ++j) {
       const EventRecord& c = events_[j];
-      if (c.kind == "moved_to" && !decided_.count(c.seq) && Pairs(e, c, a_.options_.pair_wait)) {
+      if (c.kind == EventKind::kMovedTo && !decided_.count(c.seq) &&
+          Pairs(e, c, a_.options_.pair_wait)) {
         to = &c;
       }
     }
@@ -92,7 +93,7 @@ Status EventPass::MovedTo(size_t i) {
   // Moved in from outside the storage roots: like a file created there,
   // it may bring back a recording whose row recsync archived.
   if (!e.is_dir) return Created(i);
-  Decide(e, "ignored", {}, "moved in from outside the storage roots");
+  Decide(EventOutcome::Ignored(e.seq, "moved in from outside the storage roots"));
   return Status::Ok();
 }
 
@@ -112,7 +113,7 @@ Status EventPass::DirGone(const EventRecord& e) {
     for (auto& r : *under) rows.push_back(std::move(r));
   }
   if (rows.empty()) {
-    Decide(e, "ignored", {}, "");
+    Decide(EventOutcome::Ignored(e.seq));
     return Status::Ok();
   }
   std::vector<std::string> paths;
@@ -128,7 +129,9 @@ Status EventPass::DirGone(const EventRecord& e) {
   for (const auto& chunk : Chunks(missing)) {
     std::map<int64_t, ActionRecord> actions;
     for (const auto& r : chunk) {
-      if (!recorded_.count(r.id)) actions[r.id] = Action(r.id, r.filepath, "archive", e.seq);
+      if (recorded_.count(r.id)) continue;
+      actions[r.id] =
+          ActionRecord::Archive(r.id, r.filepath, a_.clock_.NowMs(), Cause::kEvent, e.seq);
     }
     auto changed = ArchiveAudited(a_.catalog_, a_.journal_, a_.clock_, chunk, actions);
     if (!changed.ok()) return CatalogError({&e}, changed.status());
@@ -142,11 +145,11 @@ Status EventPass::DirGone(const EventRecord& e) {
     stats_.archived += static_cast<int64_t>(changed->size());
   }
   if (unknown > 0) {
-    Decide(e, "pending", std::move(archived),
-           "cannot tell whether " + std::to_string(unknown) + " files under it exist");
+    Decide(EventOutcome::Pending(
+        e.seq, "cannot tell whether " + std::to_string(unknown) + " files under it exist",
+        std::move(archived)));
   } else {
-    const char* state = archived.empty() ? "ignored" : "applied";
-    Decide(e, state, std::move(archived), "");
+    Decide(EventOutcome::AppliedOrIgnored(e.seq, std::move(archived)));
   }
   return Status::Ok();
 }
@@ -215,13 +218,12 @@ Status EventPass::Repath(const EventRecord& from, const EventRecord& to) {
   if (!rejected.ok()) {
     // The rows that could be re-pointed were; the others keep their path,
     // and the rename can never be applied whole as it stands.
-    Decide(from, "failed", repathed, rejected.message());
-    Decide(to, "failed", std::move(repathed), rejected.message());
+    Decide(EventOutcome::Failed(from.seq, rejected.message(), repathed));
+    Decide(EventOutcome::Failed(to.seq, rejected.message(), std::move(repathed)));
     return Status::Ok();
   }
-  const char* state = repathed.empty() ? "ignored" : "applied";
-  Decide(from, state, repathed, "");
-  Decide(to, state, std::move(repathed), "");
+  Decide(EventOutcome::AppliedOrIgnored(from.seq, repathed));
+  Decide(EventOutcome::AppliedOrIgnored(to.seq, std::move(repathed)));
   return Status::Ok();
 }
 
@@ -234,7 +236,8 @@ Result<std::vector<int64_t>> EventPass::RepathChunk(const EventRecord& from,
                                                     Status* rejected) {
   std::map<int64_t, ActionRecord> actions;
   for (size_t k = 0; k < chunk.size(); ++k) {
-    actions[chunk[k].id] = Action(chunk[k].id, chunk[k].filepath, "repath", from.seq, paths[k]);
+    actions[chunk[k].id] = ActionRecord::Repath(chunk[k].id, chunk[k].filepath, paths[k],
+                                                a_.clock_.NowMs(), Cause::kEvent, from.seq);
   }
   auto changed = RepathAudited(a_.catalog_, a_.journal_, a_.clock_, chunk, paths, actions);
   if (changed.ok() || changed.status().code() != Code::kRejected || chunk.size() == 1) {
@@ -265,7 +268,8 @@ Status EventPass::ArchiveReplaced(const EventRecord& from, const EventRecord& to
     const bool moves_too = std::any_of(moving.begin(), moving.end(),
                                        [&](const MediaRow& m) { return m.id == r.id; });
     if (moves_too || recorded_.count(r.id)) continue;
-    actions[r.id] = Action(r.id, r.filepath, "archive", from.seq, "replaced by a rename");
+    actions[r.id] = ActionRecord::Archive(r.id, r.filepath, a_.clock_.NowMs(), Cause::kEvent,
+                                          from.seq, "replaced by a rename");
     replaced.push_back(std::move(r));
   }
   if (replaced.empty()) return Status::Ok();

@@ -24,8 +24,11 @@
 
 namespace recsync {
 
-enum class FileEvent { kDeleted, kMovedFrom, kMovedTo, kCreated, kOther };
-FileEvent FileEventOf(const std::string& kind);
+// Whether the applier applies events of `kind` (the others have owners of
+// their own; see event_applier.h).
+bool IsFileEvent(EventKind kind);
+// Why an event whose file's presence `check` could not tell stays pending.
+std::string UnknownPresence(const PathCheck& check);
 
 class EventPass {
  public:
@@ -47,10 +50,8 @@ class EventPass {
   Status Gone(size_t i);
   Status Flush();
   Status CatalogError(const std::vector<const EventRecord*>& events, const Status& status);
-  void Decide(const EventRecord& e, std::string state, std::vector<int64_t> ids,
-              std::string error);
-  ActionRecord Action(int64_t media_id, const std::string& path, const char* action,
-                      int64_t seq, std::string detail = "") const;
+  // Settles an event (recorded with the others at the end of the pass).
+  void Decide(EventOutcome outcome);
 
   // ---- event_moves.cc ----
   Status MovedFrom(size_t i, bool* stopped);

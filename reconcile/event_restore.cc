@@ -27,22 +27,21 @@ Status EventPass::Created(size_t i) {
     for (const ActionRecord& a : *archived) {
       if (actions.count(a.media_id)) continue;
       rows.push_back({a.media_id, 0, a.path});
-      actions[a.media_id] = Action(a.media_id, a.path, "restore", e.seq);
+      actions[a.media_id] =
+          ActionRecord::Restore(a.media_id, a.path, a_.clock_.NowMs(), Cause::kEvent, e.seq);
     }
   }
   if (rows.empty()) {
-    Decide(e, "ignored", {}, "");  // a new recording, the usual case
+    Decide(EventOutcome::Ignored(e.seq));  // a new recording, the usual case
     return Status::Ok();
   }
   const PathCheck now = CheckPaths({e.path})[0];
   if (now.presence == Presence::kMissing) {
-    Decide(e, "ignored", {}, "the file is gone again");
+    Decide(EventOutcome::Ignored(e.seq, "the file is gone again"));
     return Status::Ok();
   }
   if (now.presence == Presence::kUnknown) {
-    Decide(e, "pending", {},
-           now.err == 0 ? "storage did not answer within the probe timeout"
-                        : "cannot tell whether the file exists: " + ErrnoText(now.err));
+    Decide(EventOutcome::Pending(e.seq, UnknownPresence(now)));
     return Status::Ok();
   }
   auto changed = RestoreAudited(a_.catalog_, a_.journal_, a_.clock_, rows, actions);
@@ -55,7 +54,7 @@ Status EventPass::Created(size_t i) {
   if (!changed->empty()) {
     spdlog::info("{} is back: restored {} rows recsync had archived", e.path, changed->size());
   }
-  Decide(e, changed->empty() ? "ignored" : "applied", *changed, "");
+  Decide(EventOutcome::AppliedOrIgnored(e.seq, *changed));
   return Status::Ok();
 }
 

@@ -36,7 +36,8 @@
 
 #include "common/status.h"
 #include "journal/journal.h"
-#include "reconcile/disk.h"
+#include "fs/disk.h"
+#include "fs/mount_table.h"
 #include "reconcile/storage_lanes.h"
 #include "reconcile/storage_root.h"
 

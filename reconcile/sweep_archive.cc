@@ -111,7 +111,8 @@ void SweepRun::Archive(RootWork& w, bool wait) {
     job->gone = std::move(*gone);
     const int64_t now = clock_.NowMs();
     for (const auto& row : job->gone) {
-      job->actions[row.id] = {0, row.id, row.filepath, now, "archive", "sweep", rep_.sweep_id, ""};
+      job->actions[row.id] =
+          ActionRecord::Archive(row.id, row.filepath, now, Cause::kSweep, rep_.sweep_id);
     }
     if (Status sent = lanes_.Send(*lane, std::move(job)); !sent.ok()) {
       archive_error_ = sent;  // the batch before on this lane failed

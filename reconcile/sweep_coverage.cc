@@ -11,10 +11,12 @@ Status SettleCoveredEvents(Journal& journal, const SweepReport& report,
   };
   for (const auto& root : report.roots) {
     if (root.state == RootState::kOffline) continue;
-    keep(journal.SettlePending("unmounted", root.path, coverage.seq_before, "applied", now_ms));
+    keep(journal.SettlePending(EventKind::kRootGone, root.path, coverage.seq_before,
+                              EventState::kApplied, now_ms));
   }
   if (coverage.everything) {
-    keep(journal.SettlePendingSeenBy("overflow", coverage.started_ms, "applied", now_ms));
+    keep(journal.SettlePendingSeenBy(EventKind::kOverflow, coverage.started_ms,
+                                    EventState::kApplied, now_ms));
   }
   return first;
 }

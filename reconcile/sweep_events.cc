@@ -32,7 +32,7 @@ Status SweepRun::LoadDeletions() {
   auto actions = journal_.ListActions(archived_by_events);
   if (!actions.ok()) return actions.status();
   for (const auto& a : *actions) {
-    if (a.action != "archive" || a.cause != "event") continue;
+    if (a.action != ActionKind::kArchive || a.cause != Cause::kEvent) continue;
     RootWork* own = InnermostWork(Configured(), a.path, RootHolds::kOnlyBelow).first;
     if (own) ++own->report.seen_deleted;
   }
@@ -51,31 +51,32 @@ Status SweepRun::LoadDeletions() {
 // stop reporting it. A rename's halves go together, by the old path.
 Status SweepRun::ClearSettledFailures() {
   EventFilter failed_only;
-  failed_only.state = "failed";
+  failed_only.state = EventState::kFailed;
   failed_only.limit = kFailedChecked;
   auto failed = journal_.ListEvents(failed_only);
   if (!failed.ok()) return failed.status();
   std::map<uint32_t, const EventRecord*> renamed_from;  // by cookie
   for (const auto& e : *failed) {
-    if (e.kind == "moved_from" && e.cookie != 0) renamed_from[e.cookie] = &e;
+    if (e.kind == EventKind::kMovedFrom && e.cookie != 0) renamed_from[e.cookie] = &e;
   }
   std::vector<EventOutcome> cleared;
   for (const auto& e : *failed) {
     const EventRecord* judged = &e;
-    if (e.kind == "moved_to") {
+    if (e.kind == EventKind::kMovedTo) {
       auto from = renamed_from.find(e.cookie);
       if (e.cookie == 0 || from == renamed_from.end()) continue;  // a move in: nothing to settle
       judged = from->second;
-    } else if (e.kind != "deleted" && e.kind != "moved_from") {
+    } else if (e.kind != EventKind::kDeleted && e.kind != EventKind::kMovedFrom) {
       continue;
     }
     auto rows = judged->is_dir ? catalog_.ActiveRowsUnder(judged->path)
                                : catalog_.ActiveRowsByPath(judged->path);
     if (!rows.ok()) return rows.status();
     if (!rows->empty()) continue;
-    cleared.push_back({e.seq, "applied", e.media_ids,
-                       "cleared by sweep " + std::to_string(rep_.sweep_id) +
-                           ": no active row is left at its path (was: " + e.last_error + ")"});
+    cleared.push_back(EventOutcome::Applied(
+        e.seq, e.media_ids,
+        "cleared by sweep " + std::to_string(rep_.sweep_id) +
+            ": no active row is left at its path (was: " + e.last_error + ")"));
   }
   if (cleared.empty()) return Status::Ok();
   spdlog::info("sweep {}: {} failed events have nothing left to do; cleared", rep_.sweep_id,

@@ -9,21 +9,20 @@
 #include <cstdint>
 #include <string>
 
+#include "common/event_kind.h"
+
 namespace recsync {
 
 struct WatchEvent {
-  enum class Kind {
-    kDeleted,      // a file (recording, .jpg sidecar, anything) was unlinked
-    kMovedFrom,    // a file or directory was renamed away from `path`
-    kMovedTo,      // a file or directory was renamed to `path`
-    kCreated,      // a file was created (not a directory, not a sync cookie)
-    kDirCreated,   // a directory appeared and is now watched
-    kDirDeleted,   // a directory below a root was removed
-    kOverflow,     // the kernel queue overflowed: events were lost (path and root empty)
-    kRootGone,     // a root itself was deleted, moved away or unmounted; it is no longer watched
-    kUnknownWatch, // an event for a watch descriptor we do not know: treat like kOverflow
-    kCookie,       // a sync cookie file (see CookiePath) appeared in a root
-  };
+  // The same kinds the journal keeps (common/event_kind.h), and a few more:
+  //   kOverflow: the kernel queue overflowed: events were lost (path and root empty)
+  //   kRootGone: a root itself was deleted, moved away or unmounted; it is no
+  //     longer watched
+  //   kDirCreated: a directory appeared and is now watched
+  //   kDirDeleted: a directory below a root was removed
+  //   kUnknownWatch: an event for a watch descriptor we do not know: treat like kOverflow
+  //   kCookie: a sync cookie file (see CookiePath) appeared in a root
+  using Kind = EventKind;
 
   Kind kind = Kind::kOverflow;
   // The full path of the file or directory concerned, exact bytes (no UTF-8
@@ -42,10 +41,5 @@ struct WatchEvent {
   // When the event was read from the kernel, in milliseconds since the epoch.
   int64_t time_ms = 0;
 };
-
-// The journal's name for a kind: "deleted", "moved_from", "moved_to",
-// "created", "dir_created", "dir_deleted", "overflow", "unmounted" (kRootGone),
-// "unknown_watch", "cookie".
-const char* KindName(WatchEvent::Kind kind);
 
 }  // namespace recsync

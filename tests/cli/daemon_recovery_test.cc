@@ -33,7 +33,7 @@ std::map<int64_t, int> ArchiveActions(const std::string& journal) {
   REQUIRE(actions.ok());
   std::map<int64_t, int> out;
   for (const auto& a : *actions) {
-    if (a.action == "archive") ++out[a.media_id];
+    if (a.action == ActionKind::kArchive) ++out[a.media_id];
   }
   return out;
 }

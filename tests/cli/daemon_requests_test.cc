@@ -39,20 +39,19 @@ nlohmann::json Ask(DaemonProcess& d, const nlohmann::json& request) {
 int64_t JournalFailedDeletion(const std::string& journal, const std::string& path) {
   auto j = Journal::Open(journal, Journal::Mode::kReadWrite);
   REQUIRE(j.ok());
-  auto seqs = (*j)->AppendEvents({{1000, path, "deleted"}});
+  auto seqs = (*j)->AppendEvents({NewEvent::Of(EventKind::kDeleted, 1000, path)});
   REQUIRE(seqs.ok());
   for (int attempt = 0; attempt < 5; ++attempt) {
-    REQUIRE((*j)->SettleEvents({{seqs->front(),
-                                 attempt < 4 ? "pending" : "failed",
-                                 {},
-                                 "Lock wait timeout exceeded; try restarting transaction"}},
+    const std::string error = "Lock wait timeout exceeded; try restarting transaction";
+    REQUIRE((*j)->SettleEvents({attempt < 4 ? EventOutcome::Pending(seqs->front(), error)
+                                            : EventOutcome::Failed(seqs->front(), error)},
                                2000)
                 .ok());
   }
   return seqs->front();
 }
 
-std::string EventState(const std::string& journal, int64_t seq) {
+EventState StateOf(const std::string& journal, int64_t seq) {
   auto j = Journal::Open(journal, Journal::Mode::kReadOnly);
   REQUIRE(j.ok());
   auto e = (*j)->GetEvent(seq);
@@ -195,7 +194,7 @@ TEST_CASE(
                          "); the daemon is applying them now (recsync sync waits for them)\n");
   d.Sync();  // exit 0: nothing failed or pending any more
   CHECK(d.db->MediaArchived(id));
-  CHECK(EventState(d.journal, seq) == "applied");
+  CHECK(StateOf(d.journal, seq) == EventState::kApplied);
 
   // A seq that is not a failed event is named, and the exit is 1.
   auto again = d.Cli({"journal", "retry", std::to_string(seq), "999"});
@@ -214,7 +213,7 @@ TEST_CASE("sync exits 3 while an event is held for an offline root, and 0 once i
   {
     auto j = Journal::Open(d.journal, Journal::Mode::kReadWrite);
     REQUIRE(j.ok());
-    REQUIRE((*j)->AppendEvents({{1000, path, "deleted"}}).ok());
+    REQUIRE((*j)->AppendEvents({NewEvent::Of(EventKind::kDeleted, 1000, path)}).ok());
   }
   WriteFile(d.fstab, "tmpfs " + d.root + " tmpfs defaults 0 0\n");
   d.Start();
@@ -263,7 +262,7 @@ TEST_CASE(
                              " but does not answer on " + tmp.Sub("nobody.sock") +
                              "; check that both use the same control_socket, then run this "
                              "again\n");
-    CHECK(EventState(journal, seq) == "failed");
+    CHECK(StateOf(journal, seq) == EventState::kFailed);
   }
 
   auto r = run({"journal", "retry", "--all"});
@@ -275,7 +274,7 @@ TEST_CASE(
   REQUIRE(j.ok());
   auto e = (*j)->GetEvent(seq);
   REQUIRE(e.ok());
-  CHECK((*e)->state == "pending");
+  CHECK((*e)->state == EventState::kPending);
   CHECK((*e)->attempts == 0);
 
   CHECK(run({"journal", "retry", "--all"}).out == "no failed events to retry\n");

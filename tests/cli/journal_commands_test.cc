@@ -99,16 +99,16 @@ class CliFixture {
     REQUIRE(opened.ok());
     auto& journal = **opened;
     const int64_t now = SystemClock().NowMs();
-    auto seqs =
-        journal.AppendEvents({{now - 40 * kDayMs, "/rec/cam1/old.mp4", "deleted"},
-                              {now - 3 * kDayMs, "/rec/cam1/new\nline.mp4", "deleted"},
-                              {now - 2 * kDayMs, std::string("/rec/bad\xff.mp4"), "moved_from"},
-                              {now - 3600 * 1000, "/rec/cam2/x.mkv", "overflow"}});
+    auto seqs = journal.AppendEvents(
+        {NewEvent::Of(EventKind::kDeleted, now - 40 * kDayMs, "/rec/cam1/old.mp4"),
+         NewEvent::Of(EventKind::kDeleted, now - 3 * kDayMs, "/rec/cam1/new\nline.mp4"),
+         NewEvent::Of(EventKind::kMovedFrom, now - 2 * kDayMs, std::string("/rec/bad\xff.mp4")),
+         NewEvent::Of(EventKind::kOverflow, now - 3600 * 1000, "/rec/cam2/x.mkv")});
     REQUIRE(seqs.ok());
     seq = *seqs;
     REQUIRE(journal
                 .SettleEvents(
-                    {{seq[0], "applied", {1}, ""}, {seq[1], "failed", {2, 3}, "lock wait timeout"}},
+                    {EventOutcome::Applied(seq[0], {1}), EventOutcome::Failed(seq[1], "lock wait timeout", {2, 3})},
                     now)
                 .ok());
     sweep1 = *journal.BeginSweep("startup", false, now - 2 * kDayMs);
@@ -125,12 +125,14 @@ class CliFixture {
                      2,
                      R"({"roots":[{"path":"/rec","state":"online","missing":2}]})"};
     REQUIRE(journal.FinishSweep(done).ok());
-    REQUIRE(journal
-                .RecordActions(
-                    {{0, 1, "/rec/cam1/old.mp4", now - kDayMs, "archive", "sweep", sweep1, ""},
-                     {0, 7, "/rec/a\tb.mp4", now - 500, "archive", "sweep", sweep2, ""},
-                     {0, 8, "/rec/c.mp4", now - 400, "repath", "event", seq[2], "/rec/d.mp4"}})
-                .ok());
+    REQUIRE(
+        journal
+            .RecordActions(
+                {ActionRecord::Archive(1, "/rec/cam1/old.mp4", now - kDayMs, Cause::kSweep, sweep1),
+                 ActionRecord::Archive(7, "/rec/a\tb.mp4", now - 500, Cause::kSweep, sweep2),
+                 ActionRecord::Repath(8, "/rec/c.mp4", "/rec/d.mp4", now - 400, Cause::kEvent,
+                                      seq[2])})
+            .ok());
   }
 
   TempDir dir;
@@ -187,14 +189,15 @@ TEST_CASE(
   auto journal = Journal::Open(settings.journal, Journal::Mode::kReadWrite);
   REQUIRE(journal.ok());
   const std::string long_path = LongRoot() + "/2026/11/20/000001/10-00-00.mp4";
-  auto seqs =
-      (*journal)->AppendEvents({{1000, long_path, "deleted"}, {2000, "/r/a.mp4", "deleted"}});
+  auto seqs = (*journal)->AppendEvents({NewEvent::Of(EventKind::kDeleted, 1000, long_path),
+                                        NewEvent::Of(EventKind::kDeleted, 2000, "/r/a.mp4")});
   REQUIRE(seqs.ok());
-  REQUIRE((*journal)->SettleEvents({{(*seqs)[0], "failed", {}, "Data too long"}}, 3000).ok());
+  REQUIRE((*journal)->SettleEvents({EventOutcome::Failed((*seqs)[0], "Data too long")}, 3000).ok());
   REQUIRE(
       (*journal)
-          ->RecordActions({{0, 5, long_path, 4000, "repath", "event", (*seqs)[0], long_path + ".2"},
-                           {0, 6, "/r/a.mp4", 5000, "archive", "event", (*seqs)[1], ""}})
+          ->RecordActions({ActionRecord::Repath(5, long_path, long_path + ".2", 4000, Cause::kEvent,
+                                                (*seqs)[0]),
+                           ActionRecord::Archive(6, "/r/a.mp4", 5000, Cause::kEvent, (*seqs)[1])})
           .ok());
 
   auto list = RunCli(settings, {"journal", "list"});

@@ -40,7 +40,7 @@ NewEvent Deleted(const std::string& path, int64_t time_ms = 1) {
   NewEvent e;
   e.time_ms = time_ms;
   e.path = path;
-  e.kind = "deleted";
+  e.kind = EventKind::kDeleted;
   return e;
 }
 

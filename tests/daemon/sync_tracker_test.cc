@@ -90,7 +90,7 @@ TEST_CASE("a sync's answer counts failed and pending events with the latest one'
   u.pending = 3;
   u.latest_pending = EventRecord{};
   u.latest_pending->seq = 39;
-  u.latest_pending->kind = "deleted";
+  u.latest_pending->kind = EventKind::kDeleted;
   u.latest_pending->path = "/rec/b/2026/x.mp4";
   u.latest_pending->last_error = "an old error";
   auto held = SyncAnswer(40, u, {{"/rec/a", "not mounted"}, {"/rec/b", "unresponsive"}});
@@ -103,7 +103,7 @@ TEST_CASE("a sync's answer counts failed and pending events with the latest one'
 
   // Not under an offline root: what it waits for.
   CHECK(SyncAnswer(40, u, {})["pending"]["reason"] == "an old error");
-  u.latest_pending->kind = "overflow";
+  u.latest_pending->kind = EventKind::kOverflow;
   u.latest_pending->path = "";
   CHECK(SyncAnswer(40, u, {})["pending"]["reason"].get<std::string>().find("overflowed") !=
         std::string::npos);

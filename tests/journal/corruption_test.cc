@@ -139,7 +139,7 @@ TEST_CASE("a journal marked damaged is refused until it is moved aside") {
   CHECK(Contains(refused.status().message(), "database disk image is malformed"));
   CHECK(Contains(refused.status().message(), "remove " + path + ".damaged"));
   // Still readable, to look at what it holds.
-  CHECK(OpenJournal(path, Journal::Mode::kReadOnly)->CountEvents("pending").ok());
+  CHECK(OpenJournal(path, Journal::Mode::kReadOnly)->CountEvents(EventState::kPending).ok());
 
   // The operator's fix: the new journal starts, and the marker is gone.
   REQUIRE(::rename(path.c_str(), (path + ".corrupt").c_str()) == 0);

@@ -1,3 +1,5 @@
+#include <SQLiteCpp/Database.h>
+
 #include <catch2/catch.hpp>
 #include <string>
 #include <vector>
@@ -49,15 +51,16 @@ TEST_CASE("committed events survive closing and reopening the journal") {
   std::vector<int64_t> seqs;
   {
     auto journal = OpenJournal(path);
-    seqs = Append(*journal, {Event(100, "/rec/1.mp4", "moved_from"), Event(200, "/rec/2.mp4")});
+    seqs = Append(*journal,
+                  {Event(100, "/rec/1.mp4", EventKind::kMovedFrom), Event(200, "/rec/2.mp4")});
   }
   auto reopened = OpenJournal(path, Journal::Mode::kReadOnly);
   auto pending = Must(reopened->PendingEvents(0, 0));
   REQUIRE(pending.size() == 2);
   CHECK(pending[0].seq == seqs[0]);
   CHECK(pending[0].time_ms == 100);
-  CHECK(pending[0].kind == "moved_from");
-  CHECK(pending[0].state == "pending");
+  CHECK(pending[0].kind == EventKind::kMovedFrom);
+  CHECK(pending[0].state == EventState::kPending);
   CHECK(pending[0].attempts == 0);
   CHECK(pending[0].updated_ms == 100);
   CHECK(pending[1].path == "/rec/2.mp4");
@@ -67,7 +70,7 @@ TEST_CASE("PendingEvents returns pending events in seq order after after_seq, up
   TempDir dir;
   auto journal = OpenJournal(dir.Sub("journal.db"));
   auto seqs = Append(*journal, {Event(1, "/a"), Event(2, "/b"), Event(3, "/c"), Event(4, "/d")});
-  MustOk(journal->SettleEvents({{seqs[1], "applied", {7}, ""}}, 50));
+  MustOk(journal->SettleEvents({EventOutcome::Applied(seqs[1], {7})}, 50));
 
   auto all = Must(journal->PendingEvents(0, 0));
   REQUIRE(all.size() == 3);
@@ -87,48 +90,74 @@ TEST_CASE("SettleEvents increments attempts and records state, media ids and err
   auto seqs = Append(*journal, {Event(1, "/a"), Event(2, "/b")});
 
   MustOk(journal->SettleEvents(
-      {{seqs[0], "pending", {}, "database unreachable"}, {seqs[1], "applied", {11, 12, 13}, ""}},
+      {EventOutcome::Pending(seqs[0], "database unreachable"), EventOutcome::Applied(seqs[1], {11, 12, 13})},
       1000));
-  MustOk(journal->SettleEvents({{seqs[0], "failed", {5}, "Media row is locked"}}, 2000));
+  MustOk(journal->SettleEvents({EventOutcome::Failed(seqs[0], "Media row is locked", {5})}, 2000));
 
   auto a = *Must(journal->GetEvent(seqs[0]));
-  CHECK(a.state == "failed");
+  CHECK(a.state == EventState::kFailed);
   CHECK(a.attempts == 2);
   CHECK(a.last_error == "Media row is locked");
   CHECK(a.media_ids == std::vector<int64_t>{5});
   CHECK(a.updated_ms == 2000);
   auto b = *Must(journal->GetEvent(seqs[1]));
-  CHECK(b.state == "applied");
+  CHECK(b.state == EventState::kApplied);
   CHECK(b.attempts == 1);
   CHECK(b.media_ids == std::vector<int64_t>{11, 12, 13});
   CHECK(b.last_error.empty());
   CHECK(b.updated_ms == 1000);
 }
 
-TEST_CASE("SettleEvents with an unknown seq or state changes nothing") {
+TEST_CASE("SettleEvents with an unknown seq changes nothing") {
   TempDir dir;
   auto journal = OpenJournal(dir.Sub("journal.db"));
   auto seqs = Append(*journal, {Event(1, "/a")});
 
   Status unknown =
-      journal->SettleEvents({{seqs[0], "applied", {}, ""}, {999, "applied", {}, ""}}, 5);
+      journal->SettleEvents({EventOutcome::Applied(seqs[0]), EventOutcome::Applied(999)}, 5);
   CHECK(unknown.code() == Code::kNotFound);
   CHECK(unknown.message().find("999") != std::string::npos);
-  Status bad_state = journal->SettleEvents({{seqs[0], "done", {}, ""}}, 5);
-  CHECK(bad_state.code() == Code::kInvalid);
 
   auto event = *Must(journal->GetEvent(seqs[0]));
-  CHECK(event.state == "pending");
+  CHECK(event.state == EventState::kPending);
   CHECK(event.attempts == 0);
+}
+
+TEST_CASE("AppendEvents refuses a kind the journal does not keep, and writes nothing") {
+  TempDir dir;
+  auto journal = OpenJournal(dir.Sub("journal.db"));
+  auto appended =
+      journal->AppendEvents({Event(1, "/a"), Event(2, "/rec/x", EventKind::kDirCreated)});
+  REQUIRE_FALSE(appended.ok());
+  CHECK(appended.status().code() == Code::kInvalid);
+  CHECK(appended.status().message().find("'dir_created'") != std::string::npos);
+  CHECK(Must(journal->LastSeq()) == 0);
+}
+
+TEST_CASE("An event whose state this recsync does not know is refused, naming the state") {
+  TempDir dir;
+  const std::string path = dir.Sub("journal.db");
+  auto journal = OpenJournal(path);
+  auto seqs = Append(*journal, {Event(1, "/a")});
+  {
+    // As a newer recsync with a state of its own would leave it.
+    SQLite::Database db(path, SQLite::OPEN_READWRITE);
+    db.exec("UPDATE events SET state = 'parked' WHERE seq = " + std::to_string(seqs[0]));
+  }
+  auto listed = journal->ListEvents({});
+  REQUIRE_FALSE(listed.ok());
+  CHECK(listed.status().message().find(path) != std::string::npos);
+  CHECK(listed.status().message().find("event state 'parked'") != std::string::npos);
+  CHECK_FALSE(journal->GetEvent(seqs[0]).ok());
 }
 
 TEST_CASE("ListEvents filters by state, kind, since and path glob, newest first") {
   TempDir dir;
   auto journal = OpenJournal(dir.Sub("journal.db"));
-  auto seqs =
-      Append(*journal, {Event(100, "/rec/cam1/a.mp4"), Event(200, "/rec/cam2/b.mp4"),
-                        Event(300, "/rec/cam1/c.mkv", "overflow"), Event(400, "/rec/cam1/d.mp4")});
-  MustOk(journal->SettleEvents({{seqs[0], "ignored", {}, ""}}, 1));
+  auto seqs = Append(*journal, {Event(100, "/rec/cam1/a.mp4"), Event(200, "/rec/cam2/b.mp4"),
+                                Event(300, "/rec/cam1/c.mkv", EventKind::kOverflow),
+                                Event(400, "/rec/cam1/d.mp4")});
+  MustOk(journal->SettleEvents({EventOutcome::Ignored(seqs[0])}, 1));
 
   auto seq_of = [](const std::vector<EventRecord>& events) {
     std::vector<int64_t> out;
@@ -139,10 +168,10 @@ TEST_CASE("ListEvents filters by state, kind, since and path glob, newest first"
   CHECK(seq_of(Must(journal->ListEvents(all))) ==
         std::vector<int64_t>{seqs[3], seqs[2], seqs[1], seqs[0]});
   EventFilter by_state;
-  by_state.state = "ignored";
+  by_state.state = EventState::kIgnored;
   CHECK(seq_of(Must(journal->ListEvents(by_state))) == std::vector<int64_t>{seqs[0]});
   EventFilter by_kind;
-  by_kind.kind = "overflow";
+  by_kind.kind = EventKind::kOverflow;
   CHECK(seq_of(Must(journal->ListEvents(by_kind))) == std::vector<int64_t>{seqs[2]});
   EventFilter since;
   since.since_ms = 300;
@@ -174,7 +203,7 @@ TEST_CASE("a reader open on the same file sees what a writer commits") {
   CHECK(seen[0].seq == seqs[0]);
 
   // The writer is not held up by the open reader either.
-  MustOk(writer->SettleEvents({{seqs[0], "applied", {}, ""}}, 2));
+  MustOk(writer->SettleEvents({EventOutcome::Applied(seqs[0])}, 2));
   CHECK(Must(reader->PendingEvents(0, 0)).empty());
 }
 

@@ -19,8 +19,8 @@ TEST_CASE("an intent keeps every field of its actions, bytes of paths included")
   TempDir dir;
   auto journal = OpenJournal(dir.Sub("journal.db"));
   const std::vector<ActionRecord> planned = {
-      {0, 101, kOddPath, 1000, "archive", "sweep", 3, ""},
-      {0, 102, "/rec/b.mp4", 1001, "repath", "event", 9, "/rec/b 2.mp4"},
+      ActionRecord::Archive(101, kOddPath, 1000, Cause::kSweep, 3),
+      ActionRecord::Repath(102, "/rec/b.mp4", "/rec/b 2.mp4", 1001, Cause::kEvent, 9),
   };
   const int64_t id = Must(journal->RecordIntent(planned));
   auto intents = Must(journal->Intents());
@@ -41,8 +41,8 @@ TEST_CASE("an intent keeps every field of its actions, bytes of paths included")
 TEST_CASE("confirming intents records what happened and drops them, in one step") {
   TempDir dir;
   auto journal = OpenJournal(dir.Sub("journal.db"));
-  const ActionRecord a{0, 101, "/rec/a.mp4", 1000, "archive", "sweep", 3, ""};
-  const ActionRecord b{0, 102, "/rec/b.mp4", 1000, "archive", "sweep", 3, ""};
+  const ActionRecord a = ActionRecord::Archive(101, "/rec/a.mp4", 1000, Cause::kSweep, 3);
+  const ActionRecord b = ActionRecord::Archive(102, "/rec/b.mp4", 1000, Cause::kSweep, 3);
   const int64_t first = Must(journal->RecordIntent({a, b}));
   const int64_t retry = Must(journal->RecordIntent({a}));  // a retried transaction
   const int64_t other = Must(journal->RecordIntent({b}));
@@ -64,7 +64,7 @@ TEST_CASE("an intent already settled by another connection is not recorded twice
   const std::string path = dir.Sub("journal.db");
   auto one = OpenJournal(path);
   auto other = OpenJournal(path);
-  const ActionRecord a{0, 101, "/rec/a.mp4", 1000, "archive", "sweep", 3, ""};
+  const ActionRecord a = ActionRecord::Archive(101, "/rec/a.mp4", 1000, Cause::kSweep, 3);
   const int64_t id = Must(one->RecordIntent({a}));
   CHECK(Must(one->ConfirmIntents({id}, {a})));
   CHECK_FALSE(Must(other->ConfirmIntents({id}, {a})));
@@ -83,8 +83,8 @@ TEST_CASE("an intent without actions is refused") {
 TEST_CASE("an intent that does not decode is set aside by its id, never read as actions") {
   TempDir dir;
   const std::string path = dir.Sub("journal.db");
-  const ActionRecord a{0, 101, "/rec/a.mp4", 1000, "archive", "sweep", 3, ""};
-  const ActionRecord b{0, 102, "/rec/b.mp4", 1000, "archive", "sweep", 3, ""};
+  const ActionRecord a = ActionRecord::Archive(101, "/rec/a.mp4", 1000, Cause::kSweep, 3);
+  const ActionRecord b = ActionRecord::Archive(102, "/rec/b.mp4", 1000, Cause::kSweep, 3);
   int64_t cut = 0, unknown = 0, good = 0;
   {
     auto journal = OpenJournal(path);
@@ -183,7 +183,7 @@ TEST_CASE("a version-6 journal's unconfirmed actions become an intent to settle"
   CHECK(intents[0].media_id == 7);
   CHECK(intents[0].path == kOddPath);
   CHECK(intents[0].time_ms == 20);
-  CHECK(intents[1].action == "repath");
+  CHECK(intents[1].action == ActionKind::kRepath);
   CHECK(intents[1].detail == "/rec/c2.mp4");
 }
 

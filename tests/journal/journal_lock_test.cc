@@ -142,7 +142,7 @@ TEST_CASE("SQLite's locks work as before while the journal file is flocked") {
 
   // Ours sees their commit and still writes.
   Append(*mine, {Event(3, "/rec/c")});
-  CHECK(Must(mine->CountEvents("pending")) == 3);
+  CHECK(Must(mine->CountEvents(EventState::kPending)) == 3);
   CHECK(lock.Verify().journal.ok());
 }
 

@@ -23,8 +23,8 @@ inline std::unique_ptr<Journal> OpenJournal(const std::string& path,
   return std::move(*journal);
 }
 
-inline NewEvent Event(int64_t time_ms, std::string path, std::string kind = "deleted") {
-  return NewEvent{time_ms, std::move(path), std::move(kind)};
+inline NewEvent Event(int64_t time_ms, std::string path, EventKind kind = EventKind::kDeleted) {
+  return NewEvent::Of(kind, time_ms, std::move(path));
 }
 
 inline std::vector<int64_t> Append(Journal& journal, const std::vector<NewEvent>& events) {

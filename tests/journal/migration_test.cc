@@ -149,7 +149,7 @@ TEST_CASE("a version-1 journal is migrated to the current version keeping its ro
   auto events = Must(journal->ListEvents({}));
   REQUIRE(events.size() == 1);
   CHECK(events[0].path == kOldPath);
-  CHECK(events[0].state == "failed");
+  CHECK(events[0].state == EventState::kFailed);
   CHECK(events[0].media_ids == std::vector<int64_t>{4, 5});
   CHECK(events[0].attempts == 3);
   CHECK(events[0].last_error == "lock wait timeout");
@@ -182,20 +182,20 @@ TEST_CASE("a version-3 journal is migrated to the current version keeping its ro
   const EventRecord& pending = events[1];
   CHECK(pending.seq == 1);
   CHECK(pending.path == kOldPath);
-  CHECK(pending.kind == "moved_from");
-  CHECK(pending.state == "pending");
+  CHECK(pending.kind == EventKind::kMovedFrom);
+  CHECK(pending.state == EventState::kPending);
   CHECK(pending.media_ids == std::vector<int64_t>{4, 5});
   CHECK(pending.attempts == 2);
   CHECK(pending.last_error == "deadlock");
   CHECK(pending.updated_ms == 1500);
   CHECK(pending.cookie == 0);  // an old move cannot be paired
   CHECK_FALSE(pending.is_dir);
-  CHECK(events[0].state == "applied");
+  CHECK(events[0].state == EventState::kApplied);
 
   // Old actions happened: they are confirmed, not intents.
   auto actions = Must(journal->ListActions({}));
   REQUIRE(actions.size() == 1);
-  CHECK(actions[0].action == "repath");
+  CHECK(actions[0].action == ActionKind::kRepath);
   CHECK(actions[0].detail == "/rec/b.mp4");
   CHECK(Must(journal->Intents()).empty());
   auto root = Must(journal->GetRoot("/rec"));
@@ -205,7 +205,7 @@ TEST_CASE("a version-3 journal is migrated to the current version keeping its ro
 
   // The pruned seq 3 is not reused, and version-4 columns work.
   CHECK(Must(journal->LastSeq()) == 3);
-  NewEvent moved = Event(2000, "/rec/new", "moved_to");
+  NewEvent moved = Event(2000, "/rec/new", EventKind::kMovedTo);
   moved.cookie = 42;
   moved.is_dir = true;
   const int64_t seq = Append(*journal, {moved})[0];
@@ -214,7 +214,7 @@ TEST_CASE("a version-3 journal is migrated to the current version keeping its ro
   REQUIRE(found.has_value());
   CHECK(found->seq == seq);
   CHECK(found->is_dir);
-  CHECK(Must(journal->CountEvents("pending")) == 2);
+  CHECK(Must(journal->CountEvents(EventState::kPending)) == 2);
 }
 
 TEST_CASE("a failed migration leaves the journal at its old version") {

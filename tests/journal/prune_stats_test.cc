@@ -19,13 +19,14 @@ TEST_CASE("Prune deletes old applied and ignored events and keeps everything els
   auto seqs = Append(
       *journal, {Event(old, "/applied-old"), Event(old, "/ignored-old"), Event(old, "/pending-old"),
                  Event(old, "/failed-old"), Event(recent, "/applied-recent")});
-  MustOk(journal->SettleEvents({{seqs[0], "applied", {}, ""},
-                                {seqs[1], "ignored", {}, ""},
-                                {seqs[3], "failed", {}, "boom"},
-                                {seqs[4], "applied", {}, ""}},
+  MustOk(journal->SettleEvents({EventOutcome::Applied(seqs[0]),
+                                EventOutcome::Ignored(seqs[1]),
+                                EventOutcome::Failed(seqs[3], "boom"),
+                                EventOutcome::Applied(seqs[4])},
                                kNow));
   int64_t sweep = Must(journal->BeginSweep("periodic", false, old));
-  MustOk(journal->RecordActions({{0, 9, "/applied-old", old, "archive", "event", seqs[0], ""}}));
+  MustOk(journal->RecordActions(
+      {ActionRecord::Archive(9, "/applied-old", old, Cause::kEvent, seqs[0])}));
 
   CHECK(Must(journal->Prune(30, kNow)) == 2);
 
@@ -43,7 +44,7 @@ TEST_CASE("sequence numbers are not reused after Prune deletes the newest events
   TempDir dir;
   auto journal = OpenJournal(dir.Sub("journal.db"));
   auto seqs = Append(*journal, {Event(1, "/a")});
-  MustOk(journal->SettleEvents({{seqs[0], "applied", {}, ""}}, 2));
+  MustOk(journal->SettleEvents({EventOutcome::Applied(seqs[0])}, 2));
   CHECK(Must(journal->Prune(0, kNow)) == 1);
   CHECK(Append(*journal, {Event(3, "/b")})[0] > seqs[0]);
 }
@@ -72,11 +73,11 @@ TEST_CASE("Stats counts events by state and reports oldest pending, size and las
   auto seqs = Append(*journal, {Event(50, "/a"), Event(60, "/b"), Event(70, "/c"), Event(80, "/d"),
                                 Event(90, "/e")});
   MustOk(journal->SettleEvents(
-      {{seqs[0], "applied", {}, ""}, {seqs[1], "ignored", {}, ""}, {seqs[2], "failed", {}, "x"}},
+      {EventOutcome::Applied(seqs[0]), EventOutcome::Ignored(seqs[1]), EventOutcome::Failed(seqs[2], "x")},
       100));
   Must(journal->BeginSweep("startup", false, 10));
   int64_t last = Must(journal->BeginSweep("manual", true, 20));
-  MustOk(journal->RecordActions({{0, 1, "/a", 50, "archive", "event", seqs[0], ""}}));
+  MustOk(journal->RecordActions({ActionRecord::Archive(1, "/a", 50, Cause::kEvent, seqs[0])}));
 
   auto stats = Must(journal->Stats());
   CHECK(stats.events_total == 5);

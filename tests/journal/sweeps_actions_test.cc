@@ -74,9 +74,9 @@ TEST_CASE("RecordActions keeps the audit trail, filterable by sweep and time") {
   auto journal = OpenJournal(dir.Sub("journal.db"));
   const std::string odd_path = std::string("/rec/odd\n\xff.mp4");
   MustOk(journal->RecordActions({
-      {0, 101, "/rec/a.mp4", 1000, "archive", "sweep", 3, ""},
-      {0, 102, odd_path, 2000, "archive", "sweep", 4, ""},
-      {0, 103, "/rec/c.mp4", 3000, "repath", "event", 3, "/rec/c2.mp4"},
+      ActionRecord::Archive(101, "/rec/a.mp4", 1000, Cause::kSweep, 3),
+      ActionRecord::Archive(102, odd_path, 2000, Cause::kSweep, 4),
+      ActionRecord::Repath(103, "/rec/c.mp4", "/rec/c2.mp4", 3000, Cause::kEvent, 3),
   }));
 
   auto all = Must(journal->ListActions({}));
@@ -84,9 +84,9 @@ TEST_CASE("RecordActions keeps the audit trail, filterable by sweep and time") {
   CHECK(all[0].id < all[1].id);  // oldest first
   CHECK(all[0].media_id == 101);
   CHECK(all[1].path == odd_path);
-  CHECK(all[2].action == "repath");
+  CHECK(all[2].action == ActionKind::kRepath);
   CHECK(all[2].detail == "/rec/c2.mp4");
-  CHECK(all[2].cause == "event");
+  CHECK(all[2].cause == Cause::kEvent);
 
   ActionFilter sweep3;
   sweep3.sweep_id = 3;  // event 3 is not sweep 3

@@ -1,6 +1,7 @@
 // Failed and held work: what a sync reports as not settled up to its point,
 // and `journal retry` putting failed events back in the queue.
 #include <catch2/catch.hpp>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -16,13 +17,13 @@ namespace {
 struct Mixed {
   Mixed() : journal(OpenJournal(dir.Sub("journal.db"))) {
     seq = Append(*journal, {Event(1, "/rec/a.mp4"), Event(2, "/rec/b.mp4"), Event(3, "/rec/c.mp4"),
-                            Event(4, "/rec/d.mp4"), Event(5, "", "overflow")});
-    MustOk(journal->SettleEvents({{seq[0], "applied", {1}, ""},
-                                  {seq[1], "failed", {2}, "first error"},
-                                  {seq[2], "pending", {}, "EIO on lstat"},
-                                  {seq[3], "failed", {4}, "Data too long"}},
+                            Event(4, "/rec/d.mp4"), Event(5, "", EventKind::kOverflow)});
+    MustOk(journal->SettleEvents({EventOutcome::Applied(seq[0], {1}),
+                                  EventOutcome::Failed(seq[1], "first error", {2}),
+                                  EventOutcome::Pending(seq[2], "EIO on lstat"),
+                                  EventOutcome::Failed(seq[3], "Data too long", {4})},
                                  100));
-    MustOk(journal->SettleEvents({{seq[1], "failed", {2}, "second error"}}, 200));
+    MustOk(journal->SettleEvents({EventOutcome::Failed(seq[1], "second error", {2})}, 200));
   }
   TempDir dir;
   std::unique_ptr<Journal> journal;
@@ -39,7 +40,7 @@ TEST_CASE("Unsettled counts failed and pending events up to a seq, with the late
   CHECK(all.latest_failed->last_error == "Data too long");
   REQUIRE(all.latest_pending.has_value());
   CHECK(all.latest_pending->seq == m.seq[4]);
-  CHECK(all.latest_pending->kind == "overflow");
+  CHECK(all.latest_pending->kind == EventKind::kOverflow);
 
   // Events after the point do not count.
   auto early = Must(m.journal->Unsettled(m.seq[2]));
@@ -61,11 +62,12 @@ TEST_CASE(
   auto r = Must(m.journal->RetryFailed({m.seq[3], m.seq[0], m.seq[1], m.seq[3], 999}, 500));
   CHECK(r.retried == std::vector<int64_t>{m.seq[1], m.seq[3]});
   CHECK(r.skipped ==
-        std::vector<std::pair<int64_t, std::string>>{{m.seq[0], "applied"}, {999, ""}});
+        std::vector<std::pair<int64_t, std::optional<EventState>>>{
+            {m.seq[0], EventState::kApplied}, {999, std::nullopt}});
 
   auto retried = Must(m.journal->GetEvent(m.seq[1]));
   REQUIRE(retried.has_value());
-  CHECK(retried->state == "pending");
+  CHECK(retried->state == EventState::kPending);
   CHECK(retried->attempts == 0);
   CHECK(retried->updated_ms == 500);
   CHECK(retried->last_error == "second error");  // kept until the next attempt
@@ -75,15 +77,15 @@ TEST_CASE(
   std::vector<int64_t> seqs;
   for (const auto& e : pending) seqs.push_back(e.seq);
   CHECK(seqs == std::vector<int64_t>{m.seq[1], m.seq[2], m.seq[3], m.seq[4]});
-  CHECK(Must(m.journal->GetEvent(m.seq[0]))->state == "applied");
+  CHECK(Must(m.journal->GetEvent(m.seq[0]))->state == EventState::kApplied);
 }
 
 TEST_CASE("RetryAllFailed retries every failed event and nothing else") {
   Mixed m;
   CHECK(Must(m.journal->RetryAllFailed(700)) == std::vector<int64_t>{m.seq[1], m.seq[3]});
-  CHECK(Must(m.journal->CountEvents("failed")) == 0);
-  CHECK(Must(m.journal->CountEvents("pending")) == 4);
-  CHECK(Must(m.journal->CountEvents("applied")) == 1);
+  CHECK(Must(m.journal->CountEvents(EventState::kFailed)) == 0);
+  CHECK(Must(m.journal->CountEvents(EventState::kPending)) == 4);
+  CHECK(Must(m.journal->CountEvents(EventState::kApplied)) == 1);
   CHECK(Must(m.journal->GetEvent(m.seq[2]))->updated_ms == 100);  // pending ones untouched
   CHECK(Must(m.journal->RetryAllFailed(800)).empty());
 }

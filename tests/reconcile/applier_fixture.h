@@ -19,9 +19,9 @@ struct ApplierFixture : SweepFixture {
   static constexpr int64_t kNow = 1800000000000;  // ms; any fixed instant
 
   // Appends one event stamped `age_ms` before now and returns its seq.
-  int64_t Add(const std::string& kind, const std::string& path, uint32_t cookie = 0,
-              int64_t age_ms = 0, bool is_dir = false) {
-    NewEvent e{now.NowMs() - age_ms, path, kind};
+  int64_t Add(EventKind kind, const std::string& path, uint32_t cookie = 0, int64_t age_ms = 0,
+              bool is_dir = false) {
+    NewEvent e = NewEvent::Of(kind, now.NowMs() - age_ms, path);
     e.cookie = cookie;
     e.is_dir = is_dir;
     auto seqs = journal->AppendEvents({e});

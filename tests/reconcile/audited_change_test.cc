@@ -10,7 +10,7 @@ using namespace recsync::testing;
 
 namespace {
 ActionRecord Archive(int64_t id, const std::string& path, int64_t cause_id) {
-  return {0, id, path, 1000, "archive", "event", cause_id, ""};
+  return ActionRecord::Archive(id, path, 1000, Cause::kEvent, cause_id);
 }
 }  // namespace
 
@@ -47,9 +47,9 @@ TEST_CASE_METHOD(SweepFixture, "intents left by a crash are kept if the catalog 
   auto journal = OpenJournal();
   REQUIRE(journal
               ->RecordIntent({Archive(committed, RecordingPath("10-00-00.mp4"), 1),
-                               Archive(rolled_back, RecordingPath("10-15-00.mp4"), 1),
-                               {0, moved, RecordingPath("10-30-00.mp4"), 1000, "repath", "event",
-                                2, new_path}})
+                              Archive(rolled_back, RecordingPath("10-15-00.mp4"), 1),
+                              ActionRecord::Repath(moved, RecordingPath("10-30-00.mp4"), new_path,
+                                                   1000, Cause::kEvent, 2)})
               .ok());
   // The catalog shows which COMMITs happened before the crash.
   db.Exec("UPDATE Media SET archive = 1 WHERE id = " + std::to_string(committed));
@@ -73,7 +73,7 @@ TEST_CASE_METHOD(SweepFixture, "intents left by a crash are kept if the catalog 
   REQUIRE(actions->size() == 2);
   CHECK((*actions)[0].media_id == committed);
   CHECK((*actions)[1].media_id == moved);
-  CHECK((*actions)[1].action == "repath");
+  CHECK((*actions)[1].action == ActionKind::kRepath);
 }
 
 TEST_CASE_METHOD(SweepFixture, "an intent is settled whole or not at all, and once when two connections settle") {

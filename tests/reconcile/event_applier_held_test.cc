@@ -23,11 +23,11 @@ TEST_CASE_METHOD(ApplierFixture, "held events stay pending untouched and apply o
   RemoveFile(RecordingPath("10-00-00.mp4", 1, root2));
   const std::string c_to = RecordingPath("11-00-00.mp4", 1, root2);
   Rename(RecordingPath("11-00-00.mp4"), c_to);
-  std::vector<int64_t> held = {Add("deleted", RecordingPath("10-00-00.mp4")),
+  std::vector<int64_t> held = {Add(EventKind::kDeleted, RecordingPath("10-00-00.mp4")),
                                // A rename out of the held root: held as a whole.
-                               Add("moved_from", RecordingPath("11-00-00.mp4"), 9),
-                               Add("moved_to", c_to, 9)};
-  const int64_t sb = Add("deleted", RecordingPath("10-00-00.mp4", 1, root2));
+                               Add(EventKind::kMovedFrom, RecordingPath("11-00-00.mp4"), 9),
+                               Add(EventKind::kMovedTo, c_to, 9)};
+  const int64_t sb = Add(EventKind::kDeleted, RecordingPath("10-00-00.mp4", 1, root2));
 
   auto applier = Applier(options);
   for (int pass = 0; pass < 3; ++pass) {
@@ -36,11 +36,11 @@ TEST_CASE_METHOD(ApplierFixture, "held events stay pending untouched and apply o
     CHECK(stats.retried == 0);
     CHECK(stats.caught_up);  // held events are not waited for
     for (int64_t seq : held) {
-      CHECK(Get(seq).state == "pending");
+      CHECK(Get(seq).state == EventState::kPending);
       CHECK(Get(seq).attempts == 0);
     }
   }
-  CHECK(Get(sb).state == "applied");
+  CHECK(Get(sb).state == EventState::kApplied);
   CHECK(db.ArchivedMediaIds() == std::vector<int64_t>{b});
   CHECK(db.MediaPath(c) == RecordingPath("11-00-00.mp4"));
 
@@ -62,8 +62,8 @@ TEST_CASE_METHOD(ApplierFixture, "a moved_to waits for its held moved_from in an
   const int64_t id = AddRecording("10-00-00.mp4");
   const std::string to = RecordingPath("10-00-00.mp4", 1, root2);
   Rename(RecordingPath("10-00-00.mp4"), to);
-  const int64_t s1 = Add("moved_from", RecordingPath("10-00-00.mp4"), 5);
-  const int64_t s2 = Add("moved_to", to, 5);
+  const int64_t s1 = Add(EventKind::kMovedFrom, RecordingPath("10-00-00.mp4"), 5);
+  const int64_t s2 = Add(EventKind::kMovedTo, to, 5);
 
   auto applier = Applier(options);
   ApplyStats first = Pass(applier);
@@ -72,14 +72,14 @@ TEST_CASE_METHOD(ApplierFixture, "a moved_to waits for its held moved_from in an
   ApplyStats second = Pass(applier, first.last_seq);
   CHECK(second.held == 1);  // not taken for a move into the roots
   CHECK(second.last_seq == s2);
-  CHECK(Get(s2).state == "pending");
+  CHECK(Get(s2).state == EventState::kPending);
   CHECK(Get(s2).attempts == 0);
   CHECK(Pass(applier, second.last_seq).caught_up);
 
   offline = false;
   CHECK(Pass(applier).repathed == 1);
   CHECK(db.MediaPath(id) == to);
-  CHECK(Get(s2).state == "applied");
+  CHECK(Get(s2).state == EventState::kApplied);
 }
 
 TEST_CASE_METHOD(ApplierFixture,
@@ -94,8 +94,8 @@ TEST_CASE_METHOD(ApplierFixture,
   const int64_t eio = db.InsertMedia(dir + "/b.mp4");
   disk->errors[dir + "/b.mp4"] = EIO;
   ApplierOptions options = Options();
-  const int64_t s1 = Add("deleted", path);
-  const int64_t s2 = Add("moved_from", dir, 0, 0, true);
+  const int64_t s1 = Add(EventKind::kDeleted, path);
+  const int64_t s2 = Add(EventKind::kMovedFrom, dir, 0, 0, true);
 
   auto applier = Applier(options, disk);
   for (int pass = 1; pass <= 6; ++pass) {
@@ -103,10 +103,10 @@ TEST_CASE_METHOD(ApplierFixture,
     CHECK(stats.retried == 2);
     CHECK(stats.failed == 0);
     CHECK_FALSE(stats.caught_up);
-    CHECK(Get(s1).state == "pending");
+    CHECK(Get(s1).state == EventState::kPending);
     CHECK(Get(s1).attempts == pass);
     CHECK(Get(s1).last_error == "cannot tell whether the file exists: " + ErrnoText(EIO));
-    CHECK(Get(s2).state == "pending");
+    CHECK(Get(s2).state == EventState::kPending);
   }
   CHECK(db.ArchivedMediaIds() == std::vector<int64_t>{gone});
 
@@ -126,10 +126,10 @@ TEST_CASE_METHOD(ApplierFixture, "hung storage leaves events pending, never fail
   ApplierOptions options = Options();
   options.probe_timeout = std::chrono::milliseconds(20);
   options.lanes = std::make_shared<StorageLanes>();
-  const int64_t seq = Add("deleted", RecordingPath("10-00-00.mp4"));
+  const int64_t seq = Add(EventKind::kDeleted, RecordingPath("10-00-00.mp4"));
   auto applier = Applier(options, disk);
   for (int pass = 0; pass < 3; ++pass) CHECK(Pass(applier).retried == 1);
-  CHECK(Get(seq).state == "pending");
+  CHECK(Get(seq).state == EventState::kPending);
   CHECK_FALSE(db.MediaArchived(id));
   // The first call is still stuck; the others were not even made.
   CHECK(options.lanes->threads_started() == 1);
@@ -148,14 +148,14 @@ TEST_CASE_METHOD(ApplierFixture, "a path the catalog cannot hold exactly fails i
   const int64_t id = AddRecording("10-00-00.mp4");
   const std::string to = RecordingPath("bad \xff.mp4");
   Rename(RecordingPath("10-00-00.mp4"), to);
-  const int64_t s1 = Add("moved_from", RecordingPath("10-00-00.mp4"), 8);
-  const int64_t s2 = Add("moved_to", to, 8);
+  const int64_t s1 = Add(EventKind::kMovedFrom, RecordingPath("10-00-00.mp4"), 8);
+  const int64_t s2 = Add(EventKind::kMovedTo, to, 8);
   auto applier = Applier();
   ApplyStats first = Pass(applier);
   CHECK(first.failed == 2);
   CHECK(first.caught_up);
-  CHECK(Get(s1).state == "failed");
-  CHECK(Get(s2).state == "failed");
+  CHECK(Get(s1).state == EventState::kFailed);
+  CHECK(Get(s2).state == EventState::kFailed);
   CHECK(Get(s1).last_error.find("database") != std::string::npos);
   CHECK(db.MediaPath(id) == RecordingPath("10-00-00.mp4"));
   CHECK_FALSE(db.MediaArchived(id));
@@ -174,15 +174,15 @@ TEST_CASE_METHOD(ApplierFixture, "a directory renamed with one row too long for 
   const int64_t too_long = db.InsertMedia(deep);
   MakeDirs(dir);
   Rename(dir, new_dir);
-  const int64_t s1 = Add("moved_from", dir, 9, 0, true);
-  const int64_t s2 = Add("moved_to", new_dir, 9, 0, true);
+  const int64_t s1 = Add(EventKind::kMovedFrom, dir, 9, 0, true);
+  const int64_t s2 = Add(EventKind::kMovedTo, new_dir, 9, 0, true);
   auto applier = Applier();
   ApplyStats stats = Pass(applier);
   CHECK(stats.repathed == 1);
   CHECK(db.MediaPath(fits) == new_dir + "/10-00-00.mp4");
   CHECK(db.MediaPath(too_long) == deep);  // never truncated
-  CHECK(Get(s1).state == "failed");
-  CHECK(Get(s2).state == "failed");
+  CHECK(Get(s1).state == EventState::kFailed);
+  CHECK(Get(s2).state == EventState::kFailed);
   CHECK(Get(s1).media_ids == std::vector<int64_t>{fits});
   CHECK_THAT(Get(s1).last_error, Catch::Contains("longer than its column"));
   CHECK_FALSE(db.MediaArchived(too_long));
@@ -193,7 +193,7 @@ TEST_CASE_METHOD(ApplierFixture, "any other catalog error leaves the event pendi
   // the deletion is kept and retried, and the pass says why.
   const int64_t id = AddRecording("10-00-00.mp4");
   RemoveFile(RecordingPath("10-00-00.mp4"));
-  const int64_t seq = Add("deleted", RecordingPath("10-00-00.mp4"));
+  const int64_t seq = Add(EventKind::kDeleted, RecordingPath("10-00-00.mp4"));
   db.Exec("RENAME TABLE EventsCam TO EventsCamAway");
   auto applier = Applier();
   for (int pass = 1; pass <= 3; ++pass) {
@@ -201,7 +201,7 @@ TEST_CASE_METHOD(ApplierFixture, "any other catalog error leaves the event pendi
     CHECK(stats.retried == 1);
     CHECK(stats.failed == 0);
     CHECK_FALSE(stats.retry_error.empty());
-    CHECK(Get(seq).state == "pending");
+    CHECK(Get(seq).state == EventState::kPending);
   }
   db.Exec("RENAME TABLE EventsCamAway TO EventsCam");
   CHECK(Pass(applier).applied == 1);
@@ -219,9 +219,9 @@ TEST_CASE_METHOD(ApplierFixture, "a pass is caught up once it saw fewer than max
   auto applier = Applier(options);
   std::vector<int64_t> seqs;
   for (const char* name : {"a.jpg", "b.jpg", "c.jpg"})
-    seqs.push_back(Add("deleted", RecordingPath(name)));
+    seqs.push_back(Add(EventKind::kDeleted, RecordingPath(name)));
   // Not ours: left pending for the daemon, and not a reason to loop.
-  const int64_t overflow = Add("overflow", "");
+  const int64_t overflow = Add(EventKind::kOverflow, "");
 
   ApplyStats first = Pass(applier);
   CHECK(first.ignored == 2);
@@ -233,6 +233,6 @@ TEST_CASE_METHOD(ApplierFixture, "a pass is caught up once it saw fewer than max
   CHECK_FALSE(second.caught_up);  // two events seen: there may be more
   ApplyStats third = Pass(applier, second.last_seq);
   CHECK(third.caught_up);
-  CHECK(Get(overflow).state == "pending");
+  CHECK(Get(overflow).state == EventState::kPending);
   CHECK(Get(overflow).attempts == 0);
 }

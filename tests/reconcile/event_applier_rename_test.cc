@@ -13,8 +13,8 @@ TEST_CASE_METHOD(ApplierFixture, "a file renamed within the roots has its row re
   const std::string from = RecordingPath("10-00-00.mp4");
   const std::string to = RecordingPath("it's a \"renamed\"\nfile.mp4", 2);
   Rename(from, to);
-  const int64_t s1 = Add("moved_from", from, 11);
-  const int64_t s2 = Add("moved_to", to, 11);
+  const int64_t s1 = Add(EventKind::kMovedFrom, from, 11);
+  const int64_t s2 = Add(EventKind::kMovedTo, to, 11);
 
   auto applier = Applier();
   ApplyStats stats = Pass(applier);
@@ -24,21 +24,21 @@ TEST_CASE_METHOD(ApplierFixture, "a file renamed within the roots has its row re
   CHECK(stats.caught_up);
   CHECK(db.MediaPath(id) == to);
   CHECK_FALSE(db.MediaArchived(id));
-  CHECK(Get(s1).state == "applied");
+  CHECK(Get(s1).state == EventState::kApplied);
   CHECK(Get(s1).media_ids == std::vector<int64_t>{id});
-  CHECK(Get(s2).state == "applied");
+  CHECK(Get(s2).state == EventState::kApplied);
   auto actions = Actions();
   REQUIRE(actions.size() == 1);
   CHECK(actions[0].media_id == id);
-  CHECK(actions[0].action == "repath");
-  CHECK(actions[0].cause == "event");
+  CHECK(actions[0].action == ActionKind::kRepath);
+  CHECK(actions[0].cause == Cause::kEvent);
   CHECK(actions[0].cause_id == s1);
   CHECK(actions[0].path == from);
   CHECK(actions[0].detail == to);
 
   // The row is found at its new path: deleting the file there archives it.
   RemoveFile(to);
-  const int64_t s3 = Add("deleted", to);
+  const int64_t s3 = Add(EventKind::kDeleted, to);
   CHECK(Pass(applier).archived == 1);
   CHECK(db.MediaArchived(id));
   CHECK(Get(s3).media_ids == std::vector<int64_t>{id});
@@ -47,14 +47,14 @@ TEST_CASE_METHOD(ApplierFixture, "a file renamed within the roots has its row re
 TEST_CASE_METHOD(ApplierFixture, "a rename without rows is ignored and a lone moved_to too") {
   WriteFile(RecordingPath("a.jpg"));
   Rename(RecordingPath("a.jpg"), RecordingPath("b.jpg"));
-  const int64_t s1 = Add("moved_from", RecordingPath("a.jpg"), 3);
-  const int64_t s2 = Add("moved_to", RecordingPath("b.jpg"), 3);
-  const int64_t lone = Add("moved_to", RecordingPath("from-elsewhere.mp4"), 4);
+  const int64_t s1 = Add(EventKind::kMovedFrom, RecordingPath("a.jpg"), 3);
+  const int64_t s2 = Add(EventKind::kMovedTo, RecordingPath("b.jpg"), 3);
+  const int64_t lone = Add(EventKind::kMovedTo, RecordingPath("from-elsewhere.mp4"), 4);
   auto applier = Applier();
   ApplyStats stats = Pass(applier);
   CHECK(stats.ignored == 3);
   CHECK(stats.caught_up);
-  for (int64_t seq : {s1, s2, lone}) CHECK(Get(seq).state == "ignored");
+  for (int64_t seq : {s1, s2, lone}) CHECK(Get(seq).state == EventState::kIgnored);
   CHECK(Actions().empty());
 }
 
@@ -67,40 +67,40 @@ TEST_CASE_METHOD(ApplierFixture, "the halves of a rename pair across two passes"
 
   SECTION("the moved_to is journaled after the first pass") {
     auto applier = Applier();
-    s1 = Add("moved_from", from, 21);
-    const int64_t other = Add("deleted", RecordingPath("none.jpg"));
+    s1 = Add(EventKind::kMovedFrom, from, 21);
+    const int64_t other = Add(EventKind::kDeleted, RecordingPath("none.jpg"));
     ApplyStats first = Pass(applier);
     CHECK_FALSE(first.caught_up);
     CHECK(first.wait_until_ms == kNow + 500);
     CHECK(first.last_seq == 0);
     // Untouched, and so is every later event: order is kept.
-    CHECK(Get(s1).state == "pending");
+    CHECK(Get(s1).state == EventState::kPending);
     CHECK(Get(s1).attempts == 0);
-    CHECK(Get(other).state == "pending");
+    CHECK(Get(other).state == EventState::kPending);
     CHECK(Get(other).attempts == 0);
 
     now.Advance(100);
-    const int64_t s2 = Add("moved_to", to, 21);
+    const int64_t s2 = Add(EventKind::kMovedTo, to, 21);
     ApplyStats second = Pass(applier);
     CHECK(second.repathed == 1);
     CHECK(second.caught_up);
-    CHECK(Get(s2).state == "applied");
-    CHECK(Get(other).state == "ignored");
+    CHECK(Get(s2).state == EventState::kApplied);
+    CHECK(Get(other).state == EventState::kIgnored);
   }
   SECTION("the moved_to lies beyond the pass") {
     ApplierOptions options = Options();
     options.max_events = 1;
     auto applier = Applier(options);
-    s1 = Add("moved_from", from, 22);
-    const int64_t s2 = Add("moved_to", to, 22);
+    s1 = Add(EventKind::kMovedFrom, from, 22);
+    const int64_t s2 = Add(EventKind::kMovedTo, to, 22);
     ApplyStats first = Pass(applier);
     CHECK(first.repathed == 1);
     CHECK(first.last_seq == s1);
     CHECK_FALSE(first.caught_up);  // it saw max_events events
-    CHECK(Get(s2).state == "applied");
+    CHECK(Get(s2).state == EventState::kApplied);
     CHECK(Pass(applier, first.last_seq).caught_up);
   }
-  CHECK(Get(s1).state == "applied");
+  CHECK(Get(s1).state == EventState::kApplied);
   CHECK(db.MediaPath(id) == to);
   CHECK_FALSE(db.MediaArchived(id));
 }
@@ -111,10 +111,10 @@ TEST_CASE_METHOD(ApplierFixture, "an unpaired moved_from waits while young, then
   const int64_t back = AddRecording("10-30-00.mp4");
   Rename(RecordingPath("10-00-00.mp4"), tmp.Sub("elsewhere.mp4"));
   RemoveFile(RecordingPath("10-15-00.mp4"));
-  const int64_t s1 = Add("moved_from", RecordingPath("10-00-00.mp4"), 31, /*age_ms=*/100);
-  const int64_t s2 = Add("deleted", RecordingPath("10-15-00.mp4"), 0, 50);
+  const int64_t s1 = Add(EventKind::kMovedFrom, RecordingPath("10-00-00.mp4"), 31, /*age_ms=*/100);
+  const int64_t s2 = Add(EventKind::kDeleted, RecordingPath("10-15-00.mp4"), 0, 50);
   // Moved out and straight back under the same name: it exists, so it stays.
-  const int64_t s3 = Add("moved_from", RecordingPath("10-30-00.mp4"), 32, 100);
+  const int64_t s3 = Add(EventKind::kMovedFrom, RecordingPath("10-30-00.mp4"), 32, 100);
   auto applier = Applier();
 
   ApplyStats young = Pass(applier);
@@ -133,12 +133,12 @@ TEST_CASE_METHOD(ApplierFixture, "an unpaired moved_from waits while young, then
   CHECK(old.caught_up);
   CHECK(db.ArchivedMediaIds() == std::vector<int64_t>{moved, deleted});
   CHECK_FALSE(db.MediaArchived(back));
-  CHECK(Get(s1).state == "applied");
-  CHECK(Get(s2).state == "applied");
-  CHECK(Get(s3).state == "ignored");
+  CHECK(Get(s1).state == EventState::kApplied);
+  CHECK(Get(s2).state == EventState::kApplied);
+  CHECK(Get(s3).state == EventState::kIgnored);
   auto actions = Actions();
   REQUIRE(actions.size() == 2);
-  CHECK(actions[0].action == "archive");
+  CHECK(actions[0].action == ActionKind::kArchive);
   CHECK(actions[0].cause_id == s1);
 }
 
@@ -146,13 +146,14 @@ TEST_CASE_METHOD(ApplierFixture, "halves far apart in time are not one rename (a
   const int64_t id = AddRecording("10-00-00.mp4");
   RemoveFile(RecordingPath("10-00-00.mp4"));
   WriteFile(RecordingPath("new.mp4"));
-  const int64_t s1 = Add("moved_from", RecordingPath("10-00-00.mp4"), 41, /*age_ms=*/86400000);
-  const int64_t s2 = Add("moved_to", RecordingPath("new.mp4"), 41);
+  const int64_t s1 =
+      Add(EventKind::kMovedFrom, RecordingPath("10-00-00.mp4"), 41, /*age_ms=*/86400000);
+  const int64_t s2 = Add(EventKind::kMovedTo, RecordingPath("new.mp4"), 41);
   auto applier = Applier();
   Pass(applier);
   CHECK(db.MediaArchived(id));  // moved out, long ago
-  CHECK(Get(s1).state == "applied");
-  CHECK(Get(s2).state == "ignored");
+  CHECK(Get(s1).state == EventState::kApplied);
+  CHECK(Get(s2).state == EventState::kIgnored);
 }
 
 TEST_CASE_METHOD(ApplierFixture,
@@ -169,15 +170,15 @@ TEST_CASE_METHOD(ApplierFixture,
   // A row in a sibling that shares the name's prefix stays where it is.
   const int64_t sibling = db.InsertMedia(dir + "0/x.mp4", std::time(nullptr) - 86400, 1);
   Rename(dir, new_dir);
-  const int64_t s1 = Add("moved_from", dir, 51, 0, true);
-  const int64_t s2 = Add("moved_to", new_dir, 51, 0, true);
+  const int64_t s1 = Add(EventKind::kMovedFrom, dir, 51, 0, true);
+  const int64_t s2 = Add(EventKind::kMovedTo, new_dir, 51, 0, true);
 
   auto applier = Applier();
   ApplyStats stats = Pass(applier);
   CHECK(stats.repathed == 3);
   CHECK(stats.archived == 0);
   CHECK(Get(s1).media_ids == ids);
-  CHECK(Get(s2).state == "applied");
+  CHECK(Get(s2).state == EventState::kApplied);
   CHECK(db.MediaPath(ids[0]) == new_dir + "/10-00-00.mp4");
   CHECK(db.MediaPath(ids[2]) == new_dir + "/11 o'clock\n.mp4");
   CHECK(db.MediaPath(other) == RecordingPath("10-00-00.mp4", 2));
@@ -189,7 +190,7 @@ TEST_CASE_METHOD(ApplierFixture,
 
   // The rows are found under their new names.
   RemoveFile(new_dir + "/10-15-00.mp4");
-  Add("deleted", new_dir + "/10-15-00.mp4");
+  Add(EventKind::kDeleted, new_dir + "/10-15-00.mp4");
   CHECK(Pass(applier).archived == 1);
   CHECK(db.ArchivedMediaIds() == std::vector<int64_t>{ids[1]});
 }
@@ -204,7 +205,7 @@ TEST_CASE_METHOD(ApplierFixture,
   Rename(dir, tmp.Sub("elsewhere"));
   // Bluecherry made the directory again and one recording is back in it.
   WriteFile(RecordingPath("10-15-00.mp4", 3));
-  const int64_t seq = Add("moved_from", dir, 61, /*age_ms=*/1000, true);
+  const int64_t seq = Add(EventKind::kMovedFrom, dir, 61, /*age_ms=*/1000, true);
 
   auto applier = Applier();
   ApplyStats stats = Pass(applier);
@@ -212,11 +213,11 @@ TEST_CASE_METHOD(ApplierFixture,
   CHECK(stats.caught_up);
   CHECK(db.ArchivedMediaIds() == std::vector<int64_t>{ids[0], ids[2]});
   CHECK(db.EventsArchivedFor(ids[0]));
-  CHECK(Get(seq).state == "applied");
+  CHECK(Get(seq).state == EventState::kApplied);
   CHECK(Get(seq).media_ids == std::vector<int64_t>{ids[0], ids[2]});
   auto actions = Actions();
   REQUIRE(actions.size() == 2);
-  CHECK(actions[1].action == "archive");
+  CHECK(actions[1].action == ActionKind::kArchive);
   CHECK(actions[1].cause_id == seq);
 }
 
@@ -235,11 +236,13 @@ TEST_CASE_METHOD(ApplierFixture,
   Rename(from, to);
   RemoveFile(to);
   for (int i = 0; i < 5; ++i) RemoveFile(RecordingPath("11-00-0" + std::to_string(i) + ".mp4"));
-  for (int i = 0; i < 3; ++i) Add("deleted", RecordingPath("11-00-0" + std::to_string(i) + ".mp4"));
-  Add("moved_from", from, 21);
-  Add("moved_to", to, 21);
-  const int64_t gone = Add("deleted", to);
-  for (int i = 3; i < 5; ++i) Add("deleted", RecordingPath("11-00-0" + std::to_string(i) + ".mp4"));
+  for (int i = 0; i < 3; ++i)
+    Add(EventKind::kDeleted, RecordingPath("11-00-0" + std::to_string(i) + ".mp4"));
+  Add(EventKind::kMovedFrom, from, 21);
+  Add(EventKind::kMovedTo, to, 21);
+  const int64_t gone = Add(EventKind::kDeleted, to);
+  for (int i = 3; i < 5; ++i)
+    Add(EventKind::kDeleted, RecordingPath("11-00-0" + std::to_string(i) + ".mp4"));
 
   auto applier = Applier();
   ApplyStats stats = Pass(applier);

@@ -51,12 +51,12 @@ ApplierOptions Settling() {
 TEST_CASE_METHOD(ApplierFixture, "a deletion waits until its path stayed absent for the settle time") {
   const int64_t id = AddRecording("10-00-00.mp4");
   RemoveFile(RecordingPath("10-00-00.mp4"));
-  const int64_t seq = Add("deleted", RecordingPath("10-00-00.mp4"));
+  const int64_t seq = Add(EventKind::kDeleted, RecordingPath("10-00-00.mp4"));
   auto applier = Applier(Settling());
   ApplyStats young = Pass(applier);
   CHECK(young.wait_until_ms == now.NowMs() + 30);
   CHECK_FALSE(young.caught_up);
-  CHECK(Get(seq).state == "pending");
+  CHECK(Get(seq).state == EventState::kPending);
   CHECK(Get(seq).attempts == 0);  // untouched, not tried
   CHECK_FALSE(db.MediaArchived(id));
   now.Advance(30);
@@ -67,12 +67,12 @@ TEST_CASE_METHOD(ApplierFixture, "a deletion waits until its path stayed absent 
 TEST_CASE_METHOD(ApplierFixture, "a file deleted and written again before it settled keeps its row") {
   const int64_t id = AddRecording("10-00-00.mp4");
   RemoveFile(RecordingPath("10-00-00.mp4"));
-  const int64_t seq = Add("deleted", RecordingPath("10-00-00.mp4"));
+  const int64_t seq = Add(EventKind::kDeleted, RecordingPath("10-00-00.mp4"));
   WriteFile(RecordingPath("10-00-00.mp4"), "a restarted segment");
   now.Advance(30);
   auto applier = Applier(Settling());
   CHECK(Pass(applier).ignored == 1);
-  CHECK(Get(seq).state == "ignored");
+  CHECK(Get(seq).state == EventState::kIgnored);
   CHECK(Get(seq).last_error == "the file exists again");
   CHECK_FALSE(db.MediaArchived(id));
 }
@@ -82,15 +82,15 @@ TEST_CASE_METHOD(ApplierFixture, "a file back between the first check and the tr
   const int64_t other = AddRecording("10-15-00.mp4");
   RemoveFile(RecordingPath("10-00-00.mp4"));
   RemoveFile(RecordingPath("10-15-00.mp4"));
-  const int64_t back = Add("deleted", RecordingPath("10-00-00.mp4"));
-  const int64_t gone = Add("deleted", RecordingPath("10-15-00.mp4"));
+  const int64_t back = Add(EventKind::kDeleted, RecordingPath("10-00-00.mp4"));
+  const int64_t gone = Add(EventKind::kDeleted, RecordingPath("10-15-00.mp4"));
   auto applier = Applier(Options(), std::make_shared<RecreatingDisk>(RecordingPath("10-00-00.mp4")));
   ApplyStats stats = Pass(applier);
   CHECK(stats.archived == 1);
   CHECK_FALSE(db.MediaArchived(id));
   CHECK(db.MediaArchived(other));
-  CHECK(Get(back).state == "ignored");
-  CHECK(Get(gone).state == "applied");
+  CHECK(Get(back).state == EventState::kIgnored);
+  CHECK(Get(gone).state == EventState::kApplied);
 }
 
 TEST_CASE_METHOD(ApplierFixture, "a recording that comes back gets the row recsync archived restored") {
@@ -99,14 +99,14 @@ TEST_CASE_METHOD(ApplierFixture, "a recording that comes back gets the row recsy
   const int64_t id = AddRecording("10-00-00.mp4");
   const std::string path = RecordingPath("10-00-00.mp4");
   RemoveFile(path);
-  Add("deleted", path);
+  Add(EventKind::kDeleted, path);
   auto applier = Applier();
   CHECK(Pass(applier).archived == 1);
   REQUIRE(db.MediaArchived(id));
   REQUIRE(db.EventsArchivedFor(id));
 
   WriteFile(path, "the same recording, put back");
-  const int64_t created = Add("created", path);
+  const int64_t created = Add(EventKind::kCreated, path);
   ApplyStats stats = Pass(applier);
   CHECK(stats.restored == 1);
   CHECK(stats.applied == 1);
@@ -116,18 +116,18 @@ TEST_CASE_METHOD(ApplierFixture, "a recording that comes back gets the row recsy
   CHECK(Get(created).media_ids == std::vector<int64_t>{id});
   auto actions = Actions();
   REQUIRE(actions.size() == 2);
-  CHECK(actions[1].action == "restore");
-  CHECK(actions[1].cause == "event");
+  CHECK(actions[1].action == ActionKind::kRestore);
+  CHECK(actions[1].cause == Cause::kEvent);
   CHECK(actions[1].cause_id == created);
   CHECK(actions[1].path == path);
 
   // Found again at its path: deleted once more, it is archived once more.
   RemoveFile(path);
-  Add("deleted", path);
+  Add(EventKind::kDeleted, path);
   CHECK(Pass(applier).archived == 1);
   CHECK(db.MediaArchived(id));
   WriteFile(path, "and back again");
-  Add("created", path);
+  Add(EventKind::kCreated, path);
   CHECK(Pass(applier).restored == 1);
   CHECK_FALSE(db.MediaArchived(id));
 }
@@ -135,10 +135,10 @@ TEST_CASE_METHOD(ApplierFixture, "a recording that comes back gets the row recsy
 TEST_CASE_METHOD(ApplierFixture, "a row archived by anyone but recsync is never restored") {
   const int64_t id = AddRecording("10-00-00.mp4");
   db.Exec("UPDATE Media SET archive = 1 WHERE id = " + std::to_string(id));
-  const int64_t created = Add("created", RecordingPath("10-00-00.mp4"));
+  const int64_t created = Add(EventKind::kCreated, RecordingPath("10-00-00.mp4"));
   auto applier = Applier();
   CHECK(Pass(applier).ignored == 1);
-  CHECK(Get(created).state == "ignored");
+  CHECK(Get(created).state == EventState::kIgnored);
   CHECK(db.MediaArchived(id));
   CHECK(Actions().empty());
 }
@@ -147,14 +147,14 @@ TEST_CASE_METHOD(ApplierFixture, "an archive older than the restore window stays
   const int64_t id = AddRecording("10-00-00.mp4");
   const std::string path = RecordingPath("10-00-00.mp4");
   RemoveFile(path);
-  Add("deleted", path);
+  Add(EventKind::kDeleted, path);
   ApplierOptions options = Options();
   options.restore_window = std::chrono::hours(24);
   auto applier = Applier(options);
   CHECK(Pass(applier).archived == 1);
   now.Advance(25 * 3600 * 1000);
   WriteFile(path);
-  Add("created", path);
+  Add(EventKind::kCreated, path);
   CHECK(Pass(applier).ignored == 1);
   CHECK(db.MediaArchived(id));
 }
@@ -163,13 +163,13 @@ TEST_CASE_METHOD(ApplierFixture, "a recording moved back in from outside the roo
   const int64_t id = AddRecording("10-00-00.mp4");
   const std::string path = RecordingPath("10-00-00.mp4");
   Rename(path, tmp.Sub("outside.mp4"));
-  Add("moved_from", path, 71, /*age_ms=*/1000);
+  Add(EventKind::kMovedFrom, path, 71, /*age_ms=*/1000);
   auto applier = Applier();
   CHECK(Pass(applier).archived == 1);
   Rename(tmp.Sub("outside.mp4"), path);
-  const int64_t in = Add("moved_to", path, 72);
+  const int64_t in = Add(EventKind::kMovedTo, path, 72);
   CHECK(Pass(applier).restored == 1);
-  CHECK(Get(in).state == "applied");
+  CHECK(Get(in).state == EventState::kApplied);
   CHECK_FALSE(db.MediaArchived(id));
 }
 
@@ -179,8 +179,8 @@ TEST_CASE_METHOD(ApplierFixture, "a file renamed onto a recording archives the r
   const std::string from = RecordingPath("10-00-00.mp4");
   const std::string to = RecordingPath("10-15-00.mp4");
   Rename(from, to);  // rename(2) replaces the file at `to`
-  const int64_t s1 = Add("moved_from", from, 81);
-  Add("moved_to", to, 81);
+  const int64_t s1 = Add(EventKind::kMovedFrom, from, 81);
+  Add(EventKind::kMovedTo, to, 81);
   auto applier = Applier();
   ApplyStats stats = Pass(applier);
   CHECK(stats.repathed == 1);
@@ -192,7 +192,7 @@ TEST_CASE_METHOD(ApplierFixture, "a file renamed onto a recording archives the r
   auto actions = Actions();
   REQUIRE(actions.size() == 2);
   CHECK(actions[0].media_id == replaced);
-  CHECK(actions[0].action == "archive");
+  CHECK(actions[0].action == ActionKind::kArchive);
   CHECK(actions[0].cause_id == s1);
   CHECK(actions[0].detail == "replaced by a rename");
 }
@@ -209,10 +209,10 @@ TEST_CASE_METHOD(ApplierFixture, "rows recorded under another spelling of the ro
     return std::vector<std::string>{link + path.substr(root.size())};
   };
   RemoveFile(RecordingPath("10-00-00.mp4"));
-  Add("deleted", RecordingPath("10-00-00.mp4"));
+  Add(EventKind::kDeleted, RecordingPath("10-00-00.mp4"));
   Rename(RecordingPath("10-15-00.mp4"), RecordingPath("10-15-00-kept.mp4"));
-  Add("moved_from", RecordingPath("10-15-00.mp4"), 91);
-  Add("moved_to", RecordingPath("10-15-00-kept.mp4"), 91);
+  Add(EventKind::kMovedFrom, RecordingPath("10-15-00.mp4"), 91);
+  Add(EventKind::kMovedTo, RecordingPath("10-15-00-kept.mp4"), 91);
   auto applier = Applier(options);
   ApplyStats stats = Pass(applier);
   CHECK(stats.archived == 1);

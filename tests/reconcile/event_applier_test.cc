@@ -10,15 +10,15 @@ using namespace recsync::testing;
 
 namespace {
 
-std::vector<int64_t> Append(Journal& j, const std::vector<std::pair<std::string, std::string>>& ev) {
+std::vector<int64_t> Append(Journal& j, const std::vector<std::pair<EventKind, std::string>>& ev) {
   std::vector<NewEvent> events;
-  for (const auto& [kind, path] : ev) events.push_back({1, path, kind});
+  for (const auto& [kind, path] : ev) events.push_back(NewEvent::Of(kind, 1, path));
   auto seqs = j.AppendEvents(events);
   REQUIRE(seqs.ok());
   return *seqs;
 }
 
-std::string StateOf(Journal& j, int64_t seq) {
+EventState StateOf(Journal& j, int64_t seq) {
   auto e = j.GetEvent(seq);
   REQUIRE(e.ok());
   REQUIRE(e->has_value());
@@ -44,9 +44,9 @@ TEST_CASE_METHOD(SweepFixture, "a deleted file's rows are archived and the event
   RemoveFile(RecordingPath("10-30-00.mp4"));
   WriteFile(RecordingPath("10-15-00.jpg"), "");
   RemoveFile(RecordingPath("10-15-00.jpg"));
-  auto seqs = Append(*journal, {{"deleted", RecordingPath("10-15-00.mp4")},
-                                {"deleted", RecordingPath("10-15-00.jpg")},
-                                {"moved_from", RecordingPath("10-30-00.mp4")}});
+  auto seqs = Append(*journal, {{EventKind::kDeleted, RecordingPath("10-15-00.mp4")},
+                                {EventKind::kDeleted, RecordingPath("10-15-00.jpg")},
+                                {EventKind::kMovedFrom, RecordingPath("10-30-00.mp4")}});
 
   EventApplier applier(*catalog, *journal, resolver, MakeRealDisk(), clock, {});
   auto stats = applier.ApplyPending();
@@ -58,18 +58,18 @@ TEST_CASE_METHOD(SweepFixture, "a deleted file's rows are archived and the event
   CHECK(db.MediaArchived(late));
   CHECK(db.EventsArchivedFor(gone));
   CHECK_FALSE(db.MediaArchived(keep));
-  CHECK(StateOf(*journal, seqs[0]) == "applied");
-  CHECK(StateOf(*journal, seqs[1]) == "ignored");  // the sidecar has no row
+  CHECK(StateOf(*journal, seqs[0]) == EventState::kApplied);
+  CHECK(StateOf(*journal, seqs[1]) == EventState::kIgnored);  // the sidecar has no row
   CHECK((*journal->GetEvent(seqs[0]))->media_ids == std::vector<int64_t>{gone});
   auto actions = journal->ListActions({});
   REQUIRE(actions->size() == 2);
-  CHECK((*actions)[0].cause == "event");
+  CHECK((*actions)[0].cause == Cause::kEvent);
   CHECK((*actions)[0].cause_id == seqs[0]);
 
   // Nothing left to do; a replay of the same deletion is ignored.
-  auto replay = Append(*journal, {{"deleted", RecordingPath("10-15-00.mp4")}});
+  auto replay = Append(*journal, {{EventKind::kDeleted, RecordingPath("10-15-00.mp4")}});
   REQUIRE(applier.ApplyPending()->ignored == 1);
-  CHECK(StateOf(*journal, replay[0]) == "ignored");
+  CHECK(StateOf(*journal, replay[0]) == EventState::kIgnored);
 }
 
 TEST_CASE_METHOD(SweepFixture, "an event whose file exists again archives nothing") {
@@ -77,11 +77,11 @@ TEST_CASE_METHOD(SweepFixture, "an event whose file exists again archives nothin
   auto catalog = Connect(db.config());
   auto journal = OpenJournal();
   PathResolver resolver(*catalog);
-  auto seqs = Append(*journal, {{"deleted", RecordingPath("11-00-00.mp4")}});
+  auto seqs = Append(*journal, {{EventKind::kDeleted, RecordingPath("11-00-00.mp4")}});
   EventApplier applier(*catalog, *journal, resolver, MakeRealDisk(), clock, {});
   REQUIRE(applier.ApplyPending().ok());
   CHECK_FALSE(db.MediaArchived(id));
-  CHECK(StateOf(*journal, seqs[0]) == "ignored");
+  CHECK(StateOf(*journal, seqs[0]) == EventState::kIgnored);
 }
 
 TEST_CASE_METHOD(SweepFixture, "a young row is archived when its file is deleted") {
@@ -90,7 +90,7 @@ TEST_CASE_METHOD(SweepFixture, "a young row is archived when its file is deleted
   auto catalog = Connect(db.config());
   auto journal = OpenJournal();
   PathResolver resolver(*catalog);
-  Append(*journal, {{"deleted", path}});
+  Append(*journal, {{EventKind::kDeleted, path}});
   EventApplier applier(*catalog, *journal, resolver, MakeRealDisk(), clock, {});
   REQUIRE(applier.ApplyPending().ok());
   CHECK(db.MediaArchived(id));
@@ -111,20 +111,21 @@ TEST_CASE("events stay pending through a database outage and drain in order afte
 
   server.Kill();
   for (int i = 0; i < 4; ++i) RemoveFile(f.RecordingPath("13-00-0" + std::to_string(i) + ".mp4"));
-  std::vector<std::pair<std::string, std::string>> ev;
-  for (int i = 0; i < 4; ++i) ev.push_back({"deleted", f.RecordingPath("13-00-0" + std::to_string(i) + ".mp4")});
+  std::vector<std::pair<EventKind, std::string>> ev;
+  for (int i = 0; i < 4; ++i)
+    ev.push_back({EventKind::kDeleted, f.RecordingPath("13-00-0" + std::to_string(i) + ".mp4")});
   auto seqs = Append(*journal, ev);
   auto down = applier.ApplyPending();
   REQUIRE_FALSE(down.ok());
   CHECK(down.status().code() == Code::kUnavailable);
-  for (int64_t seq : seqs) CHECK(StateOf(*journal, seq) == "pending");
+  for (int64_t seq : seqs) CHECK(StateOf(*journal, seq) == EventState::kPending);
 
   server.Start();
   auto up = applier.ApplyPending();
   REQUIRE(up.ok());
   CHECK(up->applied == 4);
   for (int64_t id : ids) CHECK(f.db.MediaArchived(id));
-  for (int64_t seq : seqs) CHECK(StateOf(*journal, seq) == "applied");
+  for (int64_t seq : seqs) CHECK(StateOf(*journal, seq) == EventState::kApplied);
 }
 
 TEST_CASE_METHOD(SweepFixture, "a pass of many deletions archives each file's rows and no others") {
@@ -145,11 +146,14 @@ TEST_CASE_METHOD(SweepFixture, "a pass of many deletions archives each file's ro
     }
     RemoveFile(RecordingPath(name, 1 + i % 3));
     deleted.push_back(id);
-    events.push_back({std::time(nullptr) * 1000, RecordingPath(name, 1 + i % 3), "deleted"});
+    events.push_back(NewEvent::Of(EventKind::kDeleted, std::time(nullptr) * 1000,
+                                  RecordingPath(name, 1 + i % 3)));
   }
   // A deletion of a file that exists again, and one of a path with no row.
-  events.push_back({std::time(nullptr) * 1000, RecordingPath("12-10-13.mp4", 1 + 3 % 3), "deleted"});
-  events.push_back({std::time(nullptr) * 1000, RecordingPath("no-row.mp4"), "deleted"});
+  events.push_back(NewEvent::Of(EventKind::kDeleted, std::time(nullptr) * 1000,
+                                RecordingPath("12-10-13.mp4", 1 + 3 % 3)));
+  events.push_back(
+      NewEvent::Of(EventKind::kDeleted, std::time(nullptr) * 1000, RecordingPath("no-row.mp4")));
   REQUIRE(journal->AppendEvents(events).ok());
   EventApplier applier(*catalog, *journal, resolver, MakeRealDisk(), clock, {});
   auto stats = applier.ApplyPending(0);

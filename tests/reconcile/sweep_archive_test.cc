@@ -56,9 +56,9 @@ TEST_CASE_METHOD(SweepFixture, "a sweep archives exactly the rows of removed fil
   REQUIRE(actions->size() == 4);
   for (const auto& a : *actions) {
     CHECK(removed.count(a.media_id) == 1);
-    CHECK(a.cause == "sweep");
+    CHECK(a.cause == Cause::kSweep);
     CHECK(a.cause_id == report->sweep_id);
-    CHECK(a.action == "archive");
+    CHECK(a.action == ActionKind::kArchive);
   }
   auto sweeps = journal->ListSweeps(10);
   REQUIRE(sweeps.ok());

@@ -25,7 +25,8 @@ TEST_CASE_METHOD(SweepFixture, "missing files whose deletion the daemon journale
   std::vector<NewEvent> seen;
   for (int i = 0; i < 16; ++i) {
     RemoveFile(RecordingPath(Name(i)));
-    if (i < 12) seen.push_back({clock.NowMs(), RecordingPath(Name(i)), "deleted"});
+    if (i < 12)
+      seen.push_back(NewEvent::Of(EventKind::kDeleted, clock.NowMs(), RecordingPath(Name(i))));
   }
   {
     auto journal = OpenJournal();
@@ -59,9 +60,9 @@ TEST_CASE_METHOD(SweepFixture, "rows the daemon already archived from seen delet
     std::vector<NewEvent> seen;
     std::vector<ActionRecord> archived;
     for (int i = 0; i < 12; ++i) {
-      seen.push_back({clock.NowMs(), RecordingPath(Name(i)), "deleted"});
-      archived.push_back({0, ids[i], RecordingPath(Name(i)), clock.NowMs(), "archive", "event",
-                          i + 1, ""});
+      seen.push_back(NewEvent::Of(EventKind::kDeleted, clock.NowMs(), RecordingPath(Name(i))));
+      archived.push_back(ActionRecord::Archive(ids[i], RecordingPath(Name(i)), clock.NowMs(),
+                                               Cause::kEvent, i + 1));
       db.Exec("UPDATE Media SET archive = 1 WHERE id = " + std::to_string(ids[i]));
     }
     REQUIRE(journal->AppendEvents(seen).ok());

@@ -9,10 +9,10 @@ using namespace recsync::testing;
 namespace {
 
 void Fail(Journal& journal, int64_t seq) {
-  REQUIRE(journal.SettleEvents({{seq, "failed", {}, "the column cannot hold the new path"}}, 1).ok());
+  REQUIRE(journal.SettleEvents({EventOutcome::Failed(seq, "the column cannot hold the new path")}, 1).ok());
 }
 
-std::string StateOf(Journal& journal, int64_t seq) {
+EventState StateOf(Journal& journal, int64_t seq) {
   auto e = journal.GetEvent(seq);
   REQUIRE(e.ok());
   REQUIRE(e->has_value());
@@ -31,11 +31,12 @@ TEST_CASE_METHOD(SweepFixture, "a sweep that archives a failed rename's row clea
   int64_t from = 0, to = 0, other = 0;
   {
     auto journal = OpenJournal();
-    NewEvent a{1000, RecordingPath("10-00-00.mp4"), "moved_from"};
+    NewEvent a = NewEvent::Of(EventKind::kMovedFrom, 1000, RecordingPath("10-00-00.mp4"));
     a.cookie = 7;
-    NewEvent b{1000, RecordingPath("bad \xff.mp4"), "moved_to"};
+    NewEvent b = NewEvent::Of(EventKind::kMovedTo, 1000, RecordingPath("bad \xff.mp4"));
     b.cookie = 7;
-    auto seqs = journal->AppendEvents({a, b, {1000, RecordingPath("10-15-00.mp4"), "deleted"}});
+    auto seqs = journal->AppendEvents(
+        {a, b, NewEvent::Of(EventKind::kDeleted, 1000, RecordingPath("10-15-00.mp4"))});
     REQUIRE(seqs.ok());
     from = (*seqs)[0];
     to = (*seqs)[1];
@@ -46,21 +47,22 @@ TEST_CASE_METHOD(SweepFixture, "a sweep that archives a failed rename's row clea
   REQUIRE(report.ok());
   CHECK(db.MediaArchived(id));
   auto journal = OpenJournal();
-  CHECK(StateOf(*journal, from) == "applied");
-  CHECK(StateOf(*journal, to) == "applied");
-  CHECK(StateOf(*journal, other) == "failed");
+  CHECK(StateOf(*journal, from) == EventState::kApplied);
+  CHECK(StateOf(*journal, to) == EventState::kApplied);
+  CHECK(StateOf(*journal, other) == EventState::kFailed);
   auto cleared = journal->GetEvent(from);
   CHECK_THAT((**cleared).last_error, Catch::Contains("cleared by sweep") &&
                                         Catch::Contains("the column cannot hold the new path"));
 
   // A dry run clears nothing.
   const int64_t still = AddRecording("12-00-00.mp4", 1, false);
-  auto seqs = journal->AppendEvents({{1000, RecordingPath("12-00-00.mp4"), "deleted"}});
+  auto seqs = journal->AppendEvents(
+      {NewEvent::Of(EventKind::kDeleted, 1000, RecordingPath("12-00-00.mp4"))});
   REQUIRE(seqs.ok());
   Fail(*journal, seqs->at(0));
   auto options = Options();
   options.dry_run = true;
   REQUIRE(Sweep(options).ok());
-  CHECK(StateOf(*journal, seqs->at(0)) == "failed");
+  CHECK(StateOf(*journal, seqs->at(0)) == EventState::kFailed);
   CHECK_FALSE(db.MediaArchived(still));
 }

@@ -123,7 +123,7 @@ TEST_CASE("an unmounted tmpfs root gives kRootGone", "[watcher]") {
   const WatchEvent& e = h.events()[h.Find(K::kRootGone)];
   CHECK(e.path == root);
   CHECK(e.root == root);
-  CHECK(std::string(KindName(e.kind)) == "unmounted");
+  CHECK(ToText(e.kind) == "unmounted");
   REQUIRE(h.RunUntil([&] { return h.watcher().watch_count() == 0; }));
   CHECK(h.Count(K::kRootGone) == 1);
   CHECK(h.Count(K::kDirDeleted) == 0);

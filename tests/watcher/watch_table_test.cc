@@ -10,19 +10,6 @@ namespace {
 using testing::TempDir;
 using testing::WriteFile;
 
-TEST_CASE("KindName gives the journal's kind strings", "[watcher]") {
-  using K = WatchEvent::Kind;
-  CHECK(std::string(KindName(K::kDeleted)) == "deleted");
-  CHECK(std::string(KindName(K::kMovedFrom)) == "moved_from");
-  CHECK(std::string(KindName(K::kMovedTo)) == "moved_to");
-  CHECK(std::string(KindName(K::kDirCreated)) == "dir_created");
-  CHECK(std::string(KindName(K::kDirDeleted)) == "dir_deleted");
-  CHECK(std::string(KindName(K::kOverflow)) == "overflow");
-  CHECK(std::string(KindName(K::kRootGone)) == "unmounted");
-  CHECK(std::string(KindName(K::kUnknownWatch)) == "unknown_watch");
-  CHECK(std::string(KindName(K::kCookie)) == "cookie");
-}
-
 TEST_CASE("path helpers compare components and join without doubled slashes", "[watcher]") {
   CHECK(IsUnder("/a/b", "/a/b"));
   CHECK(IsUnder("/a/b/c", "/a/b"));
