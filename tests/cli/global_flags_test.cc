@@ -84,7 +84,7 @@ TEST_CASE("every setting's flag overrides the config file, and only the flags gi
   }
 }
 
-TEST_CASE("--print-settings-markdown prints the README's settings table") {
+TEST_CASE("the hidden --print-settings-markdown flag prints the README's settings table") {
   const CliOutput printed = Run({"--print-settings-markdown"});
   CHECK(printed.exit_code == kExitOk);
   CHECK(printed.out == SettingsMarkdown());
