@@ -217,6 +217,10 @@ ActionRefs RefsOf(const std::vector<ActionRecord>& actions);
 struct ActionFilter {
   std::optional<int64_t> sweep_id;
   std::optional<int64_t> since_ms;
+  // Only actions of this kind and cause (filtered by SQLite: a sweep that
+  // wants a day's event archives does not hold every sweep action meanwhile).
+  std::optional<ActionKind> action;
+  std::optional<Cause> cause;
   int64_t limit = 0;  // <= 0 means no limit; oldest first
 };
 

@@ -198,11 +198,15 @@ Result<std::vector<ActionRecord>> Journal::ListActions(const ActionFilter& filte
     std::string sql = std::string("SELECT ") + kActionColumns + " FROM actions WHERE confirmed = 1";
     if (filter.sweep_id) sql += " AND cause = 'sweep' AND cause_id = ?";
     if (filter.since_ms) sql += " AND time_ms >= ?";
+    if (filter.action) sql += " AND action = ?";
+    if (filter.cause) sql += " AND cause = ?";
     sql += " ORDER BY id LIMIT ?";
     SQLite::Statement st(*db_, sql);
     int i = 0;
     if (filter.sweep_id) st.bind(++i, static_cast<int64_t>(*filter.sweep_id));
     if (filter.since_ms) st.bind(++i, static_cast<int64_t>(*filter.since_ms));
+    if (filter.action) st.bind(++i, std::string(ToText(*filter.action)));
+    if (filter.cause) st.bind(++i, std::string(ToText(*filter.cause)));
     st.bind(++i, SqlLimit(filter.limit));
     std::vector<ActionRecord> out;
     while (st.executeStep()) out.push_back(ReadAction(st));

@@ -29,10 +29,11 @@ Status SweepRun::LoadDeletions() {
   // the stream: counted apart, each under its root.
   ActionFilter archived_by_events;
   archived_by_events.since_ms = since;
+  archived_by_events.action = ActionKind::kArchive;
+  archived_by_events.cause = Cause::kEvent;
   auto actions = journal_.ListActions(archived_by_events);
   if (!actions.ok()) return actions.status();
   for (const auto& a : *actions) {
-    if (a.action != ActionKind::kArchive || a.cause != Cause::kEvent) continue;
     RootWork* own = InnermostWork(Configured(), a.path, RootHolds::kOnlyBelow).first;
     if (own) ++own->report.seen_deleted;
   }

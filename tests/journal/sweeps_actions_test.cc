@@ -102,6 +102,27 @@ TEST_CASE("RecordActions keeps the audit trail, filterable by sweep and time") {
   CHECK(recent[0].media_id == 102);
 }
 
+TEST_CASE("ListActions can keep only one kind of action from one cause") {
+  // What a sweep reads to count the deletions the daemon archived: only the
+  // event archives, not the sweep archives in between.
+  TempDir dir;
+  auto journal = OpenJournal(dir.Sub("journal.db"));
+  MustOk(journal->RecordActions({
+      ActionRecord::Archive(101, "/rec/a.mp4", 1000, Cause::kSweep, 3),
+      ActionRecord::Archive(102, "/rec/b.mp4", 2000, Cause::kEvent, 7),
+      ActionRecord::Repath(103, "/rec/c.mp4", "/rec/c2.mp4", 3000, Cause::kEvent, 8),
+      ActionRecord::Archive(104, "/rec/d.mp4", 4000, Cause::kEvent, 9),
+  }));
+  ActionFilter event_archives;
+  event_archives.action = ActionKind::kArchive;
+  event_archives.cause = Cause::kEvent;
+  event_archives.since_ms = 1500;
+  auto kept = Must(journal->ListActions(event_archives));
+  REQUIRE(kept.size() == 2);
+  CHECK(kept[0].media_id == 102);
+  CHECK(kept[1].media_id == 104);
+}
+
 TEST_CASE("PutRoot replaces the record of a root and GetRoot round-trips it") {
   TempDir dir;
   auto journal = OpenJournal(dir.Sub("journal.db"));
