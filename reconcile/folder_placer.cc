@@ -16,6 +16,17 @@ FolderPlacer::FolderPlacer(const std::vector<std::unique_ptr<RootWork>>& works,
 // A path equal to a root is under no root, and neither is its folder: where
 // a row goes is its folder's. A path without a file name ("/", "", "x",
 // "/a/b/") is placed alone.
+bool FolderPlacer::PlaceSeen(std::string_view path, RowPlace& out) const {
+  const size_t slash = path.rfind('/');
+  if (slash == std::string_view::npos || slash + 1 >= path.size()) return false;
+  auto it = folders_.find(path.substr(0, slash));
+  if (it == folders_.end()) return false;
+  const Folder& f = it->second;
+  out = RowPlace{f.where, f.root, f.plain, f.key, path.substr(slash + 1), f.reused};
+  out.plain = f.plain && out.name != "." && out.name != "..";
+  return true;
+}
+
 Result<RowPlace> FolderPlacer::Place(std::string_view path) {
   const size_t slash = path.rfind('/');
   if (slash == std::string_view::npos || slash + 1 >= path.size()) {

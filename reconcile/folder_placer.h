@@ -61,6 +61,10 @@ class FolderPlacer {
   // Where the row at `path` goes. Fails only when adding a root fails
   // (a journal error).
   Result<RowPlace> Place(std::string_view path);
+  // The same for a row whose folder was placed before, without a Status or
+  // an allocation (the per-row path of a sweep of a million rows): false
+  // when the folder is new (or the path has no file name), for Place().
+  bool PlaceSeen(std::string_view path, RowPlace& out) const;
 
  private:
   struct Folder {

@@ -157,17 +157,21 @@ bool SweepRun::Take(const MediaRowView& row) {
     row_error_ = archive_error_.ok() ? cancelled_ : archive_error_;  // a batch sent early failed
     return false;
   }
-  auto place = placer_->Place(row.filepath);
-  if (!place.ok()) {
-    row_error_ = place.status();
-    return false;
+  RowPlace place;
+  if (!placer_->PlaceSeen(row.filepath, place)) {
+    auto placed = placer_->Place(row.filepath);
+    if (!placed.ok()) {
+      row_error_ = placed.status();
+      return false;
+    }
+    place = *placed;
   }
-  switch (place->where) {
+  switch (place.where) {
     case RowPlace::Where::kNowhere: ++rep_.unplaceable; return true;
     case RowPlace::Where::kOtherRoots: ++rep_.other_roots_rows; return true;
     case RowPlace::Where::kRoot: break;
   }
-  RootWork& w = *place->root;
+  RootWork& w = *place.root;
   ++w.report.rows;
   if (w.report.state == RootState::kOffline) return true;
   if (row.start > young_after_ && row.start <= young_until_) {
@@ -175,19 +179,19 @@ bool SweepRun::Take(const MediaRowView& row) {
     return true;
   }
   // Only plain components, so that "under this root" means what it says.
-  if (!place->plain) {
+  if (!place.plain) {
     ++w.report.checked;
     ++w.report.unknown;
     return true;
   }
   // In an unchanged folder's remembered listing: present. Anything else,
   // including a name absent from it, goes to a lister.
-  if (place->reused && place->reused->Contains(place->name)) {
+  if (place.reused && place.reused->Contains(place.name)) {
     ++w.report.checked;
     return true;
   }
-  const size_t slot = place->key % kListers;
-  w.pending[slot].Add(row.id, row.start, row.filepath, place->key);
+  const size_t slot = place.key % kListers;
+  w.pending[slot].Add(row.id, row.start, row.filepath, place.key);
   if (w.pending[slot].size() >= kCheckChunk) {
     StartCheck(w, slot, disk_, opt_.probe_timeout);
     ArchiveEarly(w, row.last_id - row.id);
