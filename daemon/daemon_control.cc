@@ -216,6 +216,7 @@ DaemonStatus Daemon::Snapshot() const {
     s.watcher.watches = watcher_->watch_count();
     if (watcher_->degraded()) s.watcher.degraded = watcher_->degraded_reason();
   }
+  s.http_listen = http_where_;
   s.database_server = db_.Describe();
   s.database = database_;
   s.journal_error = journal_error_;

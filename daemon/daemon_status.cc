@@ -91,6 +91,7 @@ nlohmann::json StatusToJson(const DaemonStatus& s) {
             {"requested", s.watcher.requested},
             {"watches", s.watcher.watches},
             {"overflows", s.watcher.overflows}}},
+          {"http", {{"listen", s.http_listen}}},
           {"database",
            {{"server", s.database_server},
             {"connected", s.database.connected},

@@ -64,6 +64,7 @@ struct DaemonStatus {
     std::string degraded;  // why the watcher is degraded, "" when it is not
   } watcher;
 
+  std::string http_listen = "off";  // where the HTTP server listens (the port it got)
   std::string database_server;
   DatabaseState database;
   std::string journal_error;                 // the last failed commit, "" after one succeeds

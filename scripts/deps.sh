@@ -11,6 +11,7 @@ packages=(
   catch2
   mariadb-server mariadb-client sqlite3
   bindfs fuse3
+  libmicrohttpd-dev libgnutls28-dev
 )
 
 missing=()
