@@ -11,7 +11,8 @@
 using namespace recsync;
 using namespace recsync::testing;
 
-TEST_CASE_METHOD(SweepFixture, "a sweep's progress moves forward and ends at its report's figures") {
+TEST_CASE_METHOD(SweepFixture,
+                 "a sweep's progress moves forward and ends at its report's figures") {
   constexpr int kRows = 10000;
   // The missing files are the last rows': they are found only once the rows
   // have all streamed, so nothing is archived before the archive phase.
