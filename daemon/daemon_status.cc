@@ -55,6 +55,16 @@ nlohmann::json LastSweepJson(const std::optional<SweepOutcome>& last) {
           {"incomplete", r.incomplete()}};
 }
 
+nlohmann::json CurrentSweepJson(const std::optional<RunningSweep>& current) {
+  if (!current) return nullptr;
+  return {{"id", current->id},
+          {"trigger", std::string(ToText(current->trigger))},
+          {"dry_run", current->dry_run},
+          {"cancelling", current->cancelling},
+          {"phase", std::string(ToText(current->progress.phase))},
+          {"progress", SweepProgressToJson(current->progress)}};
+}
+
 }  // namespace
 
 std::vector<std::string> DegradedLines(const DaemonStatus& s) {
@@ -107,7 +117,8 @@ nlohmann::json StatusToJson(const DaemonStatus& s) {
            {{"running", s.sweep.running},
             {"running_trigger", s.sweep.running_trigger},
             {"queued", s.sweep.queued},
-            {"last", LastSweepJson(s.sweep.last)}}},
+            {"last", LastSweepJson(s.sweep.last)},
+            {"current", CurrentSweepJson(s.sweep.current)}}},
           {"degraded", DegradedLines(s)}};
 }
 

@@ -47,6 +47,7 @@ struct SweepStatus {
   std::optional<SweepOutcome> last;  // its archived_rows not kept
   // Roots whose last sweep a guard refused: root -> the line status shows.
   std::map<std::string, std::string> refused;
+  std::optional<RunningSweep> current;  // the running sweep's id and progress
 };
 
 struct DaemonStatus {

@@ -173,7 +173,7 @@ struct SweepRecord {
   std::string trigger;  // startup | periodic | manual | overflow | pressure | online
   int64_t started_ms = 0;
   int64_t finished_ms = 0;  // 0 while running
-  std::string outcome;      // running | done | partial | error
+  std::string outcome;      // running | done | partial | error | cancelled (by an operator)
   bool dry_run = false;
   int64_t checked = 0;
   int64_t missing = 0;
