@@ -11,6 +11,8 @@ packages=(
   catch2
   mariadb-server mariadb-client sqlite3
   bindfs fuse3
+  # for promtool: the tests run `promtool check metrics` on what /metrics answers
+  prometheus
 )
 
 missing=()
