@@ -107,6 +107,7 @@ nlohmann::json StatusToJson(const DaemonStatus& s) {
             {"running_trigger", s.sweep.running_trigger},
             {"queued", s.sweep.queued},
             {"last", LastSweepJson(s.sweep.last)}}},
+          {"counters", CountersToJson(s.counters)},
           {"degraded", DegradedLines(s)}};
 }
 
