@@ -224,6 +224,9 @@ Status Daemon::StartWorkers(std::vector<std::unique_ptr<Journal>> connections) {
   sc.on_swept = [this] {
     if (reconciler_) reconciler_->Notify(0);
   };
+  sc.on_outcome = [this](SweepTrigger trigger, const SweepOutcome& outcome) {
+    counters_.CountSweep(trigger, outcome);
+  };
   auto sweeps = SweepScheduler::Start(
       env, std::make_unique<Connections>(std::move(connections[1]), db_), settings_,
       std::move(sc));

@@ -184,6 +184,7 @@ class Daemon {
 
   // What status shows that no part keeps.
   EventCounts events_;
+  DaemonCounters counters_;
   DatabaseState database_;
   std::string journal_error_;
   int64_t overflows_ = 0;

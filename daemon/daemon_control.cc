@@ -225,6 +225,8 @@ DaemonStatus Daemon::Snapshot() const {
   s.roots_loaded = monitor_ && monitor_->configured();
   if (monitor_) s.roots = monitor_->Views();
   if (sweeps_) s.sweep = sweeps_->status();
+  s.counters = counters_;
+  if (journal_guard_) s.journal_bytes = journal_guard_->journal_bytes();
   return s;
 }
 

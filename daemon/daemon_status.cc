@@ -119,6 +119,7 @@ nlohmann::json StatusToJson(const DaemonStatus& s) {
             {"queued", s.sweep.queued},
             {"last", LastSweepJson(s.sweep.last)},
             {"current", CurrentSweepJson(s.sweep.current)}}},
+          {"counters", CountersToJson(s.counters)},
           {"degraded", DegradedLines(s)}};
 }
 

@@ -216,6 +216,7 @@ void SweepScheduler::OnBegun(int64_t sweep_id) {
 
 void SweepScheduler::OnDone(const SweepOutcome& outcome) {
   queue_.Finished();
+  if (callbacks_.on_outcome) callbacks_.on_outcome(running_trigger_, outcome);
   auto waiters = std::move(running_waiters_);
   running_waiters_.clear();
   for (auto& w : waiters) w(outcome);

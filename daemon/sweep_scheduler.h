@@ -65,6 +65,9 @@ class SweepScheduler {
     std::function<void(std::map<std::string, RootRecord>)> on_records;
     // A sweep that changed the catalog finished (it may have settled events).
     std::function<void()> on_swept;
+    // Every sweep that ends, with the trigger it ran for (the daemon's
+    // counters, daemon_counters.h).
+    std::function<void(SweepTrigger, const SweepOutcome&)> on_outcome;
   };
 
   // Starts the sweep worker with `connections`; kUnavailable when its thread

@@ -12,6 +12,8 @@ packages=(
   mariadb-server mariadb-client sqlite3
   bindfs fuse3
   libmicrohttpd-dev libgnutls28-dev
+  # for promtool: the tests run `promtool check metrics` on what /metrics answers
+  prometheus
 )
 
 missing=()
