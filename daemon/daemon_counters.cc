@@ -43,6 +43,7 @@ std::string_view ToText(RefusalReason reason) {
 
 SweepResult SweepResultOf(const SweepOutcome& outcome) {
   if (!outcome.status.ok()) return SweepResult::kFailed;
+  if (outcome.report.cancelled) return SweepResult::kCancelled;
   if (outcome.report.dry_run) return SweepResult::kPreview;
   return outcome.report.incomplete() ? SweepResult::kPartial : SweepResult::kDone;
 }
@@ -78,6 +79,10 @@ void DaemonCounters::CountRound(const ApplyStats& stats) {
 void DaemonCounters::CountSweep(SweepTrigger trigger, const SweepOutcome& outcome) {
   const SweepResult result = SweepResultOf(outcome);
   ++sweeps[{trigger, result}];
+  // What a cancelled sweep archived stays archived.
+  if (result == SweepResult::kCancelled && !outcome.report.dry_run) {
+    rows_archived_by_sweeps += outcome.report.archived();
+  }
   if (result == SweepResult::kFailed || result == SweepResult::kCancelled) return;
   const SweepReport& r = outcome.report;
   sweep_duration_s.Observe(static_cast<double>(r.duration_ms) / 1000.0);

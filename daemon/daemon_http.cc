@@ -5,6 +5,7 @@
 #include "daemon/daemon.h"
 #include "http/credentials.h"
 #include "http/listen_address.h"
+#include "metrics/daemon_metrics.h"
 
 namespace recsync {
 
@@ -48,9 +49,8 @@ Status Daemon::StartHttp() {
   parts.start_sweep = [this](const SweepAsk& ask, std::function<void(Result<int64_t>)> started) {
     StartHttpSweep(ask, std::move(started));
   };
-  parts.cancel_sweep = [](int64_t) {
-    return Status(Code::kNotFound, "cancelling is not available yet");
-  };
+  parts.cancel_sweep = [this](int64_t id) { return sweeps_->Cancel(id); };
+  parts.metrics = [](const DaemonStatus& s) { return MetricsText(s); };
   http_api_ = std::make_unique<HttpApi>(std::move(parts), mailbox_->ref());
   http_front_ = std::make_unique<HttpFront>(*http_api_, clock_, FrontOptions());
   auto server = HttpServer::Start(&loop_, std::move(*listener), HttpServerOptions{},
@@ -71,10 +71,22 @@ void Daemon::StartHttpSweep(const SweepAsk& ask, std::function<void(Result<int64
     if (!matched.ok()) return started(matched.status());
     roots = SpellingsOf(*matched);
   }
-  sweeps_->Request(SweepRequest::Manual(ask.spec, std::move(roots), [started](const SweepOutcome& o) {
-    if (!o.status.ok()) return started(o.status);
-    started(o.report.sweep_id);
-  }));
+  // The client hears once the sweep has its journal id (or, when it failed
+  // before it had one, the error); the outcome is read back by id.
+  auto answered = std::make_shared<bool>(false);
+  sweeps_->Request(SweepRequest::Manual(
+      ask.spec, std::move(roots),
+      [started, answered](const SweepOutcome& o) {
+        if (*answered) return;
+        *answered = true;
+        if (!o.status.ok()) return started(o.status);
+        started(o.report.sweep_id);
+      },
+      [started, answered](int64_t id) {
+        if (*answered) return;
+        *answered = true;
+        started(id);
+      }));
 }
 
 }  // namespace recsync

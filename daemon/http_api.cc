@@ -6,6 +6,7 @@
 
 #include "http/credentials.h"
 #include "journal/journal_json.h"
+#include "reconcile/sweep_progress.h"
 #include "reconcile/sweep_report.h"
 
 namespace recsync {
@@ -139,7 +140,7 @@ void HttpApi::StartSweep(const nlohmann::json& body, Answer answer) {
   auto ask = ParseSweepRequest(request);
   if (!ask.ok()) return answer(HttpResponse::Error(400, "bad sweep request", ask.status().message()));
   const DaemonStatus s = parts_.snapshot();
-  if (auto running = RunningSweep(s)) {
+  if (auto running = CurrentSweep(s)) {
     json out = *running;
     out["error"] = "a sweep is running";
     out["detail"] = "sweep " + std::to_string(running->value("id", 0)) +
@@ -155,13 +156,17 @@ void HttpApi::StartSweep(const nlohmann::json& body, Answer answer) {
   });
 }
 
-std::optional<nlohmann::json> HttpApi::RunningSweep(const DaemonStatus& s) const {
-  if (!s.sweep.running) return std::nullopt;
-  return json{{"id", 0},
-              {"trigger", s.sweep.running_trigger},
+std::optional<nlohmann::json> HttpApi::CurrentSweep(const DaemonStatus& s) const {
+  if (!s.sweep.current) return std::nullopt;
+  const RunningSweep& r = *s.sweep.current;
+  return json{{"id", r.id},
+              {"trigger", std::string(ToText(r.trigger))},
               {"state", "running"},
-              {"phase", "checking"},
-              {"progress", json::object()}};
+              {"dry_run", r.dry_run},
+              {"cancelling", r.cancelling},
+              {"phase", std::string(ToText(r.progress.phase))},
+              {"progress", SweepProgressToJson(r.progress)},
+              {"report", nullptr}};
 }
 
 void HttpApi::CancelSweep(int64_t id, Answer answer) {

@@ -70,7 +70,7 @@ class HttpApi : public HttpBackend {
   // Runs `read` on the worker's journal; its JSON (or error) answers.
   void OnJournal(std::function<HttpResponse(Journal&)> read, Answer answer);
   // The running sweep as GET /sweeps/{id} shows it, when one runs.
-  std::optional<nlohmann::json> RunningSweep(const DaemonStatus& s) const;
+  std::optional<nlohmann::json> CurrentSweep(const DaemonStatus& s) const;
   void Publish();
 
   Parts parts_;

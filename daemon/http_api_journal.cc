@@ -104,7 +104,7 @@ void HttpApi::ListSweeps(const Query& query, Answer answer) {
 }
 
 void HttpApi::GetSweep(int64_t id, Answer answer) {
-  if (auto running = RunningSweep(parts_.snapshot()); running && running->value("id", 0) == id) {
+  if (auto running = CurrentSweep(parts_.snapshot()); running && running->value("id", 0) == id) {
     return answer(HttpResponse::Json(200, *running));
   }
   OnJournal(
@@ -248,7 +248,7 @@ void HttpApi::RetryEvents(const nlohmann::json& body, Answer answer) {
 void HttpApi::Subscribe(std::shared_ptr<HttpStream> stream) {
   const DaemonStatus s = parts_.snapshot();
   stream->Send(SseEvent("status", StatusToJson(s)));
-  if (auto running = RunningSweep(s)) stream->Send(SseEvent("sweep", *running));
+  if (auto running = CurrentSweep(s)) stream->Send(SseEvent("sweep", *running));
   streams_.push_back(std::move(stream));
   if (streams_.size() == 1) stream_timer_.Start(500, 500);
 }
@@ -270,7 +270,7 @@ void HttpApi::Publish() {
     last_status_ = text;
     out += SseEvent("status", StatusToJson(s));
   }
-  const auto running = RunningSweep(s);
+  const auto running = CurrentSweep(s);
   const std::string sweep = running ? DumpJson(*running) : "";
   if (sweep != last_sweep_) {
     if (running) out += SseEvent("sweep", *running);

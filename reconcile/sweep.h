@@ -110,6 +110,7 @@ struct RootReport {
   int64_t folders_listed = 0;  // directory listings taken
   int64_t folders_reused = 0;  // remembered listings reused (listing_cache.h)
   int64_t archived = 0;
+  int64_t would_archive = 0;  // dry run: rows that would have been archived
   // Of archived: while the rows still streamed, the guards being already
   // unable to refuse the root (sweep_run.h).
   int64_t archived_early = 0;

@@ -114,6 +114,7 @@ void SweepRun::Archive(RootWork& w, bool wait) {
     if (opt_.dry_run) {
       for (const auto& row : *gone) rep_.List(row.id, row.filepath);
       rep_.would_archive += static_cast<int64_t>(gone->size());
+      w.report.would_archive += static_cast<int64_t>(gone->size());
       Publish(progress_.phase);
       continue;
     }

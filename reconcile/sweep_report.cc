@@ -73,6 +73,7 @@ nlohmann::json SweepReportToJson(const SweepReport& rep) {
                      {"folders_listed", r.folders_listed},
                      {"folders_reused", r.folders_reused},
                      {"archived", r.archived},
+                     {"would_archive", r.would_archive},
                      {"archived_early", r.archived_early},
                      {"refused", r.refused},
                      {"refused_reason", r.refused_reason}});
@@ -99,6 +100,7 @@ nlohmann::json SweepReportToJson(const SweepReport& rep) {
           {"cancelled", rep.cancelled},
           {"duration_ms", rep.duration_ms},
           {rep.dry_run ? "would_archive" : "archived_rows", rows},
+          {"would_archive_count", rep.would_archive},
           {"rows_not_listed", rep.rows_not_listed}};
 }
 

@@ -51,7 +51,9 @@ TEST_CASE("a sweep over the API previews by default, then archives, and the audi
   const json preview = AwaitSweep(h, StartSweep(h, "{}"));
   CHECK(preview["state"] == "done");
   CHECK(preview["dry_run"] == true);
-  CHECK(preview["report"]["would_archive"] == 3);
+  CHECK(preview["report"]["would_archive_count"] == 3);
+  CHECK(preview["report"]["would_archive"].size() == 3);
+  CHECK(preview["report"]["roots"][0]["would_archive"] == 3);
   CHECK(h.d.db->QueryInt("SELECT COUNT(*) FROM Media WHERE archive = 0") == 10);
 
   const int64_t real_id = StartSweep(h, R"({"dry_run": false})");
