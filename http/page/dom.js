@@ -1,6 +1,6 @@
 // Building DOM from data without ever parsing it as markup: everything the
 // server sends (paths above all: a file name may hold any byte but / and NUL)
-// becomes text nodes or attribute values, never innerHTML.
+// becomes text nodes or attribute values, never parsed as markup.
 
 // h('p', {class: 'muted', onclick: fn, 'aria-label': '...'}, 'text', child, [more])
 export function h(tag, props, ...children) {
