@@ -68,6 +68,7 @@ async function signIn(page, username, password) {
 async function signInSteps(page) {
   await page.goto(url);
   await page.getByRole('heading', { name: 'Sign in' }).waitFor(WAIT);
+  check(!(await page.getByRole('button', { name: 'Sign out' }).isVisible()), 'Sign out shows before signing in');
   await screenshot(page, 'sign-in');
 
   await signIn(page, 'Admin', 'not-the-password');
@@ -80,7 +81,8 @@ async function signInSteps(page) {
   await page.getByLabel('Username').fill('Admin');
   await page.getByLabel('Password').fill('bluecherry');
   await page.getByLabel('Password').press('Enter');
-  await page.getByRole('button', { name: 'Sign out' }).waitFor(WAIT);
+  await page.getByText('Signed in as Admin').waitFor(WAIT);
+  check(!(await page.getByRole('heading', { name: 'Sign in' }).isVisible()), 'the sign-in form stayed');
 }
 
 function rootCard(page) {
@@ -152,6 +154,7 @@ async function auditSteps(page, sweepId) {
 async function signOutSteps(page) {
   await page.getByRole('button', { name: 'Sign out' }).click();
   await page.getByRole('heading', { name: 'Sign in' }).waitFor(WAIT);
+  check(!(await page.getByRole('button', { name: 'Sign out' }).isVisible()), 'Sign out stayed after signing out');
   check(await rootCard(page).count() === 0, 'the root card stayed on the page after signing out');
   const status = await page.evaluate(async () => (await fetch('api/v1/status')).status);
   check(status === 401, `after signing out, api/v1/status answered ${status}`);
