@@ -110,7 +110,8 @@ int main(int argc, char** argv) {
     return RunChild(argv_, out, work + "/cli.err");
   };
 
-  std::vector<std::string> run_argv = {recsync, "run", "--storage", layout.root};
+  std::vector<std::string> run_argv = {recsync, "run", "--storage", layout.root,
+                                       "--http-listen", "off"};
   if (const std::string watcher = args.Get("watcher", ""); !watcher.empty()) {
     run_argv.insert(run_argv.end(), {"--watcher", watcher});
   }

@@ -156,6 +156,26 @@ Result<std::vector<std::string>> Catalog::StorageRoots() {
   return roots;
 }
 
+Result<std::optional<UserAccount>> Catalog::FindUser(const std::string& username) {
+  std::optional<UserAccount> found;
+  RECSYNC_RETURN_IF_ERROR(WithRetry("reading Users", [&]() -> Status {
+    Session session(mysql_, config_, "reading Users");
+    auto rows = session.Query(
+        "SELECT username, password, salt, IFNULL(access_setup, 0) FROM Users"
+        " WHERE username = ? LIMIT 1",
+        {Param::Bytes(username)},
+        {ColumnType::kBytes, ColumnType::kBytes, ColumnType::kBytes, ColumnType::kInt});
+    if (!rows.ok()) return rows.status();
+    found.reset();
+    if (!rows->empty()) {
+      const auto& r = rows->front();
+      found = UserAccount{r[0].bytes, r[1].bytes, r[2].bytes, r[3].i == 1};
+    }
+    return Status::Ok();
+  }));
+  return found;
+}
+
 Result<bool> Catalog::HasFilepathIndex() {
   bool found = false;
   RECSYNC_RETURN_IF_ERROR(WithRetry("reading Media's indexes", [&]() -> Status {

@@ -94,6 +94,14 @@ struct StorageInfo {
   int64_t min_thresh = 0;  // ... and stops below this one
 };
 
+// One account of Bluecherry's Users table, as sign-in needs it.
+struct UserAccount {
+  std::string username;
+  std::string password;  // md5(password + salt) in hex, Bluecherry's scheme
+  std::string salt;
+  bool admin = false;    // access_setup = 1
+};
+
 // Called inside ArchiveRows/RepathRows before COMMIT with the ids the
 // transaction changes; a non-OK Status rolls it back and is returned. The
 // journal writes its intents here (see Journal::RecordIntent), so no COMMIT
@@ -136,6 +144,8 @@ class Catalog {
   Result<std::vector<StorageInfo>> StorageInfos();
   // Storage.path values ordered by priority (StorageInfos' paths).
   Result<std::vector<std::string>> StorageRoots();
+  // The Users row named `username`, byte for byte; nullopt when none is.
+  Result<std::optional<UserAccount>> FindUser(const std::string& username);
 
   // Whether Media has an index whose first column is filepath (Bluecherry
   // 3.1.14+); recsync works either way but chooses strategies by it.

@@ -61,7 +61,17 @@ void PrintStatus(const nlohmann::json& s, std::ostream& out) {
   PrintRoots(s["roots"], out);
   const auto& sw = s["sweep"];
   if (sw.value("running", false)) {
-    out << "sweep:    " << sw.value("running_trigger", "") << " sweep running\n";
+    out << "sweep:    " << sw.value("running_trigger", "") << " sweep running";
+    const auto cur = sw.value("current", nlohmann::json());
+    if (cur.is_object()) {
+      const auto p = cur.value("progress", nlohmann::json::object());
+      if (cur.value("id", 0) > 0) out << " (#" << cur.value("id", 0) << ")";
+      out << ": " << cur.value("phase", "") << ", " << p.value("rows_seen", 0);
+      if (p.value("rows_expected", 0) > 0) out << " of about " << p.value("rows_expected", 0);
+      out << " rows read, " << p.value("missing", 0) << " missing, " << p.value("archived", 0)
+          << " archived" << (cur.value("cancelling", false) ? "; cancelling" : "");
+    }
+    out << "\n";
   }
   const auto& last = sw["last"];
   if (last.is_object()) {

@@ -10,6 +10,7 @@
 
 #include "common/text.h"
 #include "journal/journal.h"
+#include "journal/journal_json.h"
 
 namespace recsync {
 
@@ -36,13 +37,6 @@ class TextTable {
 // One JSON line: never throws; invalid UTF-8 in paths becomes U+FFFD.
 void PrintJsonLine(std::ostream& out, const nlohmann::ordered_json& value);
 
-// Keys keep the order of the record's fields (ordered_json), for people
-// reading the lines too.
-nlohmann::ordered_json EventJson(const EventRecord& e);
-// `report` holds the parsed report_json (or the raw text if it is not JSON).
-nlohmann::ordered_json SweepJson(const SweepRecord& s);
-nlohmann::ordered_json ActionJson(const ActionRecord& a);
-nlohmann::ordered_json StatsJson(const JournalStats& s);
 
 // The human forms of the records that are not tables.
 void PrintEventDetail(std::ostream& out, const EventRecord& e);

@@ -98,6 +98,15 @@ Status ReadStringList(const std::string& file, const libconfig::Setting& s,
   return Status::Ok();
 }
 
+Status ReadBool(const std::string& file, const libconfig::Setting& s, bool& out) {
+  if (s.getType() == libconfig::Setting::TypeBoolean) {
+    out = static_cast<bool>(s);
+    return Status::Ok();
+  }
+  return ConfigError(file, std::string(s.getPath()) + " must be true or false, not " +
+                               TypeName(s.getType()));
+}
+
 // Every setting's rule (settings.h), for the file and the command line.
 Status Validate(const Settings& s, const std::string& origin) {
   const std::string broken = FirstBrokenRule(s);
@@ -117,6 +126,8 @@ Status ReadSetting(const std::string& file, const libconfig::Setting& value,
           return ReadStringList(file, value, out);
         } else if constexpr (std::is_same_v<T, int64_t>) {
           return ReadInt(file, value, out);
+        } else if constexpr (std::is_same_v<T, bool>) {
+          return ReadBool(file, value, out);
         } else {
           static_assert(std::is_same_v<T, double>, "a setting of a type the file cannot hold");
           return ReadNumber(file, value, out);

@@ -1,5 +1,7 @@
 #include "config/settings.h"
 
+#include "http/listen_address.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -114,6 +116,45 @@ const std::vector<SettingSpec> kSettings = {
      "The daemon's file-event backend: auto, inotify or fanotify",
      "the daemon's file-event backend: `inotify`, `auto` or `fanotify` (see `recsync run`)", "",
      [](const Settings& s) { return OneOf("watcher", s.watcher, {"auto", "inotify", "fanotify"}); }},
+    {"http_listen", &Settings::http_listen, AtReload::kNeedsRestart,
+     "Where the HTTP page and API listen: HOST:PORT, unix:/path or off",
+     "where the storage page, the JSON API and `/metrics` listen: `HOST:PORT`, `[::1]:PORT`, "
+     "`unix:/path` (for a reverse proxy) or `off` (see `docs/http.md`)",
+     "",
+     [](const Settings& s) -> std::string {
+       auto parsed = ParseListenAddress(s.http_listen);
+       return parsed.ok() ? "" : parsed.status().message();
+     }},
+    {"http_allow_remote", &Settings::http_allow_remote, AtReload::kNeedsRestart,
+     "Allow http_listen on a non-loopback address",
+     "`true` lets `http_listen` be an address other machines reach; by default only loopback "
+     "(and a unix socket) is accepted, and a reverse proxy serves the page with TLS",
+     "", NoRule},
+    {"http_allowed_hosts", &Settings::http_allowed_hosts, AtReload::kApplied,
+     "Host names the HTTP Host header may carry",
+     "host names a request's `Host` header may carry (DNS-rebinding guard); add the name your "
+     "proxy forwards",
+     "localhost, 127.0.0.1, ::1 and this machine's names",
+     [](const Settings& s) -> std::string {
+       for (const auto& h : s.http_allowed_hosts) {
+         // A name, an IPv4 address or an IPv6 address without brackets.
+         const bool ok = !h.empty() && h.find_first_not_of(
+             "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.:") == std::string::npos;
+         if (!ok) return "http_allowed_hosts: \"" + h + "\" is not a host name or address (no port, no scheme)";
+       }
+       return "";
+     }},
+    {"api_token_file", &Settings::api_token_file, AtReload::kApplied,
+     "The API token for scripts and Prometheus (recsync token new)",
+     "the token scripts and Prometheus send as `Authorization: Bearer <token>`; `recsync token "
+     "new` writes one (mode 0640); re-read on reload",
+     "", [](const Settings& s) { return AbsolutePath("api_token_file", s.api_token_file, false); }},
+    {"http_session_idle", &Settings::http_session_idle, AtReload::kApplied,
+     "Seconds a signed-in page session lasts unused",
+     "seconds a signed-in page session lasts unused; each request renews it", "",
+     [](const Settings& s) -> std::string {
+       return s.http_session_idle < 60 ? "http_session_idle must be >= 60 seconds" : "";
+     }},
 };
 
 }  // namespace

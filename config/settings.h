@@ -55,6 +55,14 @@ struct Settings {
   // delete-to-archive stalls once seen with fanotify were the benchmark's
   // disk writeback, with either backend (docs/performance.md, "Daemon").
   std::string watcher = "inotify";
+  // The HTTP server (docs/http.md): "off", "HOST:PORT" or "unix:/path".
+  std::string http_listen = "127.0.0.1:7320";
+  bool http_allow_remote = false;  // may http_listen be a non-loopback address?
+  // Host names the Host header may carry; empty: the loopback names and
+  // this machine's own names.
+  std::vector<std::string> http_allowed_hosts;
+  std::string api_token_file = "/etc/recsync/api-token";
+  int64_t http_session_idle = 1800;  // seconds a signed-in session lasts unused
 
   bool operator==(const Settings&) const = default;
 };
@@ -69,7 +77,7 @@ enum class AtReload {
 
 // The field a row describes; its type is the setting's type.
 using SettingField = std::variant<std::string Settings::*, std::vector<std::string> Settings::*,
-                                  int64_t Settings::*, double Settings::*>;
+                                  int64_t Settings::*, double Settings::*, bool Settings::*>;
 
 struct SettingSpec {
   std::string_view key;  // in recsync.conf (group `recsync`)

@@ -140,6 +140,7 @@ Status Daemon::Start() {
   if (!control.ok()) return control.status();
   control_ = std::move(*control);
   if (Status started = StartWorkers(std::move(connections)); !started.ok()) return started;
+  if (Status http = StartHttp(); !http.ok()) return http;
   StartMonitor();
 
   spdlog::info("recsync {} starting: journal {}, database {}, control socket {}", RECSYNC_VERSION,
@@ -223,6 +224,9 @@ Status Daemon::StartWorkers(std::vector<std::unique_ptr<Journal>> connections) {
   sc.on_swept = [this] {
     if (reconciler_) reconciler_->Notify(0);
   };
+  sc.on_outcome = [this](SweepTrigger trigger, const SweepOutcome& outcome) {
+    counters_.CountSweep(trigger, outcome);
+  };
   auto sweeps = SweepScheduler::Start(
       env, std::make_unique<Connections>(std::move(connections[1]), db_), settings_,
       std::move(sc));
@@ -269,6 +273,7 @@ void Daemon::Stop() {
   cancel_ = true;
   if (watcher_) watcher_->Pause();
   control_.reset();
+  http_.reset();  // parked requests answer 503
   status_watch_.reset();
   // Commit what the kernel already told us, then let the workers finish the
   // step in flight (a sweep stops between batches).
@@ -281,6 +286,8 @@ void Daemon::Stop() {
   // Lanes stuck in a hung mount may report later: from now on their posts
   // are dropped, so the monitor can go.
   if (mailbox_) mailbox_->Close();
+  http_front_.reset();
+  http_api_.reset();
   sweeps_.reset();
   const bool arming = monitor_ && monitor_->arms_in_flight() > 0;
   monitor_.reset();
@@ -337,6 +344,7 @@ void Daemon::ApplySettings(const Result<Settings>& reloaded) {
   for (const auto& w : warnings) spdlog::warn("{}", w);
   spdlog::set_level(spdlog::level::from_str(settings_.log_level));
   sweeps_->Reconfigure(settings_);
+  if (http_front_) http_front_->Reconfigure(FrontOptions());
   LoadRoots("reload");
 }
 

@@ -44,6 +44,7 @@
 #include "daemon/connections.h"
 #include "daemon/daemon_status.h"
 #include "daemon/event_ingest.h"
+#include "daemon/http_api.h"
 #include "daemon/journal_guard.h"
 #include "daemon/loop_mailbox.h"
 #include "daemon/loop_timer.h"
@@ -55,6 +56,8 @@
 #include "daemon/sync_tracker.h"
 #include "reconcile/storage_lanes.h"
 #include "watcher/watcher.h"
+#include "http/http_front.h"
+#include "http/http_server.h"
 
 namespace recsync {
 
@@ -120,6 +123,11 @@ class Daemon {
 
   // Control socket and status (daemon_control.cc).
   void OnControl(const nlohmann::json& request, ControlServer::Reply reply);
+
+  // HTTP (daemon_http.cc): the page, the API and /metrics on http_listen.
+  Status StartHttp();
+  HttpFrontOptions FrontOptions() const;
+  void StartHttpSweep(const SweepAsk& ask, std::function<void(Result<int64_t>)> started);
   DaemonStatus Snapshot() const;
   void StartSync(ControlServer::Reply reply);
   void StartClientSweep(const nlohmann::json& request, ControlServer::Reply reply);
@@ -146,6 +154,10 @@ class Daemon {
   // journal connection (journal_guard.h).
   std::unique_ptr<JournalGuard> journal_guard_;
   std::unique_ptr<ControlServer> control_;
+  std::unique_ptr<HttpApi> http_api_;
+  std::unique_ptr<HttpFront> http_front_;
+  std::unique_ptr<HttpServer> http_;
+  std::string http_where_ = "off";
   std::unique_ptr<StatusWatch> status_watch_;
   std::shared_ptr<StorageLanes> lanes_;  // one thread per root for calls that may hang
   std::unique_ptr<RootMonitor> monitor_;
@@ -172,6 +184,7 @@ class Daemon {
 
   // What status shows that no part keeps.
   EventCounts events_;
+  DaemonCounters counters_;
   DatabaseState database_;
   std::string journal_error_;
   int64_t overflows_ = 0;

@@ -216,6 +216,7 @@ DaemonStatus Daemon::Snapshot() const {
     s.watcher.watches = watcher_->watch_count();
     if (watcher_->degraded()) s.watcher.degraded = watcher_->degraded_reason();
   }
+  s.http_listen = http_where_;
   s.database_server = db_.Describe();
   s.database = database_;
   s.journal_error = journal_error_;
@@ -224,6 +225,8 @@ DaemonStatus Daemon::Snapshot() const {
   s.roots_loaded = monitor_ && monitor_->configured();
   if (monitor_) s.roots = monitor_->Views();
   if (sweeps_) s.sweep = sweeps_->status();
+  s.counters = counters_;
+  if (journal_guard_) s.journal_bytes = journal_guard_->journal_bytes();
   return s;
 }
 

@@ -110,6 +110,7 @@ bool Daemon::StartReconciler() {
       events_.failed = report.failed;
       events_.retry_error = report.retry_error;
       events_.rows_archived += report.last.archived;
+      counters_.CountRound(report.last);
       if (report.caught_up_seq >= 0) syncs_->CaughtUp(report.caught_up_seq);
     });
   };

@@ -55,6 +55,16 @@ nlohmann::json LastSweepJson(const std::optional<SweepOutcome>& last) {
           {"incomplete", r.incomplete()}};
 }
 
+nlohmann::json CurrentSweepJson(const std::optional<RunningSweep>& current) {
+  if (!current) return nullptr;
+  return {{"id", current->id},
+          {"trigger", std::string(ToText(current->trigger))},
+          {"dry_run", current->dry_run},
+          {"cancelling", current->cancelling},
+          {"phase", std::string(ToText(current->progress.phase))},
+          {"progress", SweepProgressToJson(current->progress)}};
+}
+
 }  // namespace
 
 std::vector<std::string> DegradedLines(const DaemonStatus& s) {
@@ -91,6 +101,7 @@ nlohmann::json StatusToJson(const DaemonStatus& s) {
             {"requested", s.watcher.requested},
             {"watches", s.watcher.watches},
             {"overflows", s.watcher.overflows}}},
+          {"http", {{"listen", s.http_listen}}},
           {"database",
            {{"server", s.database_server},
             {"connected", s.database.connected},
@@ -106,7 +117,9 @@ nlohmann::json StatusToJson(const DaemonStatus& s) {
            {{"running", s.sweep.running},
             {"running_trigger", s.sweep.running_trigger},
             {"queued", s.sweep.queued},
-            {"last", LastSweepJson(s.sweep.last)}}},
+            {"last", LastSweepJson(s.sweep.last)},
+            {"current", CurrentSweepJson(s.sweep.current)}}},
+          {"counters", CountersToJson(s.counters)},
           {"degraded", DegradedLines(s)}};
 }
 

@@ -6,7 +6,8 @@
 // the RootMonitor, the sweeps from the SweepScheduler, the event counters it
 // keeps itself) and the fronts turn it into text: StatusToJson() is the JSON
 // `status --json` prints, including the `degraded` lines derived here, so
-// every front says the same thing in the same words.
+// every front says the same thing in the same words;
+// metrics/daemon_metrics.h renders the same snapshot for Prometheus.
 //
 // Thread rules: a plain value; made on the loop thread, readable anywhere.
 #pragma once
@@ -19,6 +20,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "daemon/daemon_counters.h"
 #include "daemon/root_monitor.h"
 #include "daemon/sweep_queue.h"
 
@@ -47,6 +49,7 @@ struct SweepStatus {
   std::optional<SweepOutcome> last;  // its archived_rows not kept
   // Roots whose last sweep a guard refused: root -> the line status shows.
   std::map<std::string, std::string> refused;
+  std::optional<RunningSweep> current;  // the running sweep's id and progress
 };
 
 struct DaemonStatus {
@@ -64,6 +67,7 @@ struct DaemonStatus {
     std::string degraded;  // why the watcher is degraded, "" when it is not
   } watcher;
 
+  std::string http_listen = "off";  // where the HTTP server listens (the port it got)
   std::string database_server;
   DatabaseState database;
   std::string journal_error;                 // the last failed commit, "" after one succeeds
@@ -72,6 +76,8 @@ struct DaemonStatus {
   bool roots_loaded = false;
   std::vector<RootView> roots;
   SweepStatus sweep;
+  DaemonCounters counters;   // what the daemon did since it started
+  int64_t journal_bytes = -1;  // the journal and its -wal; -1 when not measured
 };
 
 // Everything that needs an operator's attention, one line each, naming the

@@ -1,8 +1,23 @@
 #include "daemon/journal_guard.h"
 
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 
 namespace recsync {
+namespace {
+
+// The journal and its -wal (SQLite's write-ahead log, which holds the
+// commits not yet checkpointed into the file); -1 when the journal itself
+// cannot be stat-ed. The -shm is a fixed-size index: not counted.
+int64_t JournalBytes(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return -1;
+  int64_t bytes = st.st_size;
+  if (::stat((path + "-wal").c_str(), &st) == 0) bytes += st.st_size;
+  return bytes;
+}
+
+}  // namespace
 
 JournalGuard::JournalGuard(uv_loop_t* loop, JournalLock lock, OnFatal on_fatal, Options options)
     : path_(lock.journal()),
@@ -55,6 +70,7 @@ std::vector<std::string> JournalGuard::degraded() const {
 }
 
 void JournalGuard::RunChecks() {
+  mailbox_.Post([this, bytes = JournalBytes(path_)] { journal_bytes_ = bytes; });
   std::unique_lock<std::mutex> lock(mu_);
   while (!stopping_) {
     wake_.wait_for(lock, options_.check_every, [&] { return stopping_ || check_now_; });
@@ -62,8 +78,12 @@ void JournalGuard::RunChecks() {
     check_now_ = false;
     lock.unlock();
     JournalLock::Check check = lock_.Verify();
+    const int64_t bytes = JournalBytes(path_);
     // Logged here, in order with the repair itself.
-      mailbox_.Post([this, check] { OnChecked(check); });
+    mailbox_.Post([this, check, bytes] {
+      journal_bytes_ = bytes;
+      OnChecked(check);
+    });
     lock.lock();
   }
 }

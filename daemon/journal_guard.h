@@ -9,6 +9,9 @@
 //   its -shm deleted or replaced is fatal (commits to an unlinked file would
 //   be lost); a lock file deleted or replaced is made again and locked
 //   (a warning), and one that cannot be is a degraded reason until it can.
+// - Size: when its thread starts and with every check, the guard measures
+//   the journal and its -wal (journal_bytes(), for the metrics), so no
+//   stat of the journal ever runs on the loop.
 // - Fatal: logged once, shown by degraded() at once, and `on_fatal` runs on
 //   the loop fatal_grace later -- long enough for a status request waiting
 //   on a change to be told why. The daemon then stops with exit code 1 and
@@ -28,6 +31,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -60,6 +64,9 @@ class JournalGuard {
   void CheckNow();
   // Why the daemon is degraded on account of its journal.
   std::vector<std::string> degraded() const;
+  // The journal file and its -wal in bytes, as last measured; -1 before the
+  // first measure, or when the journal cannot be stat-ed.
+  int64_t journal_bytes() const { return journal_bytes_; }
 
  private:
   void RunChecks();                              // the guard's thread
@@ -78,6 +85,7 @@ class JournalGuard {
   // Loop thread.
   std::optional<Status> fatal_;
   std::string lock_problem_;
+  int64_t journal_bytes_ = -1;
 
   // Shared with the guard's thread.
   std::mutex mu_;

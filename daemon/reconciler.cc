@@ -22,7 +22,12 @@ void AddCounts(ApplyStats& sum, const ApplyStats& pass) {
   sum.retried += pass.retried;
   sum.held += pass.held;
   sum.archived += pass.archived;
+  sum.repathed += pass.repathed;
   sum.restored += pass.restored;
+  for (const auto& [key, n] : pass.settled) sum.settled[key] += n;
+  sum.delete_to_archive_ms.insert(sum.delete_to_archive_ms.end(),
+                                  pass.delete_to_archive_ms.begin(),
+                                  pass.delete_to_archive_ms.end());
 }
 }  // namespace
 

@@ -57,13 +57,14 @@ int Rank(RootState state) {
 struct RootMonitor::Spelling {
   std::string path;       // normalized
   int64_t max_thresh = 0;
+  int64_t min_thresh = 0;
   std::string real_path;  // the canonical path it last resolved to (sticky)
   bool in_flight = false;
   bool timed_out = false;  // the probe in flight was judged unresponsive
   uint64_t round = 0;
   SteadyClock::time_point deadline{};
   std::optional<RootStatus> status;  // the latest judgement
-  double used = -1;
+  SpaceUsage space;
 };
 
 struct RootMonitor::ProbeResult {
@@ -71,7 +72,7 @@ struct RootMonitor::ProbeResult {
   Status tables_error;
   MountTables tables;
   SpellingProbe probe;
-  double used = -1;
+  SpaceUsage space;
 };
 
 RootMonitor::RootMonitor(uv_loop_t* loop, LoopMailbox::Ref mailbox,
@@ -136,6 +137,7 @@ void RootMonitor::Configure(std::vector<ConfiguredRoot> roots,
       next.back()->path = path;
     }
     next.back()->max_thresh = r.max_thresh;
+    next.back()->min_thresh = r.min_thresh;
   }
   spellings_ = std::move(next);
   if (!configured_) StartMountWatch();
@@ -172,8 +174,8 @@ void RootMonitor::Probe(Spelling& s, bool measure) {
         else r.tables_error = tables.status();
         r.probe = RootAssessor::ProbeHere(*disk, path, known);
         if (measure && r.probe.probe->err == 0) {
-          auto used = UsedPercent(r.probe.identity);
-          if (used.ok()) r.used = *used;
+          auto space = MeasureSpace(r.probe.identity);
+          if (space.ok()) r.space = *space;
         }
         mailbox.Post([this, path, round, r = std::move(r)]() mutable {
           OnProbed(path, round, std::move(r));
@@ -206,9 +208,9 @@ void RootMonitor::OnProbed(const std::string& path, uint64_t round, ProbeResult 
     auto judged = RootAssessor::Judge(r.probe, r.tables, RecordsIn(records_));
     if (judged.ok()) s.status = std::move(*judged);  // records in memory: always
   }
-  if (r.used >= 0) s.used = r.used;
+  if (r.space.used_percent >= 0) s.space = r.space;
   Regroup();
-  if (r.used >= 0) {
+  if (r.space.used_percent >= 0) {
     auto view = roots_.find(s.real_path.empty() ? path : s.real_path);
     if (view != roots_.end()) CheckPressure(view->second);
   }
@@ -252,12 +254,12 @@ void RootMonitor::Regroup() {
     if (v.id.empty() || Rank(status.state) > Rank(v.status.state)) {
       const bool first = v.id.empty();
       v.status = std::move(status);
-      if (first) v.max_thresh = s->max_thresh;
+      if (first) v.max_thresh = s->max_thresh, v.min_thresh = s->min_thresh;
     }
     v.id = id;
     v.status.path = id;
     v.spellings.push_back(s->path);
-    if (s->used >= 0) v.used_percent = s->used;
+    if (s->space.used_percent >= 0) v.space = s->space, v.used_percent = s->space.used_percent;
   }
   for (auto& [id, old] : roots_) {
     if (next.count(id)) continue;
@@ -270,7 +272,7 @@ void RootMonitor::Regroup() {
       v.arming = old->second.arming;
       v.arm_error = old->second.arm_error;
       v.last_pressure_sweep_ms = old->second.last_pressure_sweep_ms;
-      if (v.used_percent < 0) v.used_percent = old->second.used_percent;
+      if (v.used_percent < 0) v.space = old->second.space, v.used_percent = old->second.used_percent;
       if (old->second.online() && !v.online()) {
         spdlog::warn("storage {} went offline: {}; its events are held until it is back",
                      PrintableText(id), v.status.reason);

@@ -47,6 +47,7 @@
 
 #include "common/clock.h"
 #include "daemon/loop_mailbox.h"
+#include "daemon/storage_probe.h"
 #include "fs/disk.h"
 #include "reconcile/storage_lanes.h"
 #include "reconcile/storage_root.h"
@@ -55,10 +56,11 @@
 
 namespace recsync {
 
-// One configured spelling of a root and its Storage.max_thresh (0: unknown).
+// One configured spelling of a root and its Storage thresholds (0: unknown).
 struct ConfiguredRoot {
   std::string spelling;
   int64_t max_thresh = 0;
+  int64_t min_thresh = 0;
 };
 
 // What the daemon knows of one root.
@@ -70,7 +72,9 @@ struct RootView {
   bool arming = false;                 // Watcher::AddRoot under way
   std::string arm_error;               // why arming failed, if it did
   int64_t max_thresh = 0;
+  int64_t min_thresh = 0;
   double used_percent = -1;            // the last statvfs, -1 when not measured
+  SpaceUsage space;                    // the same statvfs, in bytes
   int64_t last_pressure_sweep_ms = 0;
 
   bool online() const { return status.state != RootState::kOffline; }

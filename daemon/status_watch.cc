@@ -6,9 +6,21 @@ namespace recsync {
 
 namespace {
 
-// The status as compared: without uptime_s, which changes by itself.
+// The status as compared: without uptime_s, which changes by itself, nor the
+// running sweep's phase and progress, which its thread moves on while the
+// loop sleeps: a waiter hears that a sweep started, is being cancelled or
+// ended, not of each step (the HTTP stream sends those).
 nlohmann::json Comparable(nlohmann::json status) {
-  if (status.is_object()) status.erase("uptime_s");
+  if (!status.is_object()) return status;
+  status.erase("uptime_s");
+  auto sweep = status.find("sweep");
+  if (sweep != status.end() && sweep->is_object()) {
+    auto current = sweep->find("current");
+    if (current != sweep->end() && current->is_object()) {
+      current->erase("phase");
+      current->erase("progress");
+    }
+  }
   return status;
 }
 

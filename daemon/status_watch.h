@@ -8,7 +8,9 @@
 // and the answer comes as soon as the status differs from that one, or after
 // N ms with the status as it is then. Sending the status seen, rather than
 // "wait for the next change", means a change between two requests is never
-// missed. `uptime_s` is not compared: it changes every second by itself.
+// missed. `uptime_s` is not compared: it changes every second by itself;
+// nor are the running sweep's `phase` and `progress`, which change without
+// the loop knowing (see StatusChanged).
 //
 // How: every change of the daemon's state happens in a callback of its loop,
 // so while requests wait, a check handle compares the status once per turn of
@@ -30,7 +32,8 @@
 
 namespace recsync {
 
-// Whether two status objects differ in anything but `uptime_s`.
+// Whether two status objects differ in anything but `uptime_s` and the
+// running sweep's `phase` and `progress` (sweep.current).
 bool StatusChanged(const nlohmann::json& seen, const nlohmann::json& now);
 
 class StatusWatch {

@@ -8,13 +8,17 @@
 
 namespace recsync {
 
-Result<double> UsedPercent(const std::string& root) {
+Result<SpaceUsage> MeasureSpace(const std::string& root) {
   struct statvfs vfs;
   if (::statvfs(root.c_str(), &vfs) != 0) return ErrnoStatus(errno, "statvfs " + root);
-  const double used = static_cast<double>(vfs.f_blocks - vfs.f_bfree);
-  const double total = used + static_cast<double>(vfs.f_bavail);
-  if (total <= 0) return 0.0;
-  return 100.0 * used / total;
+  SpaceUsage u;
+  const uint64_t block = vfs.f_frsize ? vfs.f_frsize : vfs.f_bsize;
+  u.bytes_used = static_cast<uint64_t>(vfs.f_blocks - vfs.f_bfree) * block;
+  u.bytes_free = static_cast<uint64_t>(vfs.f_bavail) * block;
+  u.bytes_total = u.bytes_used + u.bytes_free;
+  u.used_percent = u.bytes_total == 0 ? 0.0 : 100.0 * static_cast<double>(u.bytes_used) /
+                                                  static_cast<double>(u.bytes_total);
+  return u;
 }
 
 Status CreateCookie(const std::string& path) {

@@ -32,13 +32,16 @@ std::vector<ConfiguredRoot> RootsFrom(const std::vector<std::string>& storage,
                                       const std::vector<StorageInfo>& infos) {
   std::vector<ConfiguredRoot> roots;
   if (storage.empty()) {
-    for (const auto& info : infos) roots.push_back({info.path, info.max_thresh});
+    for (const auto& info : infos) roots.push_back({info.path, info.max_thresh, info.min_thresh});
     return roots;
   }
   for (const auto& p : storage) {
-    ConfiguredRoot r{p, 0};
+    ConfiguredRoot r{p, 0, 0};
     for (const auto& info : infos) {
-      if (NormalizeRoot(info.path) == NormalizeRoot(p)) r.max_thresh = info.max_thresh;
+      if (NormalizeRoot(info.path) == NormalizeRoot(p)) {
+        r.max_thresh = info.max_thresh;
+        r.min_thresh = info.min_thresh;
+      }
     }
     roots.push_back(std::move(r));
   }

@@ -50,12 +50,14 @@ SweepRequest SweepRequest::Internal(SweepTrigger trigger, std::vector<std::strin
   return r;
 }
 
-SweepRequest SweepRequest::Manual(SweepSpec spec, std::vector<std::string> roots, Waiter waiter) {
+SweepRequest SweepRequest::Manual(SweepSpec spec, std::vector<std::string> roots, Waiter waiter,
+                                  Started on_started) {
   SweepRequest r;
   r.trigger = SweepTrigger::kManual;
   r.spec = std::move(spec);
   r.roots = std::move(roots);
   if (waiter) r.waiters.push_back(std::move(waiter));
+  if (on_started) r.on_started.push_back(std::move(on_started));
   return r;
 }
 
@@ -64,6 +66,7 @@ void SweepQueue::Add(SweepRequest request) {
     if (!(queued.spec == request.spec)) continue;
     queued.roots = UniteRoots(queued.roots, request.roots);
     for (auto& w : request.waiters) queued.waiters.push_back(std::move(w));
+    for (auto& s : request.on_started) queued.on_started.push_back(std::move(s));
     return;
   }
   queue_.push_back(std::move(request));

@@ -1,6 +1,8 @@
 // SweepQueue: which sweep runs next. One sweep runs at a time; requests that
 // arrive meanwhile wait, and requests that ask for the same thing coalesce
 // into one follow-up, so a storm of overflows or clients costs one sweep.
+// A request merged into another keeps its callbacks: its waiters get the
+// outcome and its on_started the id of the one sweep that serves both.
 //
 // Two requests coalesce when their SweepSpecs are equal (dry_run, force,
 // relist and every per-sweep override: a client's --min-age 0 must not be
@@ -23,10 +25,20 @@
 
 namespace recsync {
 
-// How a sweep ended: its report, or the error that stopped it.
+// How a sweep ended: its report, or the error that stopped it. A sweep an
+// operator cancelled ended Ok, with report.cancelled.
 struct SweepOutcome {
   Status status;
   SweepReport report;
+};
+
+// The sweep running now, as the fronts show it (SweepScheduler::running()).
+struct RunningSweep {
+  int64_t id = 0;  // its journal id; 0 until it has one
+  SweepTrigger trigger = SweepTrigger::kManual;
+  bool dry_run = false;
+  bool cancelling = false;  // an operator asked to cancel it
+  SweepProgressSnapshot progress;
 };
 
 // What one sweep is asked to do beyond what the settings configure. Unset
@@ -51,20 +63,26 @@ std::string DescribeSweepSpec(const SweepSpec& spec);
 class SweepRequest {
  public:
   using Waiter = std::function<void(const SweepOutcome&)>;
+  // Called with the journal id of the sweep that serves the request, on the
+  // loop, once it has one: before its waiters, and never when the sweep
+  // failed before the journal gave it an id (then only the waiters hear).
+  using Started = std::function<void(int64_t sweep_id)>;
 
   // A sweep the daemon starts itself (startup, periodic, overflow, pressure,
   // online): of `roots` (empty: every root), as the settings configure it.
   static SweepRequest Internal(SweepTrigger trigger, std::vector<std::string> roots = {});
   // A client's sweep (`recsync sweep`, SweepTrigger::kManual) of `roots` (empty:
   // every root, else daemon roots as spelled in its list), `waiter` getting
-  // the outcome.
-  static SweepRequest Manual(SweepSpec spec, std::vector<std::string> roots, Waiter waiter);
+  // the outcome and `on_started` (if any) the sweep's id.
+  static SweepRequest Manual(SweepSpec spec, std::vector<std::string> roots, Waiter waiter,
+                             Started on_started = nullptr);
 
   SweepTrigger trigger = SweepTrigger::kManual;
   SweepSpec spec;
   std::vector<std::string> roots;  // empty: every root
   // Called with the outcome once the sweep that served the request ends.
   std::vector<Waiter> waiters;
+  std::vector<Started> on_started;
 
  private:
   SweepRequest() = default;

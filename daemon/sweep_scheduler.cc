@@ -118,7 +118,31 @@ SweepStatus SweepScheduler::status() const {
   s.queued = queue_.queued();
   s.last = last_;
   s.refused = refused_;
+  s.current = running();
   return s;
+}
+
+std::optional<RunningSweep> SweepScheduler::running() const {
+  if (!running_shared_) return std::nullopt;
+  RunningSweep r;
+  r.id = running_id_;
+  r.trigger = running_trigger_;
+  r.dry_run = running_dry_run_;
+  r.cancelling = running_shared_->cancel.load();
+  r.progress = running_shared_->progress.Snapshot();
+  return r;
+}
+
+Status SweepScheduler::Cancel(int64_t sweep_id) {
+  if (!running_shared_ || running_id_ == 0 || sweep_id != running_id_) {
+    return Status(Code::kNotFound, "no sweep " + std::to_string(sweep_id) +
+                                       " is running; recsync journal sweeps lists the others");
+  }
+  if (!running_shared_->cancel.exchange(true)) {
+    spdlog::info("sweep {}: an operator asked to cancel it; it stops before its next batch",
+                 sweep_id);
+  }
+  return Status::Ok();
 }
 
 SweepOptions SweepScheduler::OptionsFor(const SweepRequest& request) const {
@@ -151,11 +175,22 @@ void SweepScheduler::MaybeStart() {
   if (!next) return;
   running_waiters_ = std::move(next->waiters);
   running_trigger_ = next->trigger;
+  running_started_ = std::move(next->on_started);
+  running_id_ = 0;
+  running_dry_run_ = next->spec.dry_run;
+  auto shared = std::make_shared<Shared>();
+  running_shared_ = shared;
   // Fixed here, on the loop: a reload may change the settings meanwhile.
-  const SweepOptions options = OptionsFor(*next);
+  SweepOptions options = OptionsFor(*next);
+  options.progress = &shared->progress;
+  options.operator_cancel = &shared->cancel;
+  options.on_begun = [this, mailbox = env_.mailbox](int64_t id) {
+    mailbox.Post([this, id] { OnBegun(id); });
+  };
   const bool everything = next->roots.empty();
   spdlog::info("{} sweep starting{}", ToText(next->trigger), DescribeSweepSpec(next->spec));
-  worker_->Post([this, options, everything, mailbox = env_.mailbox, disk = env_.disk,
+  // `shared` lives as long as the task: the options point into it.
+  worker_->Post([this, options, everything, shared, mailbox = env_.mailbox, disk = env_.disk,
                  clock = env_.clock](Connections& c) {
     auto outcome = std::make_shared<SweepOutcome>(RunSweep(c, options, everything, disk, *clock));
     if (auto records = outcome->status.ok() ? RootRecords(c.journal()) : std::nullopt) {
@@ -164,21 +199,33 @@ void SweepScheduler::MaybeStart() {
         callbacks_.on_records(std::move(records));
       });
     }
-    mailbox.Post([this, outcome] { OnDone(*outcome); });
+    mailbox.Post([this, outcome] {
+      running_shared_.reset();
+      running_started_.clear();
+      OnDone(*outcome);
+    });
   });
+}
+
+void SweepScheduler::OnBegun(int64_t sweep_id) {
+  running_id_ = sweep_id;
+  auto started = std::move(running_started_);
+  running_started_.clear();
+  for (auto& s : started) s(sweep_id);
 }
 
 void SweepScheduler::OnDone(const SweepOutcome& outcome) {
   queue_.Finished();
+  if (callbacks_.on_outcome) callbacks_.on_outcome(running_trigger_, outcome);
   auto waiters = std::move(running_waiters_);
   running_waiters_.clear();
   for (auto& w : waiters) w(outcome);
   last_ = outcome;
   if (outcome.status.ok()) {
     const auto& r = outcome.report;
-    spdlog::info("{} sweep {} done in {} ms: {} checked, {} missing, {} unknown, {} archived",
-                 r.trigger, r.sweep_id, r.duration_ms, r.checked(), r.missing(), r.unknown(),
-                 r.archived());
+    spdlog::info("{} sweep {} {} in {} ms: {} checked, {} missing, {} unknown, {} archived",
+                 r.trigger, r.sweep_id, r.cancelled ? "cancelled" : "done", r.duration_ms,
+                 r.checked(), r.missing(), r.unknown(), r.archived());
     // A dry run's would-be list can be long; status needs only the figures.
     last_->report.archived_rows.clear();
     retry_ms_ = 0;
@@ -206,6 +253,7 @@ void SweepScheduler::RetryLater(SweepTrigger trigger) {
 }
 
 void SweepScheduler::NoteRefusals(const SweepReport& report) {
+  if (report.cancelled) return;  // its guards may not have judged every root
   for (const auto& root : report.roots) {
     if (root.state == RootState::kOffline) continue;  // not judged by this sweep
     if (!root.refused) {

@@ -13,6 +13,15 @@
 // refused. The sweep worker also prunes the journal every six hours (its
 // journal connection is the one that writes sweep records).
 //
+// The fronts (control socket, HTTP) start, watch and cancel sweeps here and
+// nowhere else: a request's on_started hears the sweep's journal id once it
+// has one; running() shows the running sweep and its progress (published by
+// the sweep itself, reconcile/sweep_progress.h); Cancel() asks it to stop
+// between batches, and it then ends as cancelled (an Ok outcome with
+// report.cancelled, recorded as "cancelled"): what it archived stays, and it
+// is not tried again. A cancelled sweep settles no events and clears no
+// refusal: it has not looked at everything.
+//
 // Thread rules: every method on the loop thread. Sweeps run on the worker
 // and report through the mailbox.
 #pragma once
@@ -56,6 +65,9 @@ class SweepScheduler {
     std::function<void(std::map<std::string, RootRecord>)> on_records;
     // A sweep that changed the catalog finished (it may have settled events).
     std::function<void()> on_swept;
+    // Every sweep that ends, with the trigger it ran for (the daemon's
+    // counters, daemon_counters.h).
+    std::function<void(SweepTrigger, const SweepOutcome&)> on_outcome;
   };
 
   // Starts the sweep worker with `connections`; kUnavailable when its thread
@@ -80,9 +92,19 @@ class SweepScheduler {
 
   SweepStatus status() const;
 
+  // The sweep running now, with its progress; nullopt when none runs.
+  std::optional<RunningSweep> running() const;
+  // Asks the running sweep `sweep_id` to stop before its next batch (see
+  // above); Ok once asked, again included. kNotFound when no sweep of that
+  // id runs: none runs, another does, or the running one has no id yet
+  // (running()->id is 0), or it is queued.
+  Status Cancel(int64_t sweep_id);
+
  private:
   SweepScheduler(Environment env, const Settings& settings, Callbacks callbacks);
   void MaybeStart();
+  // The running sweep got its journal id.
+  void OnBegun(int64_t sweep_id);
   SweepOptions OptionsFor(const SweepRequest& request) const;
   void OnDone(const SweepOutcome& outcome);
   void RetryLater(SweepTrigger trigger);
@@ -103,6 +125,15 @@ class SweepScheduler {
   SweepTrigger retry_trigger_ = SweepTrigger::kStartup;
   uint64_t retry_ms_ = 0;  // the last wait before retrying a failed sweep; 0: none failed
   std::optional<SweepOutcome> last_;
+  // Shared by the loop and the running sweep's thread, for its life.
+  struct Shared {
+    SweepProgress progress;
+    std::atomic<bool> cancel{false};  // an operator's (SweepOptions::operator_cancel)
+  };
+  std::shared_ptr<Shared> running_shared_;  // null when none runs
+  std::vector<SweepRequest::Started> running_started_;
+  int64_t running_id_ = 0;  // 0 until OnBegun
+  bool running_dry_run_ = false;
   std::map<std::string, std::string> refused_;
 
   LoopTimer periodic_timer_, retry_timer_, prune_timer_;

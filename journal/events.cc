@@ -242,6 +242,7 @@ Result<std::vector<EventRecord>> Journal::ListEvents(const EventFilter& filter) 
     if (filter.kind) sql += " AND kind = ?";
     if (filter.since_ms) sql += " AND time_ms >= ?";
     if (filter.path_glob) sql += " AND CAST(path AS TEXT) GLOB ?";
+    if (filter.before_seq) sql += " AND seq < ?";
     sql += " ORDER BY seq DESC LIMIT ?";
     SQLite::Statement st(*db_, sql);
     int i = 0;
@@ -249,6 +250,7 @@ Result<std::vector<EventRecord>> Journal::ListEvents(const EventFilter& filter) 
     if (filter.kind) BindValue(st, ++i, *filter.kind);
     if (filter.since_ms) st.bind(++i, static_cast<int64_t>(*filter.since_ms));
     if (filter.path_glob) st.bind(++i, *filter.path_glob);
+    if (filter.before_seq) st.bind(++i, static_cast<int64_t>(*filter.before_seq));
     st.bind(++i, SqlLimit(filter.limit));
     std::vector<EventRecord> out;
     while (st.executeStep()) out.push_back(ReadEvent(st));

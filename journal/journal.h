@@ -107,6 +107,7 @@ struct EventFilter {
   std::optional<EventKind> kind;
   std::optional<int64_t> since_ms;       // time_ms >= since_ms
   std::optional<std::string> path_glob;  // SQLite GLOB on the path
+  std::optional<int64_t> before_seq;     // seq < before_seq (paging)
   int64_t limit = 100;                   // newest first; <= 0 means no limit
 };
 
@@ -172,7 +173,7 @@ struct SweepRecord {
   std::string trigger;  // startup | periodic | manual | overflow | pressure | online
   int64_t started_ms = 0;
   int64_t finished_ms = 0;  // 0 while running
-  std::string outcome;      // running | done | partial | error
+  std::string outcome;      // running | done | partial | error | cancelled (by an operator)
   bool dry_run = false;
   int64_t checked = 0;
   int64_t missing = 0;
@@ -221,7 +222,15 @@ struct ActionFilter {
   // wants a day's event archives does not hold every sweep action meanwhile).
   std::optional<ActionKind> action;
   std::optional<Cause> cause;
-  int64_t limit = 0;  // <= 0 means no limit; oldest first
+  std::optional<int64_t> before_id;  // id < before_id (paging, newest first)
+  bool newest_first = false;
+  int64_t limit = 0;  // <= 0 means no limit; oldest first unless newest_first
+};
+
+// Rows archived on one local day ("2026-12-01").
+struct DayCount {
+  std::string day;
+  int64_t archived = 0;
 };
 
 // What recsync last saw of a storage root; the sweep compares against it to
@@ -367,6 +376,10 @@ class Journal {
   Status RecordActions(const std::vector<ActionRecord>& actions);
   // Confirmed actions only: what recsync did.
   Result<std::vector<ActionRecord>> ListActions(const ActionFilter& filter);
+  // Archive actions per local day since `since_ms`, oldest day first (days
+  // without any are absent). Finds the first action of the span by id (ids
+  // grow with time), so it reads only the span's rows.
+  Result<std::vector<DayCount>> ArchivesPerDay(int64_t since_ms);
   // The rows recsync archived at `path` (byte for byte) at or after
   // `since_ms` and has not restored since: each row's latest archive
   // action, newest first. Served by the actions_by_path index.

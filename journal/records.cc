@@ -200,16 +200,45 @@ Result<std::vector<ActionRecord>> Journal::ListActions(const ActionFilter& filte
     if (filter.since_ms) sql += " AND time_ms >= ?";
     if (filter.action) sql += " AND action = ?";
     if (filter.cause) sql += " AND cause = ?";
-    sql += " ORDER BY id LIMIT ?";
+    if (filter.before_id) sql += " AND id < ?";
+    sql += filter.newest_first ? " ORDER BY id DESC LIMIT ?" : " ORDER BY id LIMIT ?";
     SQLite::Statement st(*db_, sql);
     int i = 0;
     if (filter.sweep_id) st.bind(++i, static_cast<int64_t>(*filter.sweep_id));
     if (filter.since_ms) st.bind(++i, static_cast<int64_t>(*filter.since_ms));
     if (filter.action) st.bind(++i, std::string(ToText(*filter.action)));
     if (filter.cause) st.bind(++i, std::string(ToText(*filter.cause)));
+    if (filter.before_id) st.bind(++i, static_cast<int64_t>(*filter.before_id));
     st.bind(++i, SqlLimit(filter.limit));
     std::vector<ActionRecord> out;
     while (st.executeStep()) out.push_back(ReadAction(st));
+    return out;
+  });
+}
+
+Result<std::vector<DayCount>> Journal::ArchivesPerDay(int64_t since_ms) {
+  return Guarded(path_, [&]() -> Result<std::vector<DayCount>> {
+    // Binary search for the first action at or after since_ms: a few point
+    // reads instead of a scan of years of audit rows.
+    SQLite::Statement bounds(*db_, "SELECT IFNULL(MIN(id), 0), IFNULL(MAX(id), -1) FROM actions");
+    bounds.executeStep();
+    int64_t lo = bounds.getColumn(0).getInt64(), hi = bounds.getColumn(1).getInt64() + 1;
+    SQLite::Statement at(*db_, "SELECT time_ms FROM actions WHERE id >= ? ORDER BY id LIMIT 1");
+    while (lo < hi) {
+      const int64_t mid = lo + (hi - lo) / 2;
+      at.reset();
+      at.bind(1, static_cast<int64_t>(mid));
+      const bool before = at.executeStep() && at.getColumn(0).getInt64() < since_ms;
+      if (before) lo = mid + 1; else hi = mid;
+    }
+    SQLite::Statement st(*db_,
+                         "SELECT date(time_ms / 1000, 'unixepoch', 'localtime') AS day, COUNT(*)"
+                         " FROM actions WHERE id >= ? AND time_ms >= ? AND confirmed = 1"
+                         " AND action = 'archive' GROUP BY day ORDER BY day");
+    st.bind(1, static_cast<int64_t>(lo));
+    st.bind(2, static_cast<int64_t>(since_ms));
+    std::vector<DayCount> out;
+    while (st.executeStep()) out.push_back({st.getColumn(0).getString(), st.getColumn(1).getInt64()});
     return out;
   });
 }

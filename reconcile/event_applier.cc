@@ -74,6 +74,7 @@ Result<ApplyStats> EventPass::Run(int64_t after_seq) {
       case EventState::kFailed: ++stats_.failed; break;
       case EventState::kPending: ++stats_.retried; break;
     }
+    if (o.state != EventState::kPending) ++stats_.settled[{KindOf(o.seq), o.state}];
   }
   const size_t max = a_.options_.max_events;
   stats_.caught_up = !stopped && stats_.retried == 0 && (max == 0 || events_.size() < max);
@@ -83,6 +84,15 @@ Result<ApplyStats> EventPass::Run(int64_t after_seq) {
                  stats_.archived, stats_.repathed, stats_.restored);
   }
   return stats_;
+}
+
+EventKind EventPass::KindOf(int64_t seq) const {
+  auto it = std::lower_bound(events_.begin(), events_.end(), seq,
+                             [](const EventRecord& e, int64_t s) { return e.seq < s; });
+  if (it != events_.end() && it->seq == seq) return it->kind;
+  // The one event settled beyond the pass's own: the second half of a
+  // rename, found in the journal (MovedFrom).
+  return EventKind::kMovedTo;
 }
 
 std::string EventPass::RootOf(const std::string& path) const {
@@ -268,6 +278,7 @@ Status EventPass::Flush() {
   if (events.empty()) return Status::Ok();
   auto changed = ArchiveAudited(a_.catalog_, a_.journal_, a_.clock_, rows, actions);
   if (!changed.ok()) return CatalogError(events, changed.status());
+  const int64_t committed_ms = a_.clock_.NowMs();
   for (int64_t id : *changed) recorded_.insert(id);
   for (const auto& [e, entry_rows] : taken) {
     if (std::find(events.begin(), events.end(), e) == events.end()) continue;
@@ -277,6 +288,7 @@ Status EventPass::Flush() {
       a_.resolver_.Forget(r.filepath, {r.id});
     }
     outcomes_.push_back(EventOutcome::Applied(e->seq, std::move(ids)));
+    stats_.delete_to_archive_ms.push_back(committed_ms - e->time_ms);
   }
   stats_.archived += static_cast<int64_t>(changed->size());
   return Status::Ok();

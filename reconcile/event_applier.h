@@ -71,8 +71,11 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "common/clock.h"
 #include "journal/journal.h"
@@ -91,6 +94,13 @@ struct ApplyStats {
   int64_t archived = 0;  // Media rows archived
   int64_t repathed = 0;  // Media rows re-pointed by renames
   int64_t restored = 0;  // Media rows restored because their file came back
+  // The events the pass settled, by kind and the state they were settled in
+  // (applied, ignored or failed; events left pending are `retried`).
+  std::map<std::pair<EventKind, EventState>, int64_t> settled;
+  // For each deleted file (or file moved out of the roots) whose rows the
+  // pass archived: ms from the event's time (when the watcher saw it) to
+  // the archive's COMMIT.
+  std::vector<int64_t> delete_to_archive_ms;
   // The error of the last event left pending for a catalog failure in this
   // pass ("" when none): what the operator is told while it is retried.
   std::string retry_error;

@@ -39,6 +39,8 @@ class EventPass {
   // ---- event_applier.cc ----
   bool Held(const std::string& path) const { return a_.options_.held && a_.options_.held(path); }
   std::string RootOf(const std::string& path) const;
+  // The kind of the event `seq` this pass settled.
+  EventKind KindOf(int64_t seq) const;
   // lstat of `paths`, root by root on the storage lanes; a root that does not
   // answer in time gives kUnknown with err 0 for its paths.
   std::vector<PathCheck> CheckPaths(const std::vector<std::string>& paths);

@@ -32,6 +32,7 @@ SweepRun::SweepRun(Catalog& catalog, Journal& journal, std::shared_ptr<DiskInter
       opt_(options),
       started_(std::chrono::steady_clock::now()),
       cancelled_(Code::kUnavailable, "sweep cancelled: recsync is stopping"),
+      operator_stop_(Code::kUnavailable, "sweep cancelled by an operator"),
       batch_(static_cast<size_t>(std::max<int64_t>(1, options.batch_size))),
       assessor_(options.lanes ? options.lanes : std::make_shared<StorageLanes>(), disk_,
                 options.probe_timeout),
@@ -46,6 +47,9 @@ Result<SweepReport> SweepRun::Run() {
   auto sweep_id = journal_.BeginSweep(opt_.trigger, opt_.dry_run, rep_.started_ms);
   if (!sweep_id.ok()) return sweep_id.status();
   rep_.sweep_id = *sweep_id;
+  progress_.sweep_id = rep_.sweep_id;
+  Publish(SweepPhase::kStarting);
+  if (opt_.on_begun) opt_.on_begun(rep_.sweep_id);
 
   if (!opt_.dry_run && opt_.settle_intents_before_ms > 0) {
     // A crash may have left catalog changes without their audit record.
@@ -61,11 +65,76 @@ Result<SweepReport> SweepRun::Run() {
   }
   if (Status st = AddConfiguredRoots(); !st.ok()) return Fail(st);
   if (Status st = LoadDeletions(); !st.ok()) return Fail(st);
-  if (Status st = CheckAll(); !st.ok()) return Fail(st);
+  if (Status st = CheckAll(); !st.ok()) return End(st);
   RememberListings();
-  if (Status st = ArchiveAll(); !st.ok()) return Fail(st);
+  if (Status st = ArchiveAll(); !st.ok()) return End(st);
   if (Status st = Finish(); !st.ok()) return st;  // Finish records the sweep itself
   return std::move(rep_);
+}
+
+namespace {
+
+int64_t MsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                               start)
+      .count();
+}
+
+}  // namespace
+
+Status SweepRun::StopReason() const {
+  if (opt_.operator_cancel && opt_.operator_cancel->load()) return operator_stop_;
+  if (opt_.cancel && opt_.cancel->load()) return cancelled_;
+  return Status::Ok();
+}
+
+Result<SweepReport> SweepRun::End(const Status& status) {
+  if (IsOperatorStop(status)) return EndCancelled();
+  return Fail(status);
+}
+
+// What was archived stays, and is reported; the rows the sweep did not reach
+// are left for the next one. Not the roots' baselines nor the failed events:
+// a cancelled sweep has not looked at everything.
+Result<SweepReport> SweepRun::EndCancelled() {
+  // The batches in flight commit or roll back whole; those that committed count.
+  if (Status collected = lanes_.CollectAll(); !collected.ok()) return Fail(collected);
+  Publish(progress_.phase);
+  rep_.cancelled = true;
+  rep_.duration_ms = MsSince(started_);
+  for (auto& w : works_) rep_.roots.push_back(std::move(w->report));
+  rep_.SortListed();
+  spdlog::warn("sweep {} cancelled by an operator after {} ms: {} rows archived, {} missing found",
+               rep_.sweep_id, rep_.duration_ms, rep_.archived(), rep_.missing());
+  SweepRecord rec{rep_.sweep_id, opt_.trigger, rep_.started_ms, clock_.NowMs(), "cancelled",
+                  opt_.dry_run, rep_.checked(), rep_.missing(), rep_.unknown(), rep_.archived(),
+                  DumpJson(SweepReportToJson(rep_))};
+  if (Status recorded = journal_.FinishSweep(rec); !recorded.ok()) return recorded;
+  return std::move(rep_);
+}
+
+void SweepRun::Publish(SweepPhase phase) {
+  progress_.phase = phase;
+  if (!opt_.progress) return;
+  progress_.rows_seen = total_rows_;
+  progress_.folders_listed = progress_.missing = progress_.archived = 0;
+  for (const auto& w : works_) {
+    for (size_t listed : w->listed) progress_.folders_listed += static_cast<int64_t>(listed);
+    progress_.missing += w->report.missing;
+    progress_.archived += w->report.archived;
+  }
+  progress_.would_archive = rep_.would_archive;
+  opt_.progress->Publish(progress_);
+}
+
+// Active rows per id over the ids read so far (those of archived rows are
+// gaps), times the ids left: the ids of a recorder's catalog are spent
+// evenly enough for a progress bar.
+void SweepRun::EstimateRows(const MediaRowView& row) {
+  const double span = static_cast<double>(std::max<int64_t>(1, row.id - first_id_ + 1));
+  const double left = static_cast<double>(std::max<int64_t>(0, row.last_id - row.id));
+  progress_.rows_expected =
+      total_rows_ + static_cast<int64_t>(left * static_cast<double>(total_rows_) / span);
 }
 
 Status SweepRun::Fail(const Status& status) {
@@ -117,7 +186,8 @@ Status SweepRun::CheckAll() {
   // A start further ahead than min_age is a clock that was wrong, not a
   // recording still being written: such a row is checked like any other.
   young_until_ = clock_.NowSeconds() + opt_.min_age_s;
-  if (Cancelled()) return cancelled_;
+  Publish(SweepPhase::kChecking);
+  if (Status stop = StopReason(); !stop.ok()) return stop;
   VerifyRemembered();
   // A second connection reads every other span of rows, so the server sends
   // them on two cores (catalog/row_stream.h); without one, a single stream.
@@ -141,6 +211,8 @@ Status SweepRun::CheckAll() {
     FinishAllChecks(*w, disk_, opt_.probe_timeout);
     ApplyGuards(*w, opt_);
   }
+  progress_.rows_expected = total_rows_;
+  Publish(SweepPhase::kChecking);
   int64_t total_missing = 0;
   for (const auto& w : works_) total_missing += w->report.missing;
   spdlog::info("Found {} orphaned database entries out of {} total files", total_missing,
@@ -152,10 +224,13 @@ Status SweepRun::CheckAll() {
 // listers unless a remembered listing or the rules below settle it here.
 bool SweepRun::Take(const MediaRowView& row) {
   FinishVerifying();
-  ++total_rows_;
-  if ((total_rows_ & 0xfff) == 0 && (Cancelled() || !archive_error_.ok())) {
-    row_error_ = archive_error_.ok() ? cancelled_ : archive_error_;  // a batch sent early failed
-    return false;
+  if (++total_rows_ == 1) first_id_ = row.id;
+  if ((total_rows_ & 0xfff) == 0) {
+    // A batch sent early may have failed, or been the last before a cancel.
+    row_error_ = archive_error_.ok() ? StopReason() : archive_error_;
+    if (!row_error_.ok()) return false;
+    EstimateRows(row);
+    Publish(SweepPhase::kChecking);
   }
   RowPlace place;
   if (!placer_->PlaceSeen(row.filepath, place)) {
@@ -204,6 +279,7 @@ bool SweepRun::Take(const MediaRowView& row) {
 // ---- 4. finish ----
 
 Status SweepRun::Finish() {
+  Publish(SweepPhase::kFinishing);
   if (!opt_.dry_run) {
     if (Status cleared = ClearSettledFailures(); !cleared.ok()) return Fail(cleared);
     // Remember what each online root looked like, so a later unmount shows.
@@ -213,9 +289,7 @@ Status SweepRun::Finish() {
       if (!put.ok()) return Fail(put);
     }
   }
-  rep_.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                         std::chrono::steady_clock::now() - started_)
-                         .count();
+  rep_.duration_ms = MsSince(started_);
   for (auto& w : works_) rep_.roots.push_back(std::move(w->report));
   rep_.SortListed();
   spdlog::info("Database/filesystem sync complete: {} orphaned entries cleaned up",

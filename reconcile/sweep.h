@@ -22,6 +22,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -32,6 +33,7 @@
 #include "fs/disk.h"
 #include "reconcile/storage_lanes.h"
 #include "reconcile/storage_root.h"
+#include "reconcile/sweep_progress.h"
 
 namespace recsync {
 
@@ -60,6 +62,19 @@ struct SweepOptions {
   // checked between pages and batches, so the batch in flight commits or
   // rolls back as a whole; the sweep then fails with kUnavailable.
   const std::atomic<bool>* cancel = nullptr;
+  // Set by another thread when an operator cancels this sweep: checked where
+  // `cancel` is, and before each batch is sent. The sweep then ends as
+  // cancelled, not failed: the batches archived stay archived, the rows not
+  // reached stay active, and its report (SweepReport::cancelled, with the
+  // figures so far) is recorded with outcome "cancelled". Its guards may
+  // not have judged every root: nothing after the cancel is archived.
+  const std::atomic<bool>* operator_cancel = nullptr;
+  // Where the sweep publishes how far it got (sweep_progress.h); null: not
+  // published. Must outlive Sweeper::Run.
+  SweepProgress* progress = nullptr;
+  // Called on the sweep's thread once the journal gave the sweep its id,
+  // before any other work.
+  std::function<void(int64_t sweep_id)> on_begun;
   // When > 0, first settle the intents older than this (see
   // SettleIntents): the start of the process that owns the journal.
   int64_t settle_intents_before_ms = 0;
@@ -125,6 +140,9 @@ struct SweepReport {
   std::vector<ArchivedRow> archived_rows;
   int64_t rows_not_listed = 0;
   int64_t would_archive = 0;  // dry run: how many rows would be archived
+  // An operator cancelled it (SweepOptions::operator_cancel): the figures
+  // are those up to then, and every root counts as incomplete.
+  bool cancelled = false;
   // Adds an archived row, in any order; until SortListed() the rows kept
   // are a heap (batches may be archived out of id order).
   void List(int64_t id, const std::string& path);
@@ -135,7 +153,8 @@ struct SweepReport {
   int64_t missing() const;
   int64_t unknown() const;
   int64_t archived() const;
-  // True when some root was offline or refused by a guard (exit code 3).
+  // True when the sweep was cancelled, or some root was offline or refused
+  // by a guard (exit code 3).
   bool incomplete() const;
 };
 

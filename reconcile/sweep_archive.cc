@@ -70,6 +70,7 @@ void SweepRun::ArchiveEarly(RootWork& w, int64_t rows_left) {
 }
 
 Status SweepRun::ArchiveAll() {
+  Publish(SweepPhase::kArchiving);
   if (lanes_.empty()) lanes_.AddMain();
   for (auto& w : works_) {
     const size_t left = w->candidates.size() - std::min(w->archiving.dispatched,
@@ -79,7 +80,11 @@ Status SweepRun::ArchiveAll() {
     if (!archive_error_.ok()) break;
   }
   Status collected = lanes_.CollectAll();
-  if (archive_error_.ok()) archive_error_ = collected;
+  // A batch that failed is an error even when an operator cancelled after it.
+  if (!collected.ok() && (archive_error_.ok() || IsOperatorStop(archive_error_))) {
+    archive_error_ = collected;
+  }
+  Publish(SweepPhase::kArchiving);
   return archive_error_;
 }
 
@@ -87,8 +92,8 @@ void SweepRun::Archive(RootWork& w, bool wait) {
   // Nothing more goes once the root is offline (which the re-check below may
   // find) or refused.
   while (archive_error_.ok() && w.report.state != RootState::kOffline && !w.report.refused) {
-    if (Cancelled()) {
-      archive_error_ = cancelled_;
+    if (Status stop = StopReason(); !stop.ok()) {
+      archive_error_ = stop;
       break;
     }
     // During the check the stream never waits for the server: a batch goes
@@ -100,9 +105,16 @@ void SweepRun::Archive(RootWork& w, bool wait) {
     auto gone = RecheckedBatch(w, wait);
     if (!gone) break;
     if (gone->empty()) continue;
+    // Asked again once the batch was checked again (which may have taken a
+    // while): a cancel seen by then stops before the batch goes.
+    if (Status stop = StopReason(); !stop.ok()) {
+      archive_error_ = stop;
+      break;
+    }
     if (opt_.dry_run) {
       for (const auto& row : *gone) rep_.List(row.id, row.filepath);
       rep_.would_archive += static_cast<int64_t>(gone->size());
+      Publish(progress_.phase);
       continue;
     }
     auto job = std::make_unique<ArchiveJob>();
@@ -118,6 +130,7 @@ void SweepRun::Archive(RootWork& w, bool wait) {
       archive_error_ = sent;  // the batch before on this lane failed
       break;
     }
+    Publish(progress_.phase);  // the batch before on this lane was collected
   }
 }
 

@@ -54,6 +54,7 @@ void FinishCheck(RootWork& w, size_t slot, std::chrono::milliseconds timeout) {
     return MarkUnresponsive(w, timeout);
   }
   if (w.report.state == RootState::kOffline) return;
+  if (w.presence[slot]) w.listed[slot] = w.presence[slot]->listings();  // its task is done
   const RowBatch& rows = *done.rows;  // the task has finished with them
   for (size_t i = 0; i < rows.size(); ++i) {
     ++w.report.checked;

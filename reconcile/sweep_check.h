@@ -71,6 +71,9 @@ struct RootWork {
   std::shared_ptr<PresenceCheck> presence[kListers];
   std::unique_ptr<TaskThread> threads[kListers];
   std::optional<CheckInFlight> inflight[kListers];
+  // Listings taken so far by each lister, as of its last chunk collected:
+  // for the sweep's progress (report.folders_listed is summed at the end).
+  size_t listed[kListers] = {};
   std::optional<ListingMemory> memory;  // given to each PresenceCheck
   // Folders under the root whose remembered listing still holds (stat gave
   // the stamp it was taken with), found before the rows come: their rows

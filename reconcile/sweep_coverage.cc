@@ -4,7 +4,7 @@ namespace recsync {
 
 Status SettleCoveredEvents(Journal& journal, const SweepReport& report,
                            const SweepCoverage& coverage, int64_t now_ms) {
-  if (report.dry_run) return Status::Ok();
+  if (report.dry_run || report.cancelled) return Status::Ok();
   Status first;
   auto keep = [&first](const Result<int64_t>& settled) {
     if (!settled.ok() && first.ok()) first = settled.status();

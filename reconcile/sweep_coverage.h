@@ -12,7 +12,7 @@
 //   degraded, and an offline one is swept when it is back. By when it was
 //   seen, not by seq: the overflow that started this sweep may be committed
 //   only after the sweep began.
-// A dry run covers nothing.
+// A dry run covers nothing, nor does a sweep an operator cancelled.
 //
 // Threads: runs on the caller's thread, on the journal connection it owns.
 #pragma once

@@ -43,6 +43,7 @@ void SweepReport::List(int64_t id, const std::string& path) {
 void SweepReport::SortListed() { std::sort(archived_rows.begin(), archived_rows.end(), LowerId); }
 
 bool SweepReport::incomplete() const {
+  if (cancelled) return true;
   for (const auto& r : roots) {
     if (r.state == RootState::kOffline || r.refused) return true;
   }
@@ -95,6 +96,7 @@ nlohmann::json SweepReportToJson(const SweepReport& rep) {
           {"unknown", rep.unknown()},
           {"archived", rep.archived()},
           {"incomplete", rep.incomplete()},
+          {"cancelled", rep.cancelled},
           {"duration_ms", rep.duration_ms},
           {rep.dry_run ? "would_archive" : "archived_rows", rows},
           {"rows_not_listed", rep.rows_not_listed}};
@@ -127,6 +129,10 @@ void PrintSweepSummary(const SweepReport& rep, std::ostream& out) {
       out << fmt::format("{}{} folders listed, {} unchanged since an earlier sweep\n", note,
                          r.folders_listed, r.folders_reused);
     }
+  }
+  if (rep.cancelled) {
+    out << "  cancelled by an operator: the figures are those up to then; rows not reached "
+           "were left as they were\n";
   }
   if (rep.unplaceable > 0) {
     out << "  " << rep.unplaceable

@@ -13,7 +13,7 @@ namespace recsync {
 //  fs_type, mount_point, rows, young, checked, missing, unknown, archived,
 //  refused, refused_reason}], outside_roots{checked, missing, unknown,
 //  archived, unplaceable}, checked, missing, unknown, archived, duration_ms,
-//  incomplete, archived_rows | would_archive [{id, path}] (the
+//  incomplete, cancelled, archived_rows | would_archive [{id, path}] (the
 //  SweepReport::kListedRows of lowest id, in id order), rows_not_listed}
 nlohmann::json SweepReportToJson(const SweepReport& report);
 

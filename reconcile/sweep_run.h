@@ -35,6 +35,7 @@
 #include "reconcile/storage_root.h"
 #include "reconcile/sweep.h"
 #include "reconcile/sweep_check.h"
+#include "reconcile/sweep_progress.h"
 
 namespace recsync::sweep_internal {
 
@@ -49,7 +50,26 @@ class SweepRun {
 
   // Records the sweep as failed, with the figures so far; returns `status`.
   Status Fail(const Status& status);
-  bool Cancelled() const { return opt_.cancel && opt_.cancel->load(); }
+  // Ends the run on `status`, an error from one of its steps: a cancel by an
+  // operator as cancelled (EndCancelled), anything else through Fail().
+  Result<SweepReport> End(const Status& status);
+  // Records the sweep as cancelled, with the figures so far, and returns
+  // its report.
+  Result<SweepReport> EndCancelled();
+  // Why the sweep must stop now: operator_stop_ when an operator cancelled
+  // it, cancelled_ when recsync is stopping; Ok to go on.
+  Status StopReason() const;
+  bool IsOperatorStop(const Status& status) const {
+    return !status.ok() && status.code() == operator_stop_.code() &&
+           status.message() == operator_stop_.message();
+  }
+
+  // Publishes the figures so far in `phase` to opt_.progress, if any
+  // (sweep_progress.h). Sums over the roots: called per phase, per few
+  // thousand rows and per batch, never per row.
+  void Publish(SweepPhase phase);
+  // Estimates the rows still to come from `row`, the latest streamed.
+  void EstimateRows(const MediaRowView& row);
 
   // The configured roots (the first of works_).
   std::span<const std::unique_ptr<RootWork>> Configured() const {
@@ -99,6 +119,9 @@ class SweepRun {
   const SweepOptions& opt_;
   const std::chrono::steady_clock::time_point started_;
   const Status cancelled_;
+  const Status operator_stop_;  // never returned by Run: it ends the run as cancelled
+  SweepProgressSnapshot progress_;  // as last published
+  int64_t first_id_ = 0;  // the first row streamed, for the estimate of rows
   SweepReport rep_;
 
   std::optional<MountTables> tables_;

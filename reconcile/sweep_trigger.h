@@ -18,6 +18,11 @@ enum class SweepTrigger {
   kOnline,    // a root came online or back
 };
 
+// Every trigger, in the order status and the metrics list them.
+inline constexpr SweepTrigger kSweepTriggers[] = {
+    SweepTrigger::kStartup,  SweepTrigger::kPeriodic, SweepTrigger::kManual,
+    SweepTrigger::kOverflow, SweepTrigger::kPressure, SweepTrigger::kOnline};
+
 std::string_view ToText(SweepTrigger trigger);
 std::optional<SweepTrigger> ParseSweepTrigger(std::string_view text);
 

@@ -54,3 +54,17 @@ CREATE TABLE Storage (
   PRIMARY KEY (priority),
   UNIQUE KEY path (path)
 ) ENGINE=InnoDB;
+
+-- Bluecherry's accounts, which the storage page signs in with (recsync only
+-- reads them). password = md5(password + salt) in hex; access_setup = 1 is an
+-- administrator. Bluecherry installs one: 'Admin', password 'bluecherry',
+-- salt '1234'. Only the columns sign-in reads, with Bluecherry's types.
+CREATE TABLE Users (
+  id           INT NOT NULL AUTO_INCREMENT,
+  username     VARCHAR(40),
+  password     VARCHAR(64),
+  salt         CHAR(4),
+  name         VARCHAR(60),
+  access_setup BOOLEAN,
+  PRIMARY KEY (id)
+) ENGINE=InnoDB;

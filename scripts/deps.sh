@@ -13,6 +13,10 @@ packages=(
   catch2
   mariadb-server mariadb-client sqlite3
   bindfs fuse3
+  libmicrohttpd-dev libgnutls28-dev
+  # for promtool: the tests run `promtool check metrics` on what /metrics answers
+  prometheus
+  # for the browser test of the storage page (tests/page)
   chromium fonts-liberation
 )
 

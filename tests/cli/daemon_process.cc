@@ -81,6 +81,7 @@ DaemonProcess::DaemonProcess(DaemonSetup setup) {
   log = tmp.Sub("daemon.log");
   fstab = tmp.Sub("fstab");
   notify = tmp.Sub("notify.sock");
+  api_token_file = tmp.Sub("api-token");
   WriteFile(fstab, "");
   UseAccount(db->config());
   // The daemon learns its roots from Bluecherry's Storage table.
@@ -103,7 +104,8 @@ DaemonProcess::~DaemonProcess() {
 
 std::vector<std::string> DaemonProcess::Common() const {
   return {RECSYNC_BINARY, "--bluecherry-conf", conf, "--journal", journal,
-          "--control-socket", socket, "--fstab", fstab};
+          "--control-socket", socket, "--fstab", fstab, "--http-listen", http_listen,
+          "--api-token-file", api_token_file};
 }
 
 // The exit code of a waitpid status: 128+n when killed by signal n.

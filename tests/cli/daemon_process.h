@@ -78,6 +78,10 @@ class DaemonProcess {
   std::unique_ptr<TestDatabase> db;
   std::string root;
   std::string conf, journal, socket, log, fstab, notify;
+  // The HTTP server: off unless a test asks (127.0.0.1:0 picks a free port;
+  // HttpAddress() tells which).
+  std::string http_listen = "off";
+  std::string api_token_file;  // <tmp>/api-token, not written until a test does
   // Put before `recsync run` (e.g. setpriv to run it as another user).
   std::vector<std::string> run_wrapper;
 

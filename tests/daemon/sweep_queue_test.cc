@@ -103,6 +103,28 @@ TEST_CASE("queued requests that agree on dry_run and force coalesce into one swe
   CHECK(q.queued() == 0);
 }
 
+TEST_CASE("a request merged into a queued one still hears the id of the sweep that serves it") {
+  SweepQueue q;
+  q.Add(Request(SweepTrigger::kStartup));
+  REQUIRE(q.StartNext().has_value());
+
+  std::vector<std::string> heard;
+  auto started = [&heard](std::string name) {
+    return [&heard, name](int64_t id) { heard.push_back(name + " " + std::to_string(id)); };
+  };
+  q.Add(SweepRequest::Manual({}, {"/rec/a"}, nullptr, started("first")));
+  q.Add(SweepRequest::Manual({}, {"/rec/b"}, nullptr, started("second")));
+  q.Add(Request(SweepTrigger::kPeriodic));  // none to call
+  CHECK(q.queued() == 1);
+
+  q.Finished();
+  auto merged = q.StartNext();
+  REQUIRE(merged.has_value());
+  REQUIRE(merged->on_started.size() == 2);
+  for (const auto& s : merged->on_started) s(42);
+  CHECK(heard == std::vector<std::string>{"first 42", "second 42"});
+}
+
 TEST_CASE("an empty root list means every root and covers any list it coalesces with") {
   SECTION("all roots first, then some") {
     SweepQueue q;
