@@ -5,8 +5,28 @@
 #include "daemon/daemon.h"
 #include "http/credentials.h"
 #include "http/listen_address.h"
+#include "http/page/page_assets.h"
 
 namespace recsync {
+namespace {
+
+// The storage page's files (http/page/), the same for everyone: "/" is the
+// page. The policy lets them load only from this server and be framed by no
+// one, so even a string that slipped into markup could run nothing.
+std::optional<HttpResponse> PageFile(const std::string& path) {
+  const PageAsset* asset = FindPageAsset(path.empty() ? path : path.substr(1));
+  if (!asset) return std::nullopt;
+  HttpResponse r;
+  r.content_type = std::string(asset->content_type);
+  r.body = std::string(asset->body);
+  r.With("Cache-Control", "no-cache")
+      .With("X-Content-Type-Options", "nosniff")
+      .With("Content-Security-Policy",
+            "default-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'");
+  return r;
+}
+
+}  // namespace
 
 HttpFrontOptions Daemon::FrontOptions() const {
   HttpFrontOptions o;
@@ -22,6 +42,7 @@ HttpFrontOptions Daemon::FrontOptions() const {
     spdlog::warn("http: no bearer token accepted: {}", token.status().message());
   }
   o.session_idle = std::chrono::seconds(settings_.http_session_idle);
+  o.page = PageFile;
   return o;
 }
 
