@@ -34,7 +34,7 @@ export async function loadSweeps() {
       audit.addEventListener('click', () => showActionsOfSweep(x.id));
       return h('tr', { 'data-state': stateOf(x) }, cells(`#${x.id}`, time(x.started_ms), x.trigger,
         x.dry_run ? 'preview' : 'archive', stateOf(x), x.duration_ms ? duration(x.duration_ms) : '—',
-        count(x.checked), count(x.missing), count(x.unknown), count(x.archived), x.dry_run ? '' : audit));
+        count(x.checked), count(x.missing), count(x.unknown), count(x.archived), x.archived > 0 ? audit : ''));
     }));
   } catch (e) {
     failure(tbody, 11, e);

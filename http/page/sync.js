@@ -88,7 +88,9 @@ async function followWithBar(id, title) {
 }
 
 // POST api/v1/sweeps; a 409 hands back the running sweep's id instead.
+// The bar of the sweep before goes first, so it is never read as this one's.
 async function start(body) {
+  show(els().progress, false);
   try {
     const answer = await api('POST', 'api/v1/sweeps', body);
     return { id: answer.id, ours: true };

@@ -60,7 +60,7 @@ TEST_CASE("every file of the page is embedded byte for byte with its content typ
   CHECK(files >= 4);
 }
 
-TEST_CASE("the page's base and index.html give the page; other paths give nothing") {
+TEST_CASE("the page's base and index.html give the page, and other paths nothing") {
   const PageAsset* root = FindPageAsset("");
   REQUIRE(root != nullptr);
   CHECK(root == FindPageAsset("index.html"));

@@ -6,9 +6,10 @@
 //   card; 04 "Sync now" previews the rows whose files are gone (the hostile
 //   file name shown as text, not markup); 05/06 "Archive N rows" runs the
 //   sweep, the progress bar reaches its end, the result says what happened;
-//   07 the root's last-sweep figures change without a reload; 08 the audit
-//   trail of that sweep lists every archived path; 09 signed out, the
-//   session is gone; 10 the same page in dark mode.
+//   07 the root's last-sweep figures change without a reload (08: the top of
+//   the page, the README's picture); 09 the audit
+//   trail of that sweep lists every archived path; 10 signed out, the
+//   session is gone; 11 the same page in dark mode.
 // Environment (from run.sh): RECSYNC_PAGE_URL, RECSYNC_PAGE_ROOT,
 // RECSYNC_PAGE_GONE (a file, one path a line), RECSYNC_PAGE_HOSTILE,
 // RECSYNC_PAGE_ARTIFACTS.
@@ -33,7 +34,7 @@ let shot = 0;
 async function screenshot(page, name, options = {}) {
   shot += 1;
   const file = path.join(artifacts, `${String(shot).padStart(2, '0')}-${name}.png`);
-  await page.screenshot({ path: file, ...options });
+  await page.screenshot({ path: file, animations: 'disabled', ...options });
   return file;
 }
 
@@ -118,9 +119,12 @@ async function archiveSteps(page, archive) {
       .observe(bar, { attributes: true, attributeFilter: ['aria-valuenow'] });
   });
   await archive.click();
-  const bar = page.getByRole('progressbar', { name: 'Sweep progress' });
-  await bar.waitFor(WAIT);
+  // The bar of this sweep, not the preview's: its label names the archiving sweep.
+  const label = page.locator('#sync-progress-label');
+  await label.filter({ hasText: /^Archiving, sweep #\d+/ }).waitFor(WAIT);
+  await page.getByRole('progressbar', { name: 'Sweep progress' }).waitFor(WAIT);
   await screenshot(page, 'archiving');
+  await label.filter({ hasText: /^Archiving, sweep #\d+ \(done\)$/ }).waitFor(WAIT);
   await page.locator('#sync-progress-bar[data-state="done"][aria-valuenow="100"]').waitFor(WAIT);
   const seen = await page.evaluate(() => window.progressSeen);
   check(seen.length > 0 && seen[seen.length - 1] === '100', `the bar's values were ${JSON.stringify(seen)}`);
@@ -130,13 +134,14 @@ async function archiveSteps(page, archive) {
   await result.getByText(`Archived ${count(gone.length)} rows of missing recordings under ${root}.`, { exact: true })
     .waitFor(WAIT);
   await screenshot(page, 'result');
-  const label = await page.locator('#sync-progress-label').textContent();
-  const sweepId = Number(/#(\d+)/.exec(label)[1]);
+  const sweepId = Number(/#(\d+)/.exec(await label.textContent())[1]);
 
   // The root's figures, without a reload.
   await rootCard(page).locator('[data-fact="last-sweep"]')
     .filter({ hasText: `#${sweepId}` }).filter({ hasText: `${count(gone.length)} rows archived` }).waitFor(WAIT);
   await screenshot(page, 'storage-updated', { fullPage: true });
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await screenshot(page, 'storage-page');  // the README's picture (docs/img/storage-page.png)
   return sweepId;
 }
 
