@@ -6,8 +6,23 @@
 #include "http/credentials.h"
 #include "http/listen_address.h"
 #include "metrics/daemon_metrics.h"
+#include "http/page/page_assets.h"
 
 namespace recsync {
+namespace {
+
+// The storage page's files (http/page/), the same for everyone: "/" is the
+// page.
+std::optional<HttpResponse> PageFile(const std::string& path) {
+  const PageAsset* asset = FindPageAsset(path.empty() ? path : path.substr(1));
+  if (!asset) return std::nullopt;
+  HttpResponse r;
+  r.content_type = std::string(asset->content_type);
+  r.body = std::string(asset->body);
+  return r;  // HttpFront adds the security headers to every answer
+}
+
+}  // namespace
 
 HttpFrontOptions Daemon::FrontOptions() const {
   HttpFrontOptions o;
@@ -23,6 +38,7 @@ HttpFrontOptions Daemon::FrontOptions() const {
     spdlog::warn("http: no bearer token accepted: {}", token.status().message());
   }
   o.session_idle = std::chrono::seconds(settings_.http_session_idle);
+  o.page = PageFile;
   return o;
 }
 

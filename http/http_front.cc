@@ -47,7 +47,8 @@ void AddCommonHeaders(HttpResponse& r) {
       .With("X-Frame-Options", "DENY")
       .With("Referrer-Policy", "no-referrer")
       .With("Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'");
+            "default-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; "
+            "frame-ancestors 'none'");
 }
 
 }  // namespace
