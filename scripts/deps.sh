@@ -45,7 +45,11 @@ install_packages() {
       { echo "deps: apt-get install failed; see /tmp/recsync-deps.log" >&2; exit 1; }
   fi
   # Debian starts the system MariaDB after installing it; recsync's tests and
-  # demo never use it (they run their own throwaway server).
+  # demo never use it (they run their own throwaway server). The prometheus
+  # package likewise starts a server; only its promtool is needed.
+  if [[ " ${missing[*]} " == *" prometheus "* ]] && command -v systemctl >/dev/null; then
+    "${sudo[@]}" systemctl disable --now prometheus >/dev/null 2>&1 || true
+  fi
 }
 ((${#missing[@]} == 0)) || install_packages
 
