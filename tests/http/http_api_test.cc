@@ -1,38 +1,12 @@
 // The JSON API of a real `recsync run`: sweeps started, watched and read
 // back, the audit trail paged, the roots' figures.
 #include <catch2/catch.hpp>
-#include <chrono>
 #include <set>
 
 #include "tests/http/http_daemon.h"
 
 using namespace recsync::testing;
 using nlohmann::json;
-
-namespace {
-
-// Waits until sweep `id` is no longer running; returns its last answer.
-json AwaitSweep(HttpDaemon& h, int64_t id) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  json sweep;
-  do {
-    const auto a = h.WithToken("GET", "/api/v1/sweeps/" + std::to_string(id));
-    REQUIRE(a.status == 200);
-    sweep = a.Json();
-    if (sweep["state"] != "running" && sweep["state"] != "queued") return sweep;
-  } while (std::chrono::steady_clock::now() < deadline);
-  FAIL("sweep " << id << " still running: " << sweep.dump());
-  return sweep;
-}
-
-int64_t StartSweep(HttpDaemon& h, const std::string& body) {
-  const auto a = h.WithToken("POST", "/api/v1/sweeps", body);
-  INFO(a.body);
-  REQUIRE(a.status == 202);
-  return a.Json()["id"].get<int64_t>();
-}
-
-}  // namespace
 
 TEST_CASE("a sweep over the API previews by default, then archives, and the audit trail pages") {
   HttpDaemon h;
@@ -48,7 +22,7 @@ TEST_CASE("a sweep over the API previews by default, then archives, and the audi
                                     1700000000, 1));
   }
 
-  const json preview = AwaitSweep(h, StartSweep(h, "{}"));
+  const json preview = h.AwaitSweepEnd(h.StartSweep("{}"));
   CHECK(preview["state"] == "done");
   CHECK(preview["dry_run"] == true);
   CHECK(preview["report"]["would_archive_count"] == 3);
@@ -56,8 +30,8 @@ TEST_CASE("a sweep over the API previews by default, then archives, and the audi
   CHECK(preview["report"]["roots"][0]["would_archive"] == 3);
   CHECK(h.d.db->QueryInt("SELECT COUNT(*) FROM Media WHERE archive = 0") == 10);
 
-  const int64_t real_id = StartSweep(h, R"({"dry_run": false})");
-  const json real = AwaitSweep(h, real_id);
+  const int64_t real_id = h.StartSweep(R"({"dry_run": false})");
+  const json real = h.AwaitSweepEnd(real_id);
   CHECK(real["state"] == "done");
   CHECK(real["archived"] == 3);
   CHECK(h.d.db->QueryInt("SELECT COUNT(*) FROM Media WHERE archive = 1") == 3);
