@@ -30,7 +30,7 @@ TEST_CASE("a sweep over the API previews by default, then archives, and the audi
   CHECK(preview["report"]["roots"][0]["would_archive"] == 3);
   CHECK(h.d.db->QueryInt("SELECT COUNT(*) FROM Media WHERE archive = 0") == 10);
   // The root's last sweep is the preview, and says so: nothing was archived.
-  const json after_preview = h.WithToken("GET", "/api/v1/roots").Json()["roots"][0]["last_sweep"];
+  json after_preview = h.WithToken("GET", "/api/v1/roots").Json()["roots"][0]["last_sweep"];
   CHECK(after_preview["id"] == preview["id"]);
   CHECK(after_preview["dry_run"] == true);
   CHECK(after_preview["would_archive"] == 3);
@@ -41,7 +41,7 @@ TEST_CASE("a sweep over the API previews by default, then archives, and the audi
   CHECK(real["state"] == "done");
   CHECK(real["archived"] == 3);
   CHECK(h.d.db->QueryInt("SELECT COUNT(*) FROM Media WHERE archive = 1") == 3);
-  const json after_real = h.WithToken("GET", "/api/v1/roots").Json()["roots"][0]["last_sweep"];
+  json after_real = h.WithToken("GET", "/api/v1/roots").Json()["roots"][0]["last_sweep"];
   CHECK(after_real["id"] == real_id);
   CHECK(after_real["dry_run"] == false);
   CHECK(after_real["archived"] == 3);

@@ -164,7 +164,7 @@ TEST_CASE("the stream sends the status first, then the running sweep's progress 
   REQUIRE(stream.ReadHead(std::chrono::seconds(10)) == 200);
   CHECK(stream.headers["content-type"].rfind("text/event-stream", 0) == 0);
   CHECK(stream.headers["cache-control"] == "no-store");
-  const auto first = stream.Next(std::chrono::seconds(10));
+  auto first = stream.Next(std::chrono::seconds(10));
   REQUIRE(first);
   CHECK(first->name == "status");
   CHECK(first->data["ready"] == true);
@@ -176,7 +176,7 @@ TEST_CASE("the stream sends the status first, then the running sweep's progress 
   bool cancelled = false;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   while (!end && std::chrono::steady_clock::now() < deadline) {
-    const auto event = stream.Next(std::chrono::seconds(10));
+    auto event = stream.Next(std::chrono::seconds(10));
     REQUIRE(event);  // the server never ends the stream by itself
     if (event->name == "sweep") {
       INFO(event->data.dump());

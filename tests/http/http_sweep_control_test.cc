@@ -46,7 +46,7 @@ TEST_CASE("while a sweep runs another is 409 with its id and progress; a cancel 
   const auto busy = h.WithToken("POST", "/api/v1/sweeps", R"({"dry_run": true})");
   INFO(busy.body);
   REQUIRE(busy.status == 409);
-  const json running = busy.Json();
+  json running = busy.Json();
   CHECK(running["error"] == "a sweep is running");
   CHECK(running["id"] == id);
   CHECK(running["state"] == "running");
@@ -59,7 +59,7 @@ TEST_CASE("while a sweep runs another is 409 with its id and progress; a cancel 
   REQUIRE(cancel.status == 202);
   CHECK(cancel.Json()["state"] == "cancelling");
 
-  const json ended = h.AwaitSweepEnd(id);
+  json ended = h.AwaitSweepEnd(id);
   INFO(ended.dump());
   CHECK(ended["state"] == "cancelled");
   const int64_t archived = ended["archived"].get<int64_t>();
