@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/text.h"
 #include "http/credentials.h"
 #include "journal/journal_json.h"
 #include "reconcile/sweep_progress.h"
@@ -25,21 +26,55 @@ const char* StateText(const RootView& v) {
   return v.status.state == RootState::kSuspect ? "suspect" : "online";
 }
 
-// The last sweep's figures for root `id`, from its report.
+// The last sweep's figures for root `id`, from its report. A preview's
+// say dry_run: its rows were not archived, only counted (would_archive).
 json LastSweepOf(const SweepStatus& sweep, const RootView& v) {
   if (!sweep.last || !sweep.last->status.ok()) return nullptr;
   const SweepReport& r = sweep.last->report;
   for (const auto& root : r.roots) {
     if (root.path != v.id) continue;
     return {{"id", r.sweep_id},
+            {"dry_run", r.dry_run},
             {"finished_ms", r.started_ms + r.duration_ms},
             {"checked", root.checked},
             {"missing", root.missing},
             {"archived", root.archived},
+            {"would_archive", root.would_archive},
             {"refused", root.refused},
             {"refused_reason", root.refused_reason}};
   }
   return nullptr;
+}
+
+// The name a client tried, for the log: one line however it is spelled,
+// and not the whole of a name as long as a request body.
+std::string TriedName(const std::string& user) {
+  constexpr size_t kLongest = 64;
+  return PrintableText(std::string_view(user).substr(0, kLongest)) +
+         (user.size() > kLongest ? "..." : "");
+}
+
+// Every sign-in is logged with the name that was tried (a wrong password
+// included: that is the one an administrator looks for), never the password.
+void LogSignIn(const std::string& user, const Result<SignInVerdict>& verdict) {
+  if (!verdict.ok()) {
+    spdlog::warn("http: sign-in as \"{}\": cannot check the account: {}", TriedName(user),
+                 verdict.status().message());
+    return;
+  }
+  switch (verdict->kind) {
+    case SignInVerdict::Kind::kAdmin:
+      spdlog::info("http: sign-in as \"{}\": administrator", TriedName(verdict->user));
+      return;
+    case SignInVerdict::Kind::kNotAdmin:
+      spdlog::info("http: sign-in as \"{}\": refused, not an administrator",
+                   TriedName(verdict->user));
+      return;
+    case SignInVerdict::Kind::kWrong:
+      spdlog::info("http: sign-in as \"{}\": refused, wrong username or password",
+                   TriedName(user));
+      return;
+  }
 }
 
 Result<bool> OptionalBool(const json& body, const char* key, bool fallback) {
@@ -108,13 +143,8 @@ void HttpApi::SignIn(const std::string& user, const std::string& password,
                                           : SignInVerdict::Kind::kNotAdmin;
       *verdict = SignInVerdict{kind, (*account)->username};
     }
-    mailbox.Post([done, verdict] {
-      if (verdict->ok()) {
-        spdlog::info("http: sign-in of \"{}\": {}", (*verdict)->user,
-                     (*verdict)->kind == SignInVerdict::Kind::kAdmin ? "administrator"
-                     : (*verdict)->kind == SignInVerdict::Kind::kNotAdmin ? "refused, not an administrator"
-                                                                         : "refused");
-      }
+    mailbox.Post([done, verdict, user] {
+      LogSignIn(user, *verdict);
       done(*verdict);
     });
   });

@@ -49,6 +49,11 @@ function lastSweep(last) {
   if (!last) return 'none yet';
   const when = ago(last.finished_ms);
   if (last.refused) return `#${last.id}, ${when}: refused (${last.refused_reason})`;
+  // A preview archived nothing: say what it would have archived.
+  if (last.dry_run) {
+    return `#${last.id}, ${when}: preview, ${count(last.checked)} checked, ${count(last.missing)} missing, ` +
+      `${rows(last.would_archive || 0)} would be archived`;
+  }
   return `#${last.id}, ${when}: ${count(last.checked)} checked, ${count(last.missing)} missing, ` +
     `${rows(last.archived)} archived`;
 }

@@ -1,38 +1,12 @@
 // The JSON API of a real `recsync run`: sweeps started, watched and read
 // back, the audit trail paged, the roots' figures.
 #include <catch2/catch.hpp>
-#include <chrono>
 #include <set>
 
 #include "tests/http/http_daemon.h"
 
 using namespace recsync::testing;
 using nlohmann::json;
-
-namespace {
-
-// Waits until sweep `id` is no longer running; returns its last answer.
-json AwaitSweep(HttpDaemon& h, int64_t id) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  json sweep;
-  do {
-    const auto a = h.WithToken("GET", "/api/v1/sweeps/" + std::to_string(id));
-    REQUIRE(a.status == 200);
-    sweep = a.Json();
-    if (sweep["state"] != "running" && sweep["state"] != "queued") return sweep;
-  } while (std::chrono::steady_clock::now() < deadline);
-  FAIL("sweep " << id << " still running: " << sweep.dump());
-  return sweep;
-}
-
-int64_t StartSweep(HttpDaemon& h, const std::string& body) {
-  const auto a = h.WithToken("POST", "/api/v1/sweeps", body);
-  INFO(a.body);
-  REQUIRE(a.status == 202);
-  return a.Json()["id"].get<int64_t>();
-}
-
-}  // namespace
 
 TEST_CASE("a sweep over the API previews by default, then archives, and the audit trail pages") {
   HttpDaemon h;
@@ -48,19 +22,29 @@ TEST_CASE("a sweep over the API previews by default, then archives, and the audi
                                     1700000000, 1));
   }
 
-  const json preview = AwaitSweep(h, StartSweep(h, "{}"));
+  const json preview = h.AwaitSweepEnd(h.StartSweep("{}"));
   CHECK(preview["state"] == "done");
   CHECK(preview["dry_run"] == true);
   CHECK(preview["report"]["would_archive_count"] == 3);
   CHECK(preview["report"]["would_archive"].size() == 3);
   CHECK(preview["report"]["roots"][0]["would_archive"] == 3);
   CHECK(h.d.db->QueryInt("SELECT COUNT(*) FROM Media WHERE archive = 0") == 10);
+  // The root's last sweep is the preview, and says so: nothing was archived.
+  json after_preview = h.WithToken("GET", "/api/v1/roots").Json()["roots"][0]["last_sweep"];
+  CHECK(after_preview["id"] == preview["id"]);
+  CHECK(after_preview["dry_run"] == true);
+  CHECK(after_preview["would_archive"] == 3);
+  CHECK(after_preview["archived"] == 0);
 
-  const int64_t real_id = StartSweep(h, R"({"dry_run": false})");
-  const json real = AwaitSweep(h, real_id);
+  const int64_t real_id = h.StartSweep(R"({"dry_run": false})");
+  const json real = h.AwaitSweepEnd(real_id);
   CHECK(real["state"] == "done");
   CHECK(real["archived"] == 3);
   CHECK(h.d.db->QueryInt("SELECT COUNT(*) FROM Media WHERE archive = 1") == 3);
+  json after_real = h.WithToken("GET", "/api/v1/roots").Json()["roots"][0]["last_sweep"];
+  CHECK(after_real["id"] == real_id);
+  CHECK(after_real["dry_run"] == false);
+  CHECK(after_real["archived"] == 3);
 
   // The audit trail, newest first, two at a time.
   std::set<int64_t> listed;

@@ -74,6 +74,22 @@ TEST_CASE("a wrong password is 401 and a user without setup access is 403 naming
   CHECK(viewer.headers.count("set-cookie") == 0);
 }
 
+TEST_CASE("every sign-in is logged with the name that was tried, on one line, never the password") {
+  HttpDaemon h;
+  h.Start();
+  CHECK(h.SignIn(kAdminUser, "wrong secret").status == 401);
+  CHECK(h.SignIn("mallory\nhttp: sign-in as \"Admin\": administrator", "x").status == 401);
+  CHECK(h.SignIn(kViewerUser, kViewerPassword).status == 403);
+  // Each line is written before the answer goes out.
+  const std::string log = h.d.Log();
+  INFO(log);
+  CHECK(log.find("sign-in as \"Admin\": refused, wrong username or password") != std::string::npos);
+  CHECK(log.find(R"(sign-in as "mallory\nhttp: sign-in as "Admin": administrator": refused)") !=
+        std::string::npos);
+  CHECK(log.find("sign-in as \"viewer\": refused, not an administrator") != std::string::npos);
+  CHECK(log.find("wrong secret") == std::string::npos);
+}
+
 TEST_CASE("repeated failed sign-ins from one client get 429 with Retry-After, even with the right password") {
   HttpDaemon h;
   h.Start();

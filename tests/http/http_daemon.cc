@@ -48,4 +48,40 @@ HttpAnswer HttpDaemon::AsSession(const std::string& method, const std::string& p
   return Http(address, {method, path, headers, body});
 }
 
+int64_t HttpDaemon::StartSweep(const std::string& body) {
+  const auto a = WithToken("POST", "/api/v1/sweeps", body);
+  INFO(a.body);
+  REQUIRE(a.status == 202);
+  return a.Json()["id"].get<int64_t>();
+}
+
+nlohmann::json HttpDaemon::AwaitSweepEnd(int64_t id, std::chrono::milliseconds deadline) {
+  const auto until = std::chrono::steady_clock::now() + deadline;
+  nlohmann::json sweep;
+  while (true) {
+    const auto a = WithToken("GET", "/api/v1/sweeps/" + std::to_string(id));
+    REQUIRE(a.status == 200);
+    sweep = a.Json();
+    if (sweep["state"] != "running" && sweep["state"] != "queued") return sweep;
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        until - std::chrono::steady_clock::now());
+    if (left.count() <= 0) break;
+    // Asks again once the status no longer shows this sweep running.
+    d.AwaitStatus(
+        [id](const nlohmann::json& s) {
+          const auto& current = s["sweep"]["current"];
+          return current.is_null() || current["id"] != id;
+        },
+        left);
+  }
+  FAIL("sweep " << id << " still running: " << sweep.dump());
+  return sweep;
+}
+
+void HttpDaemon::AwaitSweepsIdle() {
+  REQUIRE(d.AwaitStatus([](const nlohmann::json& s) {
+    return !s["sweep"]["running"].get<bool>() && s["sweep"]["queued"].get<int>() == 0;
+  }));
+}
+
 }  // namespace recsync::testing

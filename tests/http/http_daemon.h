@@ -2,6 +2,8 @@
 // Users table holding an administrator and a viewer, and an API token.
 #pragma once
 
+#include <chrono>
+#include <cstdint>
 #include <string>
 
 #include "tests/cli/daemon_process.h"
@@ -29,6 +31,16 @@ class HttpDaemon {
   // A request with the session cookie (and the CSRF token unless `csrf` is false).
   HttpAnswer AsSession(const std::string& method, const std::string& path,
                        const std::string& body = "", bool csrf = true);
+
+  // POST /api/v1/sweeps with the token; fails the test unless it is 202.
+  // Returns the sweep's id.
+  int64_t StartSweep(const std::string& body);
+  // Waits (GET /api/v1/sweeps/{id}) until sweep `id` is neither queued nor
+  // running; returns its last answer. Fails the test after `deadline`.
+  nlohmann::json AwaitSweepEnd(int64_t id,
+                               std::chrono::milliseconds deadline = std::chrono::seconds(60));
+  // Waits until no sweep runs or waits (the startup sweep has ended).
+  void AwaitSweepsIdle();
 
   DaemonProcess d;
   std::string address;

@@ -6,7 +6,6 @@
 #include <catch2/catch.hpp>
 
 #include <map>
-#include <sstream>
 #include <string>
 
 #include "tests/metrics/promtool.h"
@@ -15,19 +14,6 @@ using namespace recsync;
 using namespace recsync::testing;
 
 namespace {
-
-// series as written ("name{labels}") -> value.
-std::map<std::string, std::string> Samples(const std::string& text) {
-  std::map<std::string, std::string> out;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty() || line[0] == '#') continue;
-    const auto space = line.rfind(' ');
-    out[line.substr(0, space)] = line.substr(space + 1);
-  }
-  return out;
-}
 
 RootView Root(const std::string& id, RootState state, double used_percent = -1) {
   RootView v;
@@ -78,7 +64,7 @@ DaemonStatus Counted() {
 TEST_CASE("every metric of the snapshot is written with its value") {
   const std::string text = MetricsText(Counted());
   INFO(text);
-  auto m = Samples(text);
+  auto m = MetricSamples(text);
   CHECK(m["recsync_build_info{version=\"1.2.3\"}"] == "1");
   CHECK(m["recsync_catalog_up"] == "1");
   CHECK(m["recsync_journal_bytes"] == "123456");
@@ -136,7 +122,7 @@ TEST_CASE("a daemon that counted nothing yet writes every series at zero and pas
   s.version = "0.1.0";
   const std::string text = MetricsText(s);
   INFO(text);
-  auto m = Samples(text);
+  auto m = MetricSamples(text);
   // 4 kinds x 3 results, 6 triggers x 5 results: rate() sees them from the start.
   size_t events = 0, sweeps = 0;
   for (const auto& [series, value] : m) {

@@ -1,6 +1,7 @@
 #include "tests/metrics/promtool.h"
 
 #include <catch2/catch.hpp>
+#include <sstream>
 
 namespace recsync::testing {
 
@@ -13,6 +14,18 @@ ProcessResult PromtoolCheck(const std::string& metrics_text) {
   WriteFile(file, metrics_text);
   // promtool reads the exposition on its standard input.
   return RunProcess({"/bin/sh", "-c", "exec \"$0\" check metrics < \"$1\"", promtool, file});
+}
+
+std::map<std::string, std::string> MetricSamples(const std::string& metrics_text) {
+  std::map<std::string, std::string> out;
+  std::istringstream in(metrics_text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    const auto space = line.rfind(' ');
+    out[line.substr(0, space)] = line.substr(space + 1);
+  }
+  return out;
 }
 
 }  // namespace recsync::testing

@@ -104,8 +104,9 @@ async function previewSteps(page) {
   // The hostile name is shown, as text; no element came of it.
   await preview.getByText(hostile, { exact: true }).waitFor(WAIT);
   check(await page.locator('img').count() === 0, 'a file name became an <img> element');
-  // Nothing changed yet: a preview is a dry run.
-  await card.locator('[data-fact="last-sweep"]').filter({ hasText: '0 rows archived' }).waitFor(WAIT);
+  // Nothing changed yet: the root's last sweep is the preview, and says so.
+  await card.locator('[data-fact="last-sweep"]').filter({ hasText: 'preview' })
+    .filter({ hasText: `${count(gone.length)} rows would be archived` }).waitFor(WAIT);
   await screenshot(page, 'preview', { fullPage: true });
   return archive;
 }
