@@ -273,8 +273,15 @@ void HttpApi::Publish() {
   const auto running = CurrentSweep(s);
   const std::string sweep = running ? DumpJson(*running) : "";
   if (sweep != last_sweep_) {
+    // A sweep that ended ends on the stream too, even when the next one
+    // started within the same tick.
+    if (!last_sweep_.empty()) {
+      json last = json::parse(last_sweep_);
+      if (!running || running->value("id", 0) != last.value("id", 0)) {
+        out += SseEvent("sweep_end", last);
+      }
+    }
     if (running) out += SseEvent("sweep", *running);
-    else if (!last_sweep_.empty()) out += SseEvent("sweep_end", json::parse(last_sweep_));
     last_sweep_ = sweep;
   }
   const json events{{"applied", s.events.committed - s.events.pending},
