@@ -42,8 +42,8 @@ int RunTokenNew(const Settings& s, std::ostream& out, std::ostream& err) {
   } else {
     out << " (http_listen is off: no HTTP server serves it until it is set)\n";
   }
-  out << "a running daemon accepts it after `systemctl reload recsync` (SIGHUP); until then it "
-         "accepts the old one\n";
+  out << "a running daemon reads it on `systemctl reload recsync` (SIGHUP); until then it keeps "
+         "the token it read before, if any\n";
   return kExitOk;
 }
 
