@@ -18,6 +18,7 @@
 #include "cli/report.h"
 #include "cli/retry_command.h"
 #include "cli/sweep_command.h"
+#include "cli/token_command.h"
 #include "common/unique_fd.h"
 #include "config/config.h"
 
@@ -134,6 +135,7 @@ void AddCommands(CLI::App& app, const GlobalFlags& flags, CommandRunner* runner)
   AddSweepCommand(app, runner, &flags.given());
   AddJournalCommands(app, runner);
   AddRetryCommand(app, runner);
+  AddTokenCommand(app, runner);
   // Re-reads the file and re-applies the flags: what SIGHUP does for `run`.
   AddDaemonCommands(app, runner, [&flags] { return flags.Load(); });
 }

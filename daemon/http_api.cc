@@ -179,7 +179,12 @@ void HttpApi::StartSweep(const nlohmann::json& body, Answer answer) {
   }
   parts_.start_sweep(*ask, [answer](Result<int64_t> id) {
     if (!id.ok()) {
-      return answer(HttpResponse::Error(503, "the sweep did not start", id.status().message()));
+      // A root that is not the daemon's is the caller's to fix, not a
+      // service that may answer later.
+      const bool bad_request = id.status().code() == Code::kInvalid;
+      return answer(HttpResponse::Error(bad_request ? 400 : 503,
+                                        bad_request ? "bad sweep request" : "the sweep did not start",
+                                        id.status().message()));
     }
     answer(HttpResponse::Json(202, {{"id", *id}, {"state", "running"}})
                .With("Location", "sweeps/" + std::to_string(*id)));

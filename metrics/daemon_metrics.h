@@ -6,7 +6,7 @@
 // paths in labels are the storage roots' (canonical paths). Every other
 // label takes a few fixed values (event kinds, sweep triggers and results,
 // refusal reasons, causes), all written even when zero so rate() sees a
-// series from the start. docs/metrics.md lists each metric and its meaning.
+// series from the start. docs/http.md lists each metric and its meaning.
 //
 // Thread rules: a pure function of its argument.
 #pragma once

@@ -7,10 +7,12 @@
 #      and a scattering of single files), as a crash or a manual rm would;
 #   4. runs `recsync sweep --dry-run`, then `recsync sweep`, and shows the
 #      summary, `recsync journal sweeps`, the audit trail and the archived rows;
-#   5. starts the daemon (`recsync run`) and shows it archiving a deletion and
-#      following a rename live, then stops it with SIGTERM.
+#   5. starts the daemon (`recsync run`), shows the storage page's address and
+#      its API with a token from `recsync token new`, then the daemon archiving
+#      a deletion and following a rename live, then stops it with SIGTERM.
 # Nothing outside a temp dir is touched; everything is removed on exit
-# (RECSYNC_DEMO_KEEP=1 keeps it).
+# (RECSYNC_DEMO_KEEP=1 keeps it). RECSYNC_DEMO_PAUSE=1 waits for Enter before
+# stopping the daemon, to look at the page in a browser.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
@@ -43,6 +45,10 @@ sql bluecherry <scripts/bluecherry-schema.sql
 
 storage="$demo/recordings"
 sql bluecherry -e "INSERT INTO Storage (priority, path, max_thresh, min_thresh) VALUES (1, '$storage', 95.00, 90.00);"
+# The administrator Bluecherry installs (Admin / bluecherry): the storage page
+# signs in with Bluecherry's own accounts.
+sql bluecherry -e "INSERT INTO Users (username, password, salt, name, access_setup)
+                   VALUES ('Admin', MD5(CONCAT('bluecherry', '1234')), '1234', 'Administrator', 1);"
 
 # Bluecherry's own config file, as the packages install it (libconfig syntax).
 cat >"$demo/bluecherry.conf" <<EOF
@@ -124,8 +130,11 @@ step "A second sweep finds nothing more to do"
 run sweep
 
 step "The daemon: recsync run (in the background; under systemd it is the service)"
+# The page and the API on a free loopback port (the service's is 127.0.0.1:7320),
+# so that a recsync already running here does not stand in the way.
 "$recsync_bin" --bluecherry-conf "$demo/bluecherry.conf" --journal "$demo/journal.db" \
-  --control-socket "$demo/control.sock" run 2>"$demo/daemon.log" &
+  --control-socket "$demo/control.sock" --http-listen 127.0.0.1:0 \
+  --api-token-file "$demo/api-token" run 2>"$demo/daemon.log" &
 daemon_pid=$!
 for _ in $(seq 100); do
   "$recsync_bin" --control-socket "$demo/control.sock" status >/dev/null 2>&1 && break
@@ -133,6 +142,29 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 run status
+
+step "The storage page and its API"
+http=$("$recsync_bin" --control-socket "$demo/control.sock" status --json |
+  sed -n 's/.*"http":{"listen":"\([^"]*\)".*/\1/p')
+echo "the page: http://$http/   (sign in as Admin / bluecherry; RECSYNC_DEMO_PAUSE=1 keeps the daemon up at the end)"
+echo "\$ curl -s http://$http/healthz"
+curl -s "http://$http/healthz"
+echo
+echo "\$ recsync token new --api-token-file $demo/api-token"
+"$recsync_bin" token new --api-token-file "$demo/api-token" --http-listen "$http"
+# The daemon reads the token at start and on reload (SIGHUP, what
+# `systemctl reload recsync` sends).
+echo "\$ kill -HUP $daemon_pid   (systemctl reload recsync)"
+kill -HUP "$daemon_pid"
+auth="Authorization: Bearer $(cat "$demo/api-token")"
+for _ in $(seq 100); do
+  [[ $(curl -s -o /dev/null -w '%{http_code}' -H "$auth" "http://$http/api/v1/status") == 200 ]] && break
+  sleep 0.1
+done
+echo "\$ curl -s -H \"Authorization: Bearer \$(cat $demo/api-token)\" http://$http/api/v1/status"
+# Into a variable first: `| head -c` could stop curl with SIGPIPE (see below).
+status_json=$(curl -s -H "$auth" "http://$http/api/v1/status")
+echo "${status_json:0:600} ..."
 
 # awk reads to the end: `head -1` would leave sort writing into a closed pipe,
 # and pipefail would make its SIGPIPE the script's exit status.
@@ -156,6 +188,10 @@ sql bluecherry -t -e "SELECT id, archive, filepath FROM Media WHERE id=$moved_id
 
 step "recsync journal list (the events the daemon journaled and applied)"
 run journal list --limit 5
+
+if [[ -n "${RECSYNC_DEMO_PAUSE:-}" && -t 0 ]]; then
+  read -rp "the page is at http://$http/ (Admin / bluecherry); press Enter to stop the daemon " _
+fi
 
 step "SIGTERM: the daemon stops cleanly"
 kill -TERM "$daemon_pid"

@@ -14,6 +14,8 @@ packages=(
   mariadb-server mariadb-client sqlite3
   bindfs fuse3
   libmicrohttpd-dev libgnutls28-dev
+  # the demo's requests to the page's API
+  curl
   # for promtool: the tests run `promtool check metrics` on what /metrics answers
   prometheus
   # for the browser test of the storage page (tests/page)

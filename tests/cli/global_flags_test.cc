@@ -45,9 +45,9 @@ const std::map<std::string, std::string, std::less<>> kSamples = {
     {"probe_timeout", "2"},
     {"fstab", "/srv/fstab"},
     {"watcher", "auto"},
-    {"http_listen", "127.0.0.1:8080"},
+    {"http_listen", "127.0.0.1:7399"},
     {"http_allow_remote", "true"},
-    {"http_allowed_hosts", "dvr.example.org"},
+    {"http_allowed_hosts", "dvr.example.com"},
     {"api_token_file", "/srv/token"},
     {"http_session_idle", "600"},
 };

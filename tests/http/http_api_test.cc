@@ -72,6 +72,17 @@ TEST_CASE("a sweep over the API previews by default, then archives, and the audi
   CHECK(sweeps[0]["state"] == "done");
 }
 
+TEST_CASE("a sweep of a root the daemon does not have is a 400 naming its roots") {
+  HttpDaemon h;
+  h.Start();
+  const auto a = h.WithToken("POST", "/api/v1/sweeps", R"({"roots": ["/srv/not-a-root"]})");
+  INFO(a.body);
+  CHECK(a.status == 400);
+  CHECK(a.Json()["error"] == "bad sweep request");
+  CHECK_THAT(a.Json()["detail"].get<std::string>(),
+             Catch::Contains("/srv/not-a-root is not one of the daemon's roots (" + h.d.root));
+}
+
 TEST_CASE("the roots answer with state, usage in bytes, thresholds and the last sweep") {
   HttpDaemon h;
   h.d.AddRecording("2026/11/01/000001/10-00-00.mp4");

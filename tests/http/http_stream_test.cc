@@ -115,12 +115,14 @@ class EventStream {
     bool has_data = false;
     size_t pos = 0;
     while (pos < block.size()) {
-      const size_t eol = block.find('\n', pos);
+      size_t eol = block.find('\n', pos);
+      if (eol == std::string::npos) eol = block.size();
       const std::string line = block.substr(pos, eol - pos);
       pos = eol + 1;
       if (line.rfind("event: ", 0) == 0) e.name = line.substr(7);
       if (line.rfind("data: ", 0) == 0) {
-        data += (has_data ? "\n" : "") + line.substr(6);
+        if (has_data) data += '\n';
+        data.append(line, 6);
         has_data = true;
       }
     }
