@@ -344,7 +344,7 @@ void Daemon::ApplySettings(const Result<Settings>& reloaded) {
   for (const auto& w : warnings) spdlog::warn("{}", w);
   spdlog::set_level(spdlog::level::from_str(settings_.log_level));
   sweeps_->Reconfigure(settings_);
-  if (http_front_) http_front_->Reconfigure(FrontOptions());
+  ReloadHttp();
   LoadRoots("reload");
 }
 

@@ -126,7 +126,10 @@ class Daemon {
 
   // HTTP (daemon_http.cc): the page, the API and /metrics on http_listen.
   Status StartHttp();
-  HttpFrontOptions FrontOptions() const;
+  HttpFrontOptions FrontOptions(const Result<std::string>& token) const;
+  // SIGHUP: the token file is read again (on the probe worker), the hosts
+  // and the session lifetime taken from the settings.
+  void ReloadHttp();
   void StartHttpSweep(const SweepAsk& ask, std::function<void(Result<int64_t>)> started);
   DaemonStatus Snapshot() const;
   void StartSync(ControlServer::Reply reply);

@@ -24,14 +24,13 @@ std::optional<HttpResponse> PageFile(const std::string& path) {
 
 }  // namespace
 
-HttpFrontOptions Daemon::FrontOptions() const {
+HttpFrontOptions Daemon::FrontOptions(const Result<std::string>& token) const {
   HttpFrontOptions o;
   o.allowed_hosts = settings_.http_allowed_hosts.empty() ? DefaultAllowedHosts()
                                                           : settings_.http_allowed_hosts;
   for (auto& h : o.allowed_hosts) {
     for (char& c : h) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   }
-  auto token = ReadApiToken(settings_.api_token_file);
   if (token.ok()) {
     o.api_token = *token;
   } else if (settings_.http_listen != "off") {
@@ -68,7 +67,9 @@ Status Daemon::StartHttp() {
   parts.cancel_sweep = [this](int64_t id) { return sweeps_->Cancel(id); };
   parts.metrics = [](const DaemonStatus& s) { return MetricsText(s); };
   http_api_ = std::make_unique<HttpApi>(std::move(parts), mailbox_->ref());
-  http_front_ = std::make_unique<HttpFront>(*http_api_, clock_, FrontOptions());
+  // Read here once, before the loop runs; on reload, on the probe worker.
+  http_front_ = std::make_unique<HttpFront>(*http_api_, clock_,
+                                            FrontOptions(ReadApiToken(settings_.api_token_file)));
   auto server = HttpServer::Start(&loop_, std::move(*listener), HttpServerOptions{},
                                   [this](const HttpExchange& e) { http_front_->Handle(e); });
   if (!server.ok()) return server.status();
@@ -76,6 +77,16 @@ Status Daemon::StartHttp() {
   http_where_ = where;
   spdlog::info("http: the storage page and the API listen on {}", where);
   return Status::Ok();
+}
+
+void Daemon::ReloadHttp() {
+  if (!http_front_) return;
+  probe_->Post([this, path = settings_.api_token_file, mailbox = mailbox_->ref()](Connections&) {
+    auto token = std::make_shared<Result<std::string>>(ReadApiToken(path));
+    mailbox.Post([this, token] {
+      if (http_front_) http_front_->Reconfigure(FrontOptions(*token));
+    });
+  });
 }
 
 void Daemon::StartHttpSweep(const SweepAsk& ask, std::function<void(Result<int64_t>)> started) {

@@ -1,5 +1,9 @@
 // Who may ask what over HTTP, against a real `recsync run` and MariaDB.
+#include <signal.h>
+
 #include <catch2/catch.hpp>
+#include <chrono>
+#include <fstream>
 
 #include "tests/http/http_daemon.h"
 
@@ -141,4 +145,21 @@ TEST_CASE("bad JSON, a wrong content type and an oversize body get 400, 415 and 
   CHECK(unknown.Json()["detail"].get<std::string>().find("colour") != std::string::npos);
   CHECK(h.WithToken("GET", "/api/v1/nothing-here").status == 404);
   CHECK(h.WithToken("PUT", "/api/v1/status").status == 405);
+}
+
+TEST_CASE("a new token is accepted after a reload (SIGHUP), and the old one no longer is") {
+  HttpDaemon h;
+  h.Start();
+  REQUIRE(h.WithToken("GET", "/api/v1/status").status == 200);
+  const std::string fresh(64, 'e');
+  std::ofstream(h.d.api_token_file, std::ios::trunc) << fresh << "\n";
+  ::kill(h.d.pid(), SIGHUP);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  int status = 0;
+  do {
+    status = Http(h.address, {"GET", "/api/v1/status", {{"Authorization", "Bearer " + fresh}}, ""})
+                 .status;
+  } while (status != 200 && std::chrono::steady_clock::now() < deadline);
+  CHECK(status == 200);
+  CHECK(h.WithToken("GET", "/api/v1/status").status == 401);
 }
