@@ -210,9 +210,9 @@ bool Report(const HttpLoad& load, const Interval& idle, const Interval& busy, co
   std::printf("\n### HTTP API: GET latency while the daemon sweeps %lld active rows (%lld missing)\n\n",
               static_cast<long long>(rows), static_cast<long long>(expected));
   std::printf("Each endpoint %.0f times a second on a keep-alive connection of its own, with the bearer "
-              "token; latency from when each request was due to the answer's last byte (the client's own "
-              "delay: from due to sent, its threads' wake-up on the loaded host, included).\n\n",
-              request_rate);
+              "token, from client threads at %s; latency from when each request was due to the "
+              "answer's last byte (the client's own delay, from due to sent, included).\n\n",
+              request_rate, load.raised_priority() ? "nice -10" : "normal priority (nice -10 refused)");
   bool goal_met = false;
   const bool requests_ok = PrintTable(load, phases, &goal_met);
   std::printf("\n%zu recovery sweeps (`recsync sweep --relist` in the daemon), %.2f s each (%.2f–%.2f), "
