@@ -15,8 +15,6 @@
 //            (polling MariaDB every 5 ms, and from the journal's actions);
 //   idle     context switches of all the daemon's threads over `idle` s;
 //   memory   VmHWM after the startup sweep and after the runs.
-#include <mysql.h>
-#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -28,12 +26,12 @@
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "bench/bench_daemon.h"
 #include "bench/bench_lib.h"
 
 using namespace bench;
@@ -86,71 +84,21 @@ int main(int argc, char** argv) {
   layout.rows = args.GetInt("rows", 1'000'000);
 
   Db db(socket, dbname);
-  // No Media(filepath) index: drop any index whose first column is filepath.
-  {
-    const std::string q = "SHOW INDEX FROM Media WHERE Column_name='filepath' AND Seq_in_index=1";
-    if (mysql_real_query(db.raw(), q.data(), q.size()) != 0) Die(mysql_error(db.raw()));
-    MYSQL_RES* r = mysql_store_result(db.raw());
-    std::set<std::string> names;
-    while (MYSQL_ROW row = mysql_fetch_row(r)) names.insert(row[2]);
-    mysql_free_result(r);
-    for (const auto& n : names) db.Exec("DROP INDEX `" + n + "` ON Media");
-  }
+  DropFilepathIndex(db);
   ResetRows(db, layout);
 
-  const std::string journal = work + "/daemon-journal.db";
-  const std::string control = work + "/daemon.sock";
-  for (const char* suffix : {"", "-wal", "-shm", ".lock"}) unlink((journal + suffix).c_str());
-  const std::vector<std::string> common = {"--journal", journal, "--control-socket", control,
-                                           "--bluecherry-conf", conf};
-  auto cli = [&](std::vector<std::string> words, const std::string& out) {
-    std::vector<std::string> argv_ = {recsync};
-    argv_.insert(argv_.end(), words.begin(), words.end());
-    argv_.insert(argv_.end(), common.begin(), common.end());
-    return RunChild(argv_, out, work + "/cli.err");
+  BenchDaemon daemon(recsync, conf, work);
+  auto cli = [&](const std::vector<std::string>& words, const std::string& out) {
+    return daemon.Cli(words, out);
   };
-
-  std::vector<std::string> run_argv = {recsync, "run", "--storage", layout.root,
-                                       "--http-listen", "off"};
+  std::vector<std::string> run_args = {"--http-listen", "off"};
   if (const std::string watcher = args.Get("watcher", ""); !watcher.empty()) {
-    run_argv.insert(run_argv.end(), {"--watcher", watcher});
+    run_args.insert(run_args.end(), {"--watcher", watcher});
   }
-  run_argv.insert(run_argv.end(), common.begin(), common.end());
-  const double t_start = NowMs();
-  const int pid = StartChild(run_argv, "", work + "/daemon.log");
-  auto stop_daemon = [&] {
-    OnDie(nullptr);
-    kill(pid, SIGTERM);
-    int status = 0;
-    waitpid(pid, &status, 0);
-    return status;
-  };
-  OnDie([pid] {
-    kill(pid, SIGTERM);
-    waitpid(pid, nullptr, 0);
-  });
-
-  // Ready, and the startup sweep done.
-  json last_sweep;
-  for (;;) {
-    int status = 0;
-    if (waitpid(pid, &status, WNOHANG) == pid) Die("recsync run exited; see " + work + "/daemon.log");
-    if (NowMs() - t_start > 600'000) {
-      stop_daemon();
-      Die("the daemon did not finish its startup sweep within 600 s");
-    }
-    const std::string out = work + "/status.json";
-    if (cli({"status", "--json"}, out).exit_code == 0) {
-      const json s = json::parse(ReadFile(out), nullptr, false);
-      if (!s.is_discarded() && s.value("ready", false) && !s["sweep"]["last"].is_null() &&
-          !s["sweep"]["running"].get<bool>()) {
-        last_sweep = s["sweep"]["last"];
-        break;
-      }
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  const double startup_s = (NowMs() - t_start) / 1e3;
+  daemon.Start(layout.root, run_args);
+  const int pid = daemon.pid();
+  const json last_sweep = daemon.startup_sweep();
+  const double startup_s = daemon.startup_s();
   const int64_t hwm_startup = StatusField(pid, "status", "VmHWM");
   std::fprintf(stderr, "daemon_bench: ready after %.1f s (startup sweep %lld ms), VmHWM %lld kB\n",
                startup_s, static_cast<long long>(last_sweep.value("duration_ms", int64_t{0})),
@@ -269,7 +217,7 @@ int main(int argc, char** argv) {
   const int64_t cs1 = ContextSwitches(pid);
   const int64_t hwm_end = StatusField(pid, "status", "VmHWM");
   const int64_t threads = StatusField(pid, "status", "Threads");
-  const int exit_status = stop_daemon();
+  const int exit_status = daemon.Stop();
 
   const bool ok = latencies.size() == unlinked_ms.size() &&
                   burst_archived == static_cast<int64_t>(burst_ids.size()) && burst_poll_s >= 0;

@@ -10,13 +10,16 @@
 #      listed), steady (0.1 % missing) and recovery (10 % missing), R rounds
 #      (default 3) after a warm-up;
 #   4. floors: the limits of the same data, server and disk;
-#   5. daemon_bench: `recsync run` without the Media(filepath) index:
+#   5. http_bench: `recsync run`'s HTTP API, GET /api/v1/status and /metrics
+#      at 20/s each: latency idle, then during back-to-back recovery sweeps
+#      (10 % missing) with deletions at 100/s (goal p99 <= 10 ms);
+#   6. daemon_bench: `recsync run` without the Media(filepath) index:
 #      delete latency at 100/s, an rm -rf burst of 10,000, idle wake-ups, RSS;
-#   6. memory with archived history: M archived rows (default 10,000,000)
+#   7. memory with archived history: M archived rows (default 10,000,000)
 #      added, then one steady sweep round (--archived 0 skips it).
 # RECSYNC_BENCH_BUILD_DIR=DIR builds the benchmarks (and recsync) in DIR instead
 # of build/release; RECSYNC_BENCH_RECSYNC=BIN measures that recsync binary.
-# --quick: 100,000 rows, 1 round, short daemon runs, 200,000 archived rows:
+# --quick: 100,000 rows, 1 round, short daemon and HTTP runs, 200,000 archived rows:
 # checks the harness works (scripts/test.sh runs it), not how fast anything is.
 # Exits non-zero when a step fails or a correctness guard trips. Prints
 # markdown tables that docs/performance.md reproduces.
@@ -26,6 +29,7 @@ repo=$(pwd)
 
 rows=1000000 rounds=3 archived=10000000 keep=
 rate=100 duration=20 burst=10000 idle=10 reps=3 sqlite_single=20000
+http_rate=20 http_duration=30
 quick=
 while (($#)); do
   case "$1" in
@@ -40,13 +44,15 @@ while (($#)); do
 done
 if [[ -n "$quick" ]]; then
   rows=100000 rounds=1 archived=200000 duration=3 burst=2000 idle=3 reps=1 sqlite_single=2000
+  http_duration=3
 fi
 
 if [[ -n "${RECSYNC_BENCH_BUILD_DIR:-}" ]]; then
   # Another Release build directory (configured here if need be).
   bin=$(realpath -m "$RECSYNC_BENCH_BUILD_DIR")
   cmake -S . -B "$bin" -DCMAKE_BUILD_TYPE=Release >/dev/null
-  targets=(bench_generate bench_naive_sweep bench_sweep_bench bench_floors bench_daemon_bench)
+  targets=(bench_generate bench_naive_sweep bench_sweep_bench bench_floors bench_daemon_bench
+    bench_http_bench)
   [[ -n "${RECSYNC_BENCH_RECSYNC:-}" ]] || targets+=(recsync)
   cmake --build "$bin" -j"$(nproc)" --target "${targets[@]}" >/dev/null
 else
@@ -54,7 +60,7 @@ else
   bin="$repo/build/release"
 fi
 recsync=${RECSYNC_BENCH_RECSYNC:-$bin/recsync}
-for tool in generate naive_sweep sweep_bench floors daemon_bench; do
+for tool in generate naive_sweep sweep_bench floors http_bench daemon_bench; do
   [[ -x "$bin/bench/$tool" ]] || { echo "bench: $bin/bench/$tool was not built (RECSYNC_BENCH=OFF?)" >&2; exit 1; }
 done
 
@@ -115,6 +121,10 @@ sync  # the new tree written back before anything is timed
 
 "$bin/bench/floors" "${common[@]}" --workdir "$work/run" --reps "$reps" \
   --sqlite-single "$sqlite_single"
+
+# The tree as the recovery scenario left it (10 % of the files removed).
+"$bin/bench/http_bench" "${common[@]}" --recsync "$recsync" --conf "$conf" --workdir "$work/run" \
+  --ratio 0.1 --rate "$rate" --request-rate "$http_rate" --duration "$http_duration"
 
 "$bin/bench/generate" restore --root "$root" --rows "$rows"
 sync  # the recreated files written back: their writeback stalls every fsync
