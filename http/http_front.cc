@@ -10,15 +10,6 @@
 namespace recsync {
 namespace {
 
-constexpr char kCookie[] = "recsync_session";
-const std::string kApi = "/api/v1";
-
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
 // "Example.org:7320" -> "example.org"; "[::1]:7320" -> "::1".
 std::string HostWithoutPort(const std::string& host) {
   if (!host.empty() && host.front() == '[') {
@@ -37,11 +28,6 @@ HttpResponse NotFound(const std::string& path) {
   return HttpResponse::Error(404, "not found", "no such endpoint: " + path + "; see docs/http.md");
 }
 
-HttpResponse NotAllowed(const std::string& method, const std::string& allow) {
-  return HttpResponse::Error(405, "method not allowed", method + " is not allowed here; use " + allow)
-      .With("Allow", allow);
-}
-
 void AddCommonHeaders(HttpResponse& r) {
   r.With("Cache-Control", "no-store")
       .With("X-Frame-Options", "DENY")
@@ -57,7 +43,7 @@ std::vector<std::string> DefaultAllowedHosts() {
   std::vector<std::string> hosts = {"localhost", "127.0.0.1", "::1"};
   char name[256] = {};
   if (::gethostname(name, sizeof name - 1) == 0 && name[0]) {
-    const std::string full = Lower(name);
+    const std::string full = AsciiLower(name);
     hosts.push_back(full);
     const size_t dot = full.find('.');
     if (dot != std::string::npos) hosts.push_back(full.substr(0, dot));
@@ -74,7 +60,7 @@ void HttpFront::Reconfigure(HttpFrontOptions options) {
 }
 
 bool HttpFront::HostAllowed(const HttpRequest& request) const {
-  const std::string host = Lower(HostWithoutPort(request.Header("host")));
+  const std::string host = AsciiLower(HostWithoutPort(request.Header("host")));
   return std::find(options_.allowed_hosts.begin(), options_.allowed_hosts.end(), host) !=
          options_.allowed_hosts.end();
 }
@@ -107,16 +93,16 @@ void HttpFront::Handle(const HttpExchange& exchange) {
   }
   const std::string& path = request.path;
   if (path == "/healthz") {
-    respond(request.method == "GET" ? backend_.Health() : NotAllowed(request.method, "GET"));
-  } else if (path == kApi + "/session") {
+    respond(request.method == "GET" ? backend_.Health() : HttpResponse::MethodNotAllowed(request.method, "GET"));
+  } else if (path == std::string(kApiPrefix) + "/session") {
     SessionRoute(request, respond);
-  } else if (path == kApi + "/stream") {
-    if (request.method != "GET") return respond(NotAllowed(request.method, "GET"));
+  } else if (path == std::string(kApiPrefix) + "/stream") {
+    if (request.method != "GET") return respond(HttpResponse::MethodNotAllowed(request.method, "GET"));
     if (Authenticate(request, respond)) Stream(exchange, respond);
-  } else if (path == "/metrics" || path.rfind(kApi + "/", 0) == 0 || path == kApi) {
+  } else if (path == "/metrics" || path.rfind(std::string(kApiPrefix) + "/", 0) == 0 || path == kApiPrefix) {
     if (!Authenticate(request, respond)) return;
     if (path == "/metrics") {
-      if (request.method != "GET") return respond(NotAllowed(request.method, "GET"));
+      if (request.method != "GET") return respond(HttpResponse::MethodNotAllowed(request.method, "GET"));
       HttpResponse r;
       r.content_type = "text/plain; version=0.0.4; charset=utf-8";
       r.body = backend_.Metrics();
@@ -136,7 +122,7 @@ std::optional<HttpFront::Caller> HttpFront::Authenticate(const HttpRequest& requ
   const std::string auth = request.Header("authorization");
   if (!auth.empty()) {
     const std::string scheme = "bearer ";
-    if (Lower(auth.substr(0, scheme.size())) == scheme && !options_.api_token.empty() &&
+    if (AsciiLower(auth.substr(0, scheme.size())) == scheme && !options_.api_token.empty() &&
         SecretEquals(auth.substr(scheme.size()), options_.api_token)) {
       return Caller{};
     }
@@ -144,7 +130,7 @@ std::optional<HttpFront::Caller> HttpFront::Authenticate(const HttpRequest& requ
                 .With("WWW-Authenticate", "Bearer"));
     return std::nullopt;
   }
-  const Session* session = sessions_.Find(request.Cookie(kCookie), clock_.NowMs());
+  const Session* session = sessions_.Find(request.Cookie(kSessionCookie), clock_.NowMs());
   if (!session) {
     respond(HttpResponse::Error(401, "unauthorized",
                                 "sign in with a Bluecherry administrator account, or send "

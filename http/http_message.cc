@@ -40,6 +40,18 @@ HttpResponse HttpResponse::Json(int status, const nlohmann::json& value) {
   return r;
 }
 
+HttpResponse HttpResponse::MethodNotAllowed(const std::string& method, const std::string& allow) {
+  return Error(405, "method not allowed", method + " is not allowed here; use " + allow)
+      .With("Allow", allow);
+}
+
+std::string AsciiLower(std::string s) {
+  for (char& c : s) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return s;
+}
+
 HttpResponse HttpResponse::Error(int status, const std::string& error, const std::string& detail) {
   return Json(status, {{"error", error}, {"detail", detail}});
 }

@@ -13,6 +13,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -46,10 +47,19 @@ struct HttpResponse {
   static HttpResponse Json(int status, const nlohmann::json& value);
   // {"error": error, "detail": detail}.
   static HttpResponse Error(int status, const std::string& error, const std::string& detail);
+  // 405 naming the methods `allow` lists ("GET, POST"), with its Allow header.
+  static HttpResponse MethodNotAllowed(const std::string& method, const std::string& allow);
   HttpResponse& With(std::string name, std::string value) {
     headers.emplace_back(std::move(name), std::move(value));
     return *this;
   }
 };
+
+// ASCII lower case (header names and values compared without case).
+std::string AsciiLower(std::string s);
+
+// Where the session cookie and the API live.
+inline constexpr char kSessionCookie[] = "recsync_session";
+inline constexpr std::string_view kApiPrefix = "/api/v1";
 
 }  // namespace recsync

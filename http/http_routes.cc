@@ -7,24 +7,10 @@
 namespace recsync {
 namespace {
 
-constexpr char kCookie[] = "recsync_session";
-const std::string kApi = "/api/v1";
-
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
-HttpResponse NotAllowed(const std::string& method, const std::string& allow) {
-  return HttpResponse::Error(405, "method not allowed", method + " is not allowed here; use " + allow)
-      .With("Allow", allow);
-}
-
 std::optional<nlohmann::json> JsonObject(const HttpRequest& request,
                                          const std::function<void(HttpResponse)>& respond) {
   if (request.body.empty()) return nlohmann::json::object();
-  if (Lower(request.Header("content-type")).rfind("application/json", 0) != 0) {
+  if (AsciiLower(request.Header("content-type")).rfind("application/json", 0) != 0) {
     respond(HttpResponse::Error(415, "unsupported media type",
                                 "send the body as JSON with Content-Type: application/json"));
     return std::nullopt;
@@ -49,8 +35,8 @@ std::optional<int64_t> ParseId(const std::string& text) {
 
 // Secure only when the proxy in front (on loopback) says the browser used HTTPS.
 std::string SessionCookie(const HttpRequest& request, const std::string& value, bool expire) {
-  std::string cookie = std::string(kCookie) + "=" + value + "; Path=/; HttpOnly; SameSite=Strict";
-  if (request.peer_loopback && Lower(request.Header("x-forwarded-proto")) == "https") {
+  std::string cookie = std::string(kSessionCookie) + "=" + value + "; Path=/; HttpOnly; SameSite=Strict";
+  if (request.peer_loopback && AsciiLower(request.Header("x-forwarded-proto")) == "https") {
     cookie += "; Secure";
   }
   if (expire) cookie += "; Max-Age=0";
@@ -62,19 +48,19 @@ std::string SessionCookie(const HttpRequest& request, const std::string& value, 
 void HttpFront::SessionRoute(const HttpRequest& request, const Respond& respond) {
   if (request.method == "POST") return SignIn(request, respond);
   if (request.method == "GET") {
-    const auto* s = sessions_.Find(request.Cookie(kCookie), clock_.NowMs());
+    const auto* s = sessions_.Find(request.Cookie(kSessionCookie), clock_.NowMs());
     if (!s) return respond(HttpResponse::Error(401, "unauthorized", "not signed in"));
     return respond(HttpResponse::Json(200, {{"user", s->user}, {"csrf", s->csrf}}));
   }
   if (request.method == "DELETE") {
     if (!Authenticate(request, respond)) return;
-    sessions_.Remove(request.Cookie(kCookie));
+    sessions_.Remove(request.Cookie(kSessionCookie));
     HttpResponse r;
     r.status = 204;
     r.With("Set-Cookie", SessionCookie(request, "", true));
     return respond(std::move(r));
   }
-  respond(NotAllowed(request.method, "GET, POST, DELETE"));
+  respond(HttpResponse::MethodNotAllowed(request.method, "GET, POST, DELETE"));
 }
 
 void HttpFront::SignIn(const HttpRequest& request, const Respond& respond) {
@@ -86,7 +72,7 @@ void HttpFront::SignIn(const HttpRequest& request, const Respond& respond) {
   }
   // JSON only: a form on another site cannot send it without the browser
   // asking this server first (CORS), which it never allows.
-  if (Lower(request.Header("content-type")).rfind("application/json", 0) != 0) {
+  if (AsciiLower(request.Header("content-type")).rfind("application/json", 0) != 0) {
     return respond(HttpResponse::Error(415, "unsupported media type",
                                        "sign in with a JSON body and Content-Type: application/json"));
   }
@@ -122,10 +108,10 @@ void HttpFront::SignIn(const HttpRequest& request, const Respond& respond) {
 }
 
 void HttpFront::Api(const HttpRequest& request, const Respond& respond) {
-  const std::string rest = request.path.substr(std::min(request.path.size(), kApi.size()));
+  const std::string rest = request.path.substr(std::min(request.path.size(), kApiPrefix.size()));
   const std::string& m = request.method;
   auto get_only = [&](auto&& answer) {
-    if (m != "GET") return respond(NotAllowed(m, "GET"));
+    if (m != "GET") return respond(HttpResponse::MethodNotAllowed(m, "GET"));
     answer();
   };
   if (rest == "/status") {
@@ -137,7 +123,7 @@ void HttpFront::Api(const HttpRequest& request, const Respond& respond) {
   } else if (rest == "/events") {
     get_only([&] { backend_.ListEvents(request.query, respond); });
   } else if (rest == "/events/retry") {
-    if (m != "POST") return respond(NotAllowed(m, "POST"));
+    if (m != "POST") return respond(HttpResponse::MethodNotAllowed(m, "POST"));
     if (auto body = JsonObject(request, respond)) backend_.RetryEvents(*body, respond);
   } else if (rest == "/actions") {
     get_only([&] { backend_.ListActions(request.query, respond); });
@@ -154,7 +140,7 @@ void HttpFront::Sweeps(const HttpRequest& request, const std::string& rest, cons
   const std::string& m = request.method;
   if (rest.empty()) {
     if (m == "GET") return backend_.ListSweeps(request.query, respond);
-    if (m != "POST") return respond(NotAllowed(m, "GET, POST"));
+    if (m != "POST") return respond(HttpResponse::MethodNotAllowed(m, "GET, POST"));
     if (auto body = JsonObject(request, respond)) backend_.StartSweep(*body, respond);
     return;
   }
@@ -164,7 +150,7 @@ void HttpFront::Sweeps(const HttpRequest& request, const std::string& rest, cons
   }
   if (m == "GET") return backend_.GetSweep(*id, respond);
   if (m == "DELETE") return backend_.CancelSweep(*id, respond);
-  respond(NotAllowed(m, "GET, DELETE"));
+  respond(HttpResponse::MethodNotAllowed(m, "GET, DELETE"));
 }
 
 void HttpFront::Stream(const HttpExchange& exchange, const Respond&) {

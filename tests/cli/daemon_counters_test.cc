@@ -23,20 +23,6 @@ std::vector<std::string> Names(int n) {
   return out;
 }
 
-// The objects `recsync journal <what> --json` prints, one per line.
-std::vector<json> JournalLines(DaemonProcess& d, const std::vector<std::string>& args) {
-  auto r = d.Cli(args);
-  INFO(r.err);
-  REQUIRE(r.exit_code == 0);
-  std::vector<json> out;
-  std::istringstream in(r.out);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (!line.empty()) out.push_back(json::parse(line));
-  }
-  return out;
-}
-
 int64_t CountWhere(const std::vector<json>& lines, const std::string& key, const std::string& a,
                    const std::string& key2, const std::string& b) {
   int64_t n = 0;
@@ -73,8 +59,8 @@ TEST_CASE("the daemon's counters match the journal's events and actions after a 
   const json status = d.Status();
   const json& c = status["counters"];
   INFO(status.dump(1));
-  const auto events = JournalLines(d, {"journal", "list", "--limit", "0", "--json"});
-  const auto actions = JournalLines(d, {"journal", "actions", "--limit", "0", "--json"});
+  const auto events = d.JournalLines({"journal", "list", "--limit", "0", "--json"});
+  const auto actions = d.JournalLines({"journal", "actions", "--limit", "0", "--json"});
   for (const char* kind : {"deleted", "moved_from", "moved_to", "created"}) {
     for (const char* state : {"applied", "ignored", "failed"}) {
       INFO(kind << " " << state);
@@ -111,5 +97,5 @@ TEST_CASE("a sweep the ratio guard refuses counts as partial with one ratio refu
   CHECK(c["sweeps"]["startup"]["partial"] == 1);
   CHECK(c["sweep_refusals"]["ratio"] == 1);
   CHECK(c["rows"]["archived_by_sweeps"] == 0);
-  CHECK(JournalLines(d, {"journal", "actions", "--limit", "0", "--json"}).empty());
+  CHECK(d.JournalLines({"journal", "actions", "--limit", "0", "--json"}).empty());
 }

@@ -266,3 +266,20 @@ std::vector<int64_t> DaemonProcess::AddRecordings(const std::vector<std::string>
 }
 
 }  // namespace recsync::testing
+
+namespace recsync::testing {
+
+std::vector<nlohmann::json> DaemonProcess::JournalLines(const std::vector<std::string>& args) {
+  auto r = Cli(args);
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  std::vector<nlohmann::json> out;
+  std::istringstream in(r.out);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.empty()) out.push_back(nlohmann::json::parse(line));
+  }
+  return out;
+}
+
+}  // namespace recsync::testing

@@ -67,6 +67,9 @@ class DaemonProcess {
   bool AwaitStatus(const std::function<bool(const nlohmann::json&)>& condition,
                    std::chrono::milliseconds deadline = std::chrono::seconds(30));
   std::string Log() const;
+  // The objects `recsync journal <args...> --json` prints, one per line
+  // (args include the --json); fails the test unless it succeeds.
+  std::vector<nlohmann::json> JournalLines(const std::vector<std::string>& args);
 
   // A recording: its file under the root (relative path) and its Media row.
   std::string PathOf(const std::string& relative) const { return root + "/" + relative; }

@@ -14,20 +14,6 @@ namespace {
 
 const std::string kDay = "2026/11/20/000001/";
 
-// The objects `recsync journal <what> --json` prints, one per line.
-std::vector<json> JournalLines(DaemonProcess& d, const std::vector<std::string>& args) {
-  auto r = d.Cli(args);
-  INFO(r.err);
-  REQUIRE(r.exit_code == 0);
-  std::vector<json> out;
-  std::istringstream in(r.out);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (!line.empty()) out.push_back(json::parse(line));
-  }
-  return out;
-}
-
 // The metrics' result label of a sweep the journal recorded.
 std::string ResultOf(const json& sweep) {
   const std::string outcome = sweep["outcome"];
@@ -72,8 +58,8 @@ TEST_CASE("/metrics passes promtool and its counters match the journal after eve
   CHECK(checked.exit_code == 0);
 
   const auto samples = MetricSamples(answer.body);
-  const auto actions = JournalLines(h.d, {"journal", "actions", "--limit", "0", "--json"});
-  const auto sweeps = JournalLines(h.d, {"journal", "sweeps", "--limit", "0", "--json"});
+  const auto actions = h.d.JournalLines({"journal", "actions", "--limit", "0", "--json"});
+  const auto sweeps = h.d.JournalLines({"journal", "sweeps", "--limit", "0", "--json"});
   int64_t by_event = 0, by_sweep = 0;
   for (const auto& a : actions) {
     if (a["action"] != "archive") continue;
